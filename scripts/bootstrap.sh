@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create ./.venv and install seem-bench into it. Usage: bash scripts/bootstrap.sh [--test]
+#   --test  also install the test/reference packages (pytest, hypothesis, pycocotools references...)
+# torch/torchvision are pinned to the builds this machine kind ships on local disk (no download).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+PIP=".venv/bin/python -m pip"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+if ! .venv/bin/python -c "import torch, torchvision" 2>/dev/null; then
+  $PIP install -q "torch==2.14.1" "torchvision==0.29.1"
+fi
+if [ "${1:-}" = "--test" ]; then
+  $PIP install -q ".[test]"
+  # Reference implementations installed without their (stale) dependency pins; see tests/README.md.
+  $PIP install -q --no-deps panopticapi-lite vos-benchmark
+  $PIP install -q --no-build-isolation --no-deps davisinteractive
+else
+  $PIP install -q .
+fi

@@ -1,0 +1,46 @@
+"""The ``seem-bench`` command line: thin argument parsing over the library.
+
+Each verb lives in its own module exposing ``register(subparsers)``; errors the user can act on
+(`SeemBenchError`) print as one line on stderr with the error's exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from seem_bench import __version__
+from seem_bench.errors import SeemBenchError
+
+#: Verb modules, in the order ``--help`` lists them. Only verbs that work are listed.
+VERBS = ("run", "data", "models", "tasks")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seem-bench",
+        description="Exact, reproducible benchmarks for promptable segmentation models "
+                    "(SEEM, SAM, SAM 2, classical baselines).",
+        epilog="Example: seem-bench run --task interactive --model grabcut",
+    )
+    parser.add_argument("--version", action="version", version=f"seem-bench {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    for verb in VERBS:
+        importlib.import_module(f"seem_bench.cli.{verb.replace('-', '_')}_cmd").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SeemBenchError as e:
+        print(f"seem-bench: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("seem-bench: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

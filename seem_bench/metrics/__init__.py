@@ -1,0 +1,1 @@
+"""Metrics: pure functions plus streaming accumulators (``update`` / ``merge`` / ``compute``)."""

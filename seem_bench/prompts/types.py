@@ -1,0 +1,121 @@
+"""Prompt value types shared by the simulators (producers) and the adapters (consumers).
+
+Coordinates are always ``(x, y)`` in original image pixels: ``x`` is the column, ``y`` the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Click:
+    """One click: pixel column ``x``, row ``y`` (original resolution) and its polarity."""
+
+    x: int
+    y: int
+    positive: bool
+
+    def to_json(self) -> list:
+        return [self.x, self.y, int(self.positive)]
+
+    @classmethod
+    def from_json(cls, v: list) -> Click:
+        return cls(int(v[0]), int(v[1]), bool(v[2]))
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box ``(x0, y0, x1, y1)`` in pixels, corners inclusive-exclusive like SAM."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    def to_json(self) -> list:
+        return [self.x0, self.y0, self.x1, self.y1]
+
+
+@dataclass(frozen=True)
+class Scribble:
+    """A stroke: ``points`` is a float array (N, 2) of ``(x, y)`` pixels, plus its polarity."""
+
+    points: np.ndarray = field(compare=False)
+    positive: bool = True
+
+    def to_json(self) -> dict:
+        return {"points": np.asarray(self.points).round(2).tolist(), "positive": self.positive}
+
+
+@dataclass(frozen=True)
+class Polygon:
+    """A closed outline: ``points`` (N, 2) of ``(x, y)`` pixels."""
+
+    points: np.ndarray = field(compare=False)
+    positive: bool = True
+
+    def to_json(self) -> dict:
+        return {"points": np.asarray(self.points).round(2).tolist(), "positive": self.positive}
+
+
+@dataclass(frozen=True)
+class RefImage:
+    """A referenced-image (exemplar) prompt: another image and a mask on it."""
+
+    image: np.ndarray = field(compare=False)
+    mask: np.ndarray = field(compare=False)
+    source: str = ""  # sample/instance id of the exemplar, for records
+
+
+@dataclass
+class Prompts:
+    """Everything the simulated user has given so far for one object.
+
+    The adapter sees the full history each round (``clicks`` accumulate), as RITM, SAM and SEEM
+    evaluators feed it; whether the previous mask is also fed back is the separate ``memory``
+    argument of `Adapter.decode`.
+    """
+
+    clicks: list[Click] = field(default_factory=list)
+    box: Box | None = None
+    scribbles: list[Scribble] = field(default_factory=list)
+    polygons: list[Polygon] = field(default_factory=list)
+    text: str | None = None
+    ref_image: RefImage | None = None
+
+    def kinds(self) -> set[str]:
+        """Prompt kinds present: subset of {point, box, scribble, polygon, text, ref_image}."""
+        out = set()
+        if self.clicks:
+            out.add("point")
+        if self.box is not None:
+            out.add("box")
+        if self.scribbles:
+            out.add("scribble")
+        if self.polygons:
+            out.add("polygon")
+        if self.text is not None:
+            out.add("text")
+        if self.ref_image is not None:
+            out.add("ref_image")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.clicks:
+            out["clicks"] = [c.to_json() for c in self.clicks]
+        if self.box is not None:
+            out["box"] = self.box.to_json()
+        if self.scribbles:
+            out["scribbles"] = [s.to_json() for s in self.scribbles]
+        if self.polygons:
+            out["polygons"] = [p.to_json() for p in self.polygons]
+        if self.text is not None:
+            out["text"] = self.text
+        if self.ref_image is not None:
+            out["ref_image"] = self.ref_image.source
+        return out

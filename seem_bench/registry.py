@@ -1,0 +1,94 @@
+"""One generic name registry with lazy entries, entry-point plugins and "did you mean" errors.
+
+Datasets, prompt protocols, models and tasks all use it. An entry is either an object or a lazy
+``"module:attr"`` string imported on first use, so listing names never imports heavy code.
+
+>>> r = Registry("model")
+>>> r.register("disks", "seem_bench.baselines.sanity:DisksModel")
+>>> r.names()
+['disks']
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Iterator
+from importlib.metadata import entry_points
+from typing import Any, Generic, TypeVar
+
+from seem_bench.errors import UsageError
+
+T = TypeVar("T")
+
+
+def import_string(spec: str) -> Any:
+    """Import ``"package.module:attr"`` (or ``"package.module.attr"``)."""
+    module, _, attr = spec.partition(":") if ":" in spec else spec.rpartition(".")
+    obj = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+class Registry(Generic[T]):
+    """Maps names to objects or to lazy ``"module:attr"`` import strings."""
+
+    def __init__(self, kind: str, entry_point_group: str | None = None) -> None:
+        self.kind = kind
+        self.entry_point_group = entry_point_group
+        self._entries: dict[str, T | str] = {}
+        self._plugins_loaded = False
+
+    def register(self, name: str, obj: T | str | None = None) -> Any:
+        """Register ``obj`` under ``name``; without ``obj`` acts as a decorator."""
+        if obj is None:
+            def deco(o: T) -> T:
+                self._entries[name] = o
+                return o
+            return deco
+        self._entries[name] = obj
+        return obj
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded or not self.entry_point_group:
+            return
+        self._plugins_loaded = True
+        for ep in entry_points(group=self.entry_point_group):
+            self._entries.setdefault(ep.name, ep.value)
+
+    def names(self) -> list[str]:
+        self._load_plugins()
+        return sorted(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        self._load_plugins()
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def raw(self, name: str) -> T | str:
+        """The entry as registered (an import string stays a string)."""
+        self._load_plugins()
+        if name not in self._entries:
+            raise UsageError(self.unknown_message(name))
+        return self._entries[name]
+
+    def get(self, name: str) -> T:
+        entry = self.raw(name)
+        if isinstance(entry, str):
+            entry = import_string(entry)
+            self._entries[name] = entry
+        return entry  # type: ignore[return-value]
+
+    def unknown_message(self, name: str) -> str:
+        names = self.names()
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        return f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(names)}."
+
+    def items(self) -> Iterator[tuple[str, T]]:
+        for name in self.names():
+            yield name, self.get(name)
+

@@ -1,0 +1,43 @@
+"""Markdown/LaTeX/CSV tables of run summaries (pandas does the formatting)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+INTERACTIVE_COLUMNS = ["NoC@85", "NoC@90", "NoF@85", "NoF@90", "1-IoU", "mIoU@1", "mIoU@3",
+                       "mIoU@5", "mIoU@10", "mIoU@20", "SPC"]
+
+
+def summary_frame(summaries: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per run: model, dataset, then the metric columns (task default if not given)."""
+    rows = []
+    for s in summaries:
+        cols = list(columns or s["task"].get("metrics") or INTERACTIVE_COLUMNS)
+        row = {"model": s["model"]["name"], "dataset": s["dataset"]["name"]}
+        row.update({c: s["metrics"].get(c) for c in cols})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _fmt(v: Any, col: str) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "–"
+    if col.startswith("NoF"):
+        return f"{int(v)}"
+    if col == "SPC":
+        return f"{v:.4f}"
+    if col.startswith(("mIoU", "1-IoU")):
+        return f"{100 * v:.2f}"
+    return f"{v:.2f}"
+
+
+def markdown_table(summaries: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """Markdown table; IoUs as percentages, NoC with two decimals, SPC in seconds."""
+    df = summary_frame(summaries, columns)
+    shown = df.copy().astype(object)
+    for col in df.columns[2:]:
+        shown[col] = [_fmt(v, col) for v in df[col]]
+    return shown.to_markdown(index=False, disable_numparse=True)

@@ -1,0 +1,61 @@
+"""Run record and summary types (SPEC §5), versioned.
+
+Files of a run directory::
+
+    header.json            what was run: task, protocol, model, dataset fingerprint, env, seed
+    records-rank<R>.jsonl  one `InstanceRecord` per line per worker, flushed + fsynced per line
+    summary.json           header + counts + aggregate metrics, recomputed from all records
+
+Aggregates are always recomputed from the per-instance records, never averaged per worker, so
+1 and N workers give identical numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+SCHEMA_VERSION = 1
+
+
+class RoundRecord(TypedDict):
+    round: int  # 1-based
+    prompt: dict[str, Any]  # what this round added, e.g. {"click": [x, y, positive]}
+    iou: float  # IoU after this round, ignore pixels excluded
+    model_s: float  # decode seconds (timings are the only non-deterministic fields)
+
+
+class InstanceRecord(TypedDict, total=False):
+    schema: int
+    run_id: str
+    key: str  # "<sample_id>/<instance_id>": unique within a run; resume skips finished keys
+    task: str
+    fingerprint: str  # sha256 over task + protocol + model fingerprints: resume matches it
+    sample_id: str
+    instance_id: str
+    category_id: int | None
+    rounds: list[RoundRecord]
+    ious: list[float]  # == [r["iou"] for r in rounds]
+    final_iou: float
+    encode_s: float  # image encode seconds, on the first instance of each sample only
+    status: Literal["ok", "error"]
+    error: str
+
+
+class RunHeader(TypedDict, total=False):
+    schema: int
+    run_id: str
+    created: str
+    task: dict[str, Any]
+    protocol: dict[str, Any]
+    model: dict[str, Any]
+    dataset: dict[str, Any]
+    seed: int
+    fingerprint: str
+    env: dict[str, Any]
+    conventions: dict[str, Any]
+
+
+class RunSummary(RunHeader, total=False):
+    counts: dict[str, int]  # expected, evaluated, ok, errors
+    metrics: dict[str, float]
+    timings: dict[str, float]
