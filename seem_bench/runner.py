@@ -25,7 +25,7 @@ from seem_bench.data.registry import load_dataset, resolve_root
 from seem_bench.envinfo import environment
 from seem_bench.errors import SeemBenchError, UsageError
 from seem_bench.io_utils import JsonlWriter, atomic_write_json, read_jsonl
-from seem_bench.loops.interactive import run_instance
+from seem_bench.loops.interactive import run_sample
 from seem_bench.metrics.iou import EMPTY_UNION_IOU
 from seem_bench.metrics.interactive import InteractiveAccumulator
 from seem_bench.prompts.protocols import PROTOCOLS
@@ -115,6 +115,7 @@ def run(cfg: RunConfig) -> RunSummary:
         done.update(r["key"] for r in read_jsonl(path) if r.get("fingerprint") == fingerprint)
 
     params = {k: task.params[k] for k in LOOP_PARAMS if k in task.params}
+    seed = int(task.params.get("seed", 0))
     bar = tqdm(total=header["dataset"]["instances"], desc=f"{task.name}/{cfg.model}", unit="obj", file=sys.stderr,
                disable=not cfg.progress, dynamic_ncols=True)
     try:
@@ -127,28 +128,34 @@ def run(cfg: RunConfig) -> RunSummary:
                 t0 = time.perf_counter()
                 state = adapter.encode(sample.image())
                 encode_s = time.perf_counter() - t0
-                for j, inst in enumerate(todo):
-                    base: InstanceRecord = {
-                        "schema": SCHEMA_VERSION, "run_id": header["run_id"],
-                        "key": f"{sample.sample_id}/{inst.instance_id}", "task": task.name,
-                        "fingerprint": fingerprint, "sample_id": sample.sample_id}
-                    try:
-                        rec = {**base, **run_instance(adapter, state, inst, proto, params)}
-                    except SeemBenchError:
-                        raise
-                    except Exception as e:  # a model failing on one instance must not end the run
-                        if cfg.fail_fast:
-                            raise
-                        rec = {**base, "instance_id": inst.instance_id, "status": "error",
-                               "error": f"{type(e).__name__}: {e}"}
-                    if j == 0:
-                        rec["encode_s"] = encode_s
+                for rec in _sample_records(adapter, state, sample, proto, params, seed, cfg):
+                    key = f"{sample.sample_id}/{rec['instance_id']}"
+                    if key in done:
+                        continue
+                    rec = {"schema": SCHEMA_VERSION, "run_id": header["run_id"], "key": key,
+                           "task": task.name, "fingerprint": fingerprint, "sample_id": sample.sample_id,
+                           **rec}
+                    if encode_s is not None:  # the sample's encode time goes on its first new record
+                        rec["encode_s"], encode_s = encode_s, None
                     writer.write(rec)
                     bar.update(1)
     finally:
         bar.close()
         adapter.close()
     return summarize(out)
+
+
+def _sample_records(adapter, state, sample, proto, params, seed, cfg) -> list[InstanceRecord]:
+    """The loop's records for one sample; a model error becomes error records (or re-raises)."""
+    try:
+        return run_sample(adapter, state, sample, list(sample.instances), proto, params, seed)
+    except SeemBenchError:
+        raise
+    except Exception as e:  # a model failing on one sample must not end the run
+        if cfg.fail_fast:
+            raise
+        return [{"instance_id": i.instance_id, "status": "error", "error": f"{type(e).__name__}: {e}"}
+                for i in sample.instances]
 
 
 def load_records(run_dir: Path) -> list[dict]:

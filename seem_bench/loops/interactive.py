@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from seem_bench.adapters.base import Adapter
-from seem_bench.data.types import Instance
+from seem_bench.data.types import Instance, Sample
 from seem_bench.metrics.iou import mask_iou
 from seem_bench.prompts.protocols import ClickProtocol
 from seem_bench.prompts.types import Prompts
@@ -58,3 +58,14 @@ def run_instance(adapter: Adapter, state: Any, inst: Instance, protocol: ClickPr
     ious = [rd["iou"] for rd in rounds]
     return {"instance_id": inst.instance_id, "category_id": inst.category_id, "rounds": rounds,
             "ious": ious, "final_iou": ious[-1], "status": "ok"}
+
+
+def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Instance],
+               protocol: ClickProtocol, params: dict[str, Any], seed: int) -> list[InstanceRecord]:
+    """Records for ``instances`` of one encoded sample, in order (runner entry point).
+
+    The runner passes every instance of the sample when any of them still needs a record (a
+    resumed run recomputes the others deterministically and keeps only the missing records), so
+    protocols that couple the objects of one image (SEEM's evaluator) see all of them.
+    """
+    return [run_instance(adapter, state, inst, protocol, params) for inst in instances]
