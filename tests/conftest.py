@@ -1,0 +1,35 @@
+"""Shared fixtures: the demo data generated once per test session into a temp cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def demo_cache(tmp_path_factory) -> Path:
+    """A ``SEEM_BENCH_CACHE`` directory holding the generated demo data."""
+    from seem_bench.data import demo
+
+    cache = tmp_path_factory.mktemp("cache")
+    demo.generate_demo(cache / f"demo-v{demo.DEMO_VERSION}")
+    return cache
+
+
+@pytest.fixture(scope="session")
+def demo_root(demo_cache) -> Path:
+    from seem_bench.data import demo
+
+    return demo_cache / f"demo-v{demo.DEMO_VERSION}"
+
+
+def run_cli(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None,
+            timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``python -m seem_bench ARGS`` as a user would, capturing output."""
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "seem_bench", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
