@@ -33,11 +33,16 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
 
 
 class JsonlWriter:
-    """Append-only JSONL; each line is flushed and fsynced before `write` returns."""
+    """Append-only JSONL; each line is flushed and fsynced before `write` returns.
+
+    Opening an existing file first cuts a torn last line (a writer killed mid-line), so appended
+    records never fuse with a fragment.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _truncate_torn_tail(self.path)
         self._f = open(self.path, "a", encoding="utf-8")
 
     def write(self, obj: Any) -> None:
@@ -53,6 +58,33 @@ class JsonlWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _truncate_torn_tail(path: Path) -> None:
+    if not path.exists():
+        return
+    with open(path, "rb+") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        # Walk back to the last newline; everything after it is a fragment.
+        pos = size
+        while pos > 0:
+            step = min(65536, pos)
+            f.seek(pos - step)
+            block = f.read(step)
+            nl = block.rfind(b"\n")
+            if nl >= 0:
+                f.truncate(pos - step + nl + 1)
+                break
+            pos -= step
+        else:
+            f.truncate(0)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def read_jsonl(path: str | Path) -> list[dict]:

@@ -1,8 +1,12 @@
-"""Run a task with a model: records per instance, summary from records.
+"""Run a task with a model: records per instance, summary from records, resumable, sharded.
 
 `run` is the library entry point behind ``seem-bench run``. Order of work, so that a wrong
 configuration fails before any pixel is read: resolve task -> resolve model (availability,
-capabilities) -> load dataset index -> write header -> loop -> summary.
+capabilities) -> load the dataset index -> header -> this worker's shard -> records -> summary.
+
+Determinism: records hold no wall-clock state except the timing fields (``model_s``,
+``encode_s``); ``run_id`` is derived from the run fingerprint, so the same task, model, data and
+seed give identical records on 1 or N workers, before and after a resume.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import hashlib
 import json
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,9 +22,12 @@ from typing import Any
 
 from tqdm import tqdm
 
-from seem_bench.adapters.base import check_capabilities
+from seem_bench import distributed
+from seem_bench.adapters.base import Adapter, check_capabilities
 from seem_bench.adapters.registry import build_model, model_class
 from seem_bench.data.registry import load_dataset, resolve_root
+from seem_bench.data.types import Sample
+from seem_bench.distributed import Worker
 from seem_bench.envinfo import environment
 from seem_bench.errors import SeemBenchError, UsageError
 from seem_bench.io_utils import JsonlWriter, atomic_write_json, read_jsonl
@@ -33,6 +39,7 @@ from seem_bench.schema import SCHEMA_VERSION, InstanceRecord, RunSummary
 from seem_bench.tasks import TaskSpec
 
 LOOP_PARAMS = ("max_rounds", "iou_target", "pred_thr", "memory", "negatives")
+TIMING_FIELDS = ("model_s", "encode_s")
 
 
 @dataclass
@@ -45,6 +52,31 @@ class RunConfig:
     limit: int | None = None  # evaluate only the first N samples (smoke runs)
     progress: bool = True
     fail_fast: bool = False
+    worker: Worker = field(default_factory=Worker)
+
+    def invocation(self) -> dict[str, Any]:
+        """What `resume` needs to rebuild this config (recorded in the header)."""
+        return {"task": self.task.to_json(), "model": self.model,
+                "model_options": {k: str(v) for k, v in self.model_options.items()},
+                "data_root": None if self.data_root is None else str(self.data_root),
+                "limit": self.limit}
+
+
+def config_from_run_dir(run_dir: Path, **changes: Any) -> RunConfig:
+    """Rebuild the `RunConfig` of an existing run from its header (for ``--resume``)."""
+    path = Path(run_dir) / "header.json"
+    if not path.is_file():
+        raise UsageError(f"{path}: not found; --resume needs a run directory written by `seem-bench run`")
+    inv = json.loads(path.read_text()).get("invocation")
+    if not inv:
+        raise UsageError(f"{path}: no invocation recorded; cannot resume this run")
+    cfg = RunConfig(task=TaskSpec(**{k: v for k, v in inv["task"].items()}), model=inv["model"],
+                    model_options=dict(inv["model_options"]),
+                    data_root=None if inv["data_root"] is None else Path(inv["data_root"]),
+                    out_dir=Path(run_dir), limit=inv["limit"])
+    for k, v in changes.items():
+        setattr(cfg, k, v)
+    return cfg
 
 
 def default_out_dir(task: str, model: str) -> Path:
@@ -52,7 +84,7 @@ def default_out_dir(task: str, model: str) -> Path:
     return Path("runs") / f"{stamp}_{task}_{model}"
 
 
-def _digest(obj: Any) -> str:
+def digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -62,134 +94,198 @@ def _protocol_json(task: TaskSpec) -> dict[str, Any]:
     return proto.to_json(overrides)
 
 
-def run(cfg: RunConfig) -> RunSummary:
+def _prepare(cfg: RunConfig) -> tuple[Adapter, Any, list[Sample], dict[str, Any]]:
+    """Everything before the loop; raises on bad configuration before reading any pixel."""
     task = cfg.task
     if task.kind != "interactive":
         raise UsageError(f"task kind {task.kind!r} cannot be run by this version of seem-bench")
     cls = model_class(cfg.model)
     check_capabilities(cls, task.kind, {task.first_prompt}, memory=False)
-    adapter = build_model(cfg.model, **cfg.model_options)
     proto = PROTOCOLS.get(task.protocol)
-    protocol_json = _protocol_json(task)
+    adapter = build_model(cfg.model, **cfg.model_options)
 
     data_root = cfg.data_root
     if data_root is None:
         from seem_bench.data.demo import ensure_demo
 
-        data_root = ensure_demo()
-        print(f"seem-bench: no --data-root given, using the demo data in {data_root}", file=sys.stderr)
+        data_root = ensure_demo(quiet=not cfg.worker.is_main)
+        if cfg.worker.is_main:
+            print(f"seem-bench: no --data-root given, using the demo data in {data_root}", file=sys.stderr)
     dataset = load_dataset(task.dataset, resolve_root(task.dataset, data_root), task.split)
     samples = list(dataset.samples[: cfg.limit] if cfg.limit else dataset.samples)
-
-    out = Path(cfg.out_dir) if cfg.out_dir else default_out_dir(task.name, cfg.model)
+    protocol_json = _protocol_json(task)
     model_fp = adapter.fingerprint()
-    fingerprint = _digest({"task": task.to_json(), "protocol": protocol_json, "model": model_fp,
-                           "dataset": dataset.fingerprint, "limit": cfg.limit})
-    header_path = out / "header.json"
-    if header_path.exists():
-        old = json.loads(header_path.read_text())
-        if old.get("fingerprint") != fingerprint:
+    fingerprint = digest({"task": task.to_json(), "protocol": protocol_json, "model": model_fp,
+                          "dataset": dataset.fingerprint, "limit": cfg.limit})
+    header = {
+        "schema": SCHEMA_VERSION,
+        "run_id": fingerprint[:12],
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "task": task.to_json(), "protocol": protocol_json,
+        "model": {"name": cfg.model, "fingerprint": model_fp,
+                  "uses_ground_truth": adapter.uses_ground_truth},
+        "dataset": {"name": dataset.name, "root": str(dataset.root), "split": dataset.split,
+                    "fingerprint": dataset.fingerprint, "samples": len(samples),
+                    "instances": sum(len(s.instances) for s in samples)},
+        "seed": int(task.params.get("seed", 0)), "fingerprint": fingerprint,
+        "invocation": cfg.invocation(),
+        "env": environment(),
+        "conventions": {"empty_union_iou": EMPTY_UNION_IOU,
+                        "noc_compare": task.params.get("compare", "ritm"),
+                        "spc": "decode seconds per click (image encode excluded, see encode_s)"},
+    }
+    return adapter, proto, samples, header
+
+
+def _write_header(out: Path, header: dict[str, Any]) -> dict[str, Any]:
+    """Create ``header.json`` or check that an existing one describes the same run."""
+    path = out / "header.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        if old.get("fingerprint") != header["fingerprint"]:
             raise UsageError(f"{out} holds a different run (task, model, data or parameters differ); "
                              "choose another --out")
-        header = old
-    else:
-        header = {
-            "schema": SCHEMA_VERSION,
-            "run_id": uuid.uuid4().hex[:12],
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "task": task.to_json(), "protocol": protocol_json,
-            "model": {"name": cfg.model, "fingerprint": model_fp,
-                      "uses_ground_truth": adapter.uses_ground_truth},
-            "dataset": {"name": dataset.name, "root": str(dataset.root), "split": dataset.split,
-                        "fingerprint": dataset.fingerprint, "samples": len(samples),
-                        "instances": sum(len(s.instances) for s in samples)},
-            "seed": int(task.params.get("seed", 0)), "fingerprint": fingerprint,
-            "env": environment(),
-            "conventions": {"empty_union_iou": EMPTY_UNION_IOU, "noc_compare": task.params.get("compare", "ritm"),
-                            "spc": "decode seconds per click (image encode excluded, see encode_s)"},
-        }
-        atomic_write_json(header_path, header)
+        return old
+    atomic_write_json(path, header)
+    return header
 
-    done = set()
+
+def finished_keys(out: Path, fingerprint: str) -> set[str]:
+    done: set[str] = set()
     for path in sorted(out.glob("records-rank*.jsonl")):
         done.update(r["key"] for r in read_jsonl(path) if r.get("fingerprint") == fingerprint)
+    return done
 
+
+def run(cfg: RunConfig) -> RunSummary | None:
+    """Run (or resume) this worker's share; returns the summary on the main worker of a complete run.
+
+    With ``--shard i/n`` every shard writes its records and returns ``None``; `merge` (or the
+    last ``summarize``) computes the summary. Under torchrun rank 0 summarises after a barrier.
+    """
+    worker = cfg.worker
+    distributed.init_process_group(worker)
+    try:
+        adapter, proto, samples, header = _prepare(cfg)
+        out = Path(cfg.out_dir) if cfg.out_dir else default_out_dir(cfg.task.name, cfg.model)
+        out = Path(distributed.broadcast(worker, str(out)))  # ranks must agree on a timestamped default
+        cfg.out_dir = out
+        if worker.is_main or not worker.torchrun:
+            out.mkdir(parents=True, exist_ok=True)
+            header = _write_header(out, header)
+        distributed.barrier(worker)
+        header = _write_header(out, header)
+        start, stop = distributed.shard_bounds(len(samples), worker.rank, worker.world)
+        try:
+            _loop(cfg, adapter, proto, samples[start:stop], header, out)
+        finally:
+            adapter.close()
+        distributed.barrier(worker)
+        if worker.torchrun and not worker.is_main:
+            return None
+        if not worker.torchrun and worker.world > 1:
+            return None
+        return summarize(out)
+    finally:
+        distributed.destroy(worker)
+
+
+def _loop(cfg: RunConfig, adapter: Adapter, proto: Any, samples: list[Sample],
+          header: dict[str, Any], out: Path) -> None:
+    task = cfg.task
+    fingerprint = header["fingerprint"]
+    done = finished_keys(out, fingerprint)
     params = {k: task.params[k] for k in LOOP_PARAMS if k in task.params}
     seed = int(task.params.get("seed", 0))
-    bar = tqdm(total=header["dataset"]["instances"], desc=f"{task.name}/{cfg.model}", unit="obj", file=sys.stderr,
+    bar = tqdm(total=sum(len(s.instances) for s in samples), unit="obj", file=sys.stderr,
+               desc=f"{task.name}/{cfg.model}" + (f" [{cfg.worker.rank}/{cfg.worker.world}]" if cfg.worker.world > 1 else ""),
                disable=not cfg.progress, dynamic_ncols=True)
     try:
-        with JsonlWriter(out / "records-rank0.jsonl") as writer:
+        with JsonlWriter(out / f"records-rank{cfg.worker.rank}.jsonl") as writer:
             for sample in samples:
-                todo = [i for i in sample.instances if f"{sample.sample_id}/{i.instance_id}" not in done]
-                bar.update(len(sample.instances) - len(todo))
-                if not todo:
+                missing = [i for i in sample.instances if f"{sample.sample_id}/{i.instance_id}" not in done]
+                bar.update(len(sample.instances) - len(missing))
+                if not missing:
                     continue
-                t0 = time.perf_counter()
-                state = adapter.encode(sample.image())
-                encode_s = time.perf_counter() - t0
-                for rec in _sample_records(adapter, state, sample, proto, params, seed, cfg):
+                encode_s: float | None = None
+                try:
+                    image = sample.image()
+                    t0 = time.perf_counter()
+                    state = adapter.encode(image)
+                    encode_s = time.perf_counter() - t0
+                    records = run_sample(adapter, state, sample, list(sample.instances), proto, params, seed)
+                except SeemBenchError:
+                    raise
+                except Exception as e:  # a model failing on one sample must not end the run
+                    if cfg.fail_fast:
+                        raise
+                    records = [{"instance_id": i.instance_id, "category_id": i.category_id,
+                                "status": "error", "error": f"{type(e).__name__}: {e}"}
+                               for i in sample.instances]
+                for rec in records:
                     key = f"{sample.sample_id}/{rec['instance_id']}"
-                    if key in done:
+                    if key in done:  # recomputed for a coupled protocol; already on disk
                         continue
                     rec = {"schema": SCHEMA_VERSION, "run_id": header["run_id"], "key": key,
-                           "task": task.name, "fingerprint": fingerprint, "sample_id": sample.sample_id,
-                           **rec}
+                           "task": task.name, "fingerprint": fingerprint,
+                           "sample_id": sample.sample_id, **rec}
                     if encode_s is not None:  # the sample's encode time goes on its first new record
                         rec["encode_s"], encode_s = encode_s, None
                     writer.write(rec)
                     bar.update(1)
     finally:
         bar.close()
-        adapter.close()
-    return summarize(out)
 
 
-def _sample_records(adapter, state, sample, proto, params, seed, cfg) -> list[InstanceRecord]:
-    """The loop's records for one sample; a model error becomes error records (or re-raises)."""
-    try:
-        return run_sample(adapter, state, sample, list(sample.instances), proto, params, seed)
-    except SeemBenchError:
-        raise
-    except Exception as e:  # a model failing on one sample must not end the run
-        if cfg.fail_fast:
-            raise
-        return [{"instance_id": i.instance_id, "status": "error", "error": f"{type(e).__name__}: {e}"}
-                for i in sample.instances]
+def load_records(*run_dirs: Path, fingerprint: str | None = None) -> list[dict]:
+    """Records of one or more run directories, deduplicated by key, in key order.
 
-
-def load_records(run_dir: Path) -> list[dict]:
-    """All records of a run, deduplicated by key (the last one wins), in key order."""
+    A key written twice (two shards overlapping by mistake) must hold identical results; the
+    first occurrence is kept.
+    """
     by_key: dict[str, dict] = {}
-    for path in sorted(Path(run_dir).glob("records-rank*.jsonl")):
-        for rec in read_jsonl(path):
-            by_key[rec["key"]] = rec
+    for run_dir in run_dirs:
+        for path in sorted(Path(run_dir).glob("records-rank*.jsonl")):
+            for rec in read_jsonl(path):
+                if fingerprint is not None and rec.get("fingerprint") != fingerprint:
+                    continue
+                by_key.setdefault(rec["key"], rec)
     return [by_key[k] for k in sorted(by_key)]
 
 
-def summarize(run_dir: Path) -> RunSummary:
+def strip_timings(rec: dict) -> dict:
+    """A record without its timing fields: what must be identical across reruns."""
+    out = {k: v for k, v in rec.items() if k not in TIMING_FIELDS}
+    if "rounds" in out:
+        out["rounds"] = [{k: v for k, v in rd.items() if k not in TIMING_FIELDS} for rd in out["rounds"]]
+    return out
+
+
+def interactive_metrics(records: list[dict], params: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
+    acc = InteractiveAccumulator(max_rounds=int(params["max_rounds"]), compare=params.get("compare", "ritm"))
+    for r in records:
+        if r.get("status") == "ok":
+            acc.update(r["ious"], sum(rd["model_s"] for rd in r["rounds"]))
+    metrics = acc.compute()
+    metrics.pop("instances", None)
+    timings = {"decode_s_total": acc.model_seconds, "clicks": acc.clicks,
+               "encode_s_total": sum(r.get("encode_s", 0.0) for r in records)}
+    return metrics, timings
+
+
+def summarize(run_dir: Path, extra_dirs: tuple[Path, ...] = (), out_dir: Path | None = None) -> RunSummary:
     """Recompute the summary from the records and write ``summary.json`` atomically."""
     run_dir = Path(run_dir)
     header = json.loads((run_dir / "header.json").read_text())
-    records = [r for r in load_records(run_dir) if r.get("fingerprint") == header["fingerprint"]]
-    params = header["task"]["params"]
-    acc = InteractiveAccumulator(max_rounds=int(params["max_rounds"]),
-                                 compare=params.get("compare", "ritm"))
-    encode_s = 0.0
-    ok = [r for r in records if r.get("status") == "ok"]
-    for r in ok:
-        acc.update(r["ious"], sum(rd["model_s"] for rd in r["rounds"]))
-    for r in records:
-        encode_s += r.get("encode_s", 0.0)
-    metrics = acc.compute()
-    metrics.pop("instances", None)
+    records = load_records(run_dir, *extra_dirs, fingerprint=header["fingerprint"])
+    ok = sum(r.get("status") == "ok" for r in records)
+    metrics, timings = interactive_metrics(records, header["task"]["params"])
     summary: RunSummary = {
         **header,
-        "counts": {"expected": header["dataset"]["instances"],
-                   "evaluated": len(records), "ok": len(ok), "errors": len(records) - len(ok)},
+        "counts": {"expected": header["dataset"]["instances"], "evaluated": len(records), "ok": ok,
+                   "errors": len(records) - ok},
         "metrics": metrics,
-        "timings": {"encode_s_total": encode_s, "decode_s_total": acc.model_seconds,
-                    "clicks": acc.clicks},
+        "timings": timings,
     }
-    atomic_write_json(run_dir / "summary.json", summary)
+    atomic_write_json(Path(out_dir or run_dir) / "summary.json", summary)
     return summary

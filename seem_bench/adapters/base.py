@@ -121,8 +121,13 @@ class Adapter(ABC):
         return True, "ok"
 
     def fingerprint(self) -> dict[str, Any]:
-        """What identifies this model's numbers: name, options, checkpoint hash, code version."""
-        return {"name": self.name, "options": {k: str(v) for k, v in sorted(self.options.items())}}
+        """What identifies this model's numbers: name, options, checkpoint hash, code version.
+
+        The device is left out: a run resumed or sharded on another device is the same run (the
+        device each worker used is in the run header's environment).
+        """
+        return {"name": self.name,
+                "options": {k: str(v) for k, v in sorted(self.options.items()) if k != "device"}}
 
     @abstractmethod
     def encode(self, image: np.ndarray) -> Any:

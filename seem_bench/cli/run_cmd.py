@@ -25,11 +25,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Evaluate a model on a task; writes per-instance records and a summary under --out "
                     "and prints a Markdown table. Without --data-root the demo data is used.",
         epilog="Examples:\n  seem-bench run --task interactive --model grabcut\n"
+               "  seem-bench run --resume runs/20261126-101500_interactive_grabcut\n"
+               "  torchrun --nproc_per_node 4 -m seem_bench run --task interactive --model sam_b --out runs/x\n"
                "  seem-bench run --task interactive --model sam_b --checkpoint sam_vit_b_01ec64.pth "
                "--data-root /data --set dataset=berkeley --set max_rounds=20",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--task", required=True, help="task name (see `seem-bench tasks`)")
-    p.add_argument("--model", required=True, help="model name (see `seem-bench models`)")
+    p.add_argument("--task", help="task name (see `seem-bench tasks`)")
+    p.add_argument("--model", help="model name (see `seem-bench models`)")
+    p.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                   help="continue an interrupted run: finished objects are skipped, the rest run")
+    p.add_argument("--shard", metavar="I/N",
+                   help="run only shard I of N (0-based) for job arrays; then `seem-bench merge`")
     p.add_argument("--data-root", type=Path, help="directory holding the dataset(s); default: demo data")
     p.add_argument("--out", type=Path, help="run directory (default runs/<timestamp>_<task>_<model>)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -46,22 +52,40 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from seem_bench import distributed
     from seem_bench.report.table import markdown_table
-    from seem_bench.runner import RunConfig, default_out_dir, run
+    from seem_bench.runner import RunConfig, config_from_run_dir, run
     from seem_bench.tasks import get_task
 
-    task = get_task(args.task).with_overrides(args.overrides)
-    options = parse_kv(args.model_opt, "--model-opt")
-    for key in ("checkpoint", "seem_root", "device"):
-        if getattr(args, key):
-            options[key] = getattr(args, key)
-    out = args.out or default_out_dir(task.name, args.model)
-    cfg = RunConfig(task=task, model=args.model, model_options=options, data_root=args.data_root,
-                    out_dir=out, limit=args.limit, progress=not args.no_progress,
-                    fail_fast=args.fail_fast)
+    worker = distributed.from_env()
+    if args.shard:
+        if worker.torchrun:
+            raise UsageError("--shard and torchrun both split the work: use one")
+        worker = distributed.parse_shard(args.shard)
+    common = {"progress": not args.no_progress, "fail_fast": args.fail_fast, "worker": worker}
+    if args.resume:
+        if args.task or args.model or args.overrides or args.out:
+            raise UsageError("--resume takes the task, model, parameters and output of the run it resumes; "
+                             "drop --task/--model/--set/--out")
+        cfg = config_from_run_dir(args.resume, **common)
+    else:
+        if not args.task or not args.model:
+            raise UsageError("run needs --task and --model (or --resume RUN_DIR)")
+        task = get_task(args.task).with_overrides(args.overrides)
+        options = parse_kv(args.model_opt, "--model-opt")
+        for key in ("checkpoint", "seem_root", "device"):
+            if getattr(args, key):
+                options[key] = getattr(args, key)
+        cfg = RunConfig(task=task, model=args.model, model_options=options, data_root=args.data_root,
+                        out_dir=args.out, limit=args.limit, **common)
     summary = run(cfg)
+    if summary is None:
+        if not worker.torchrun:
+            print(f"seem-bench: shard {worker.rank}/{worker.world} done; when every shard is done run "
+                  f"`seem-bench merge {cfg.out_dir or 'RUN_DIR'}`", file=sys.stderr)
+        return 0
     print(markdown_table([summary]))
     c = summary["counts"]
-    print(f"\n{c['ok']}/{c['expected']} instances evaluated, {c['errors']} errors; records and summary in {out}",
-          file=sys.stderr)
+    print(f"\n{c['ok']}/{c['expected']} instances evaluated, {c['errors']} errors; records and summary in "
+          f"{cfg.out_dir}", file=sys.stderr)
     return 0

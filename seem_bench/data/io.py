@@ -1,8 +1,18 @@
-"""Image and mask readers that fail with one line naming the file."""
+"""Readers for the files datasets are made of, each failing with one line naming the file.
+
+Every reader raises `DataError(path, problem)` for a missing, truncated or malformed file, so a
+loader never shows a traceback for bad input. Pixel readers return fresh arrays except
+`read_label_png`, whose small LRU cache returns read-only arrays (several instances of one
+image share one label map; callers derive masks with ``==``, which allocates).
+"""
 
 from __future__ import annotations
 
+import json
+import pickle
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -11,7 +21,7 @@ from seem_bench.errors import DataError
 
 
 def read_rgb(path: str | Path) -> np.ndarray:
-    """Read an image as ``uint8`` (H, W, 3) RGB."""
+    """Read an image as ``uint8`` (H, W, 3) RGB (palette and grey images are expanded)."""
     p = Path(path)
     if not p.is_file():
         raise DataError(p, "file not found")
@@ -21,15 +31,20 @@ def read_rgb(path: str | Path) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
-def read_mask_channel0(path: str | Path) -> np.ndarray:
-    """Read a mask as RITM does: ``cv2.imread(path)[:, :, 0]`` (the blue channel), ``uint8`` (H, W)."""
+def read_bgr(path: str | Path) -> np.ndarray:
+    """``cv2.imread(path)`` (``uint8`` (H, W, 3) BGR, palette expanded), as RITM reads masks."""
     p = Path(path)
     if not p.is_file():
         raise DataError(p, "file not found")
     m = cv2.imread(str(p), cv2.IMREAD_COLOR)
     if m is None:
-        raise DataError(p, "cannot decode mask (truncated or not an image)")
-    return m[:, :, 0]
+        raise DataError(p, "cannot decode image (truncated or not an image)")
+    return m
+
+
+def read_mask_channel0(path: str | Path) -> np.ndarray:
+    """Read a mask as RITM does: ``cv2.imread(path)[:, :, 0]`` (the blue channel), ``uint8`` (H, W)."""
+    return read_bgr(path)[:, :, 0]
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
@@ -45,3 +60,139 @@ def image_size(path: str | Path) -> tuple[int, int]:
     except Exception as e:  # PIL raises many types for corrupt headers
         raise DataError(p, f"cannot read image header ({type(e).__name__})") from None
     return h, w
+
+
+def verify_image(path: str | Path) -> tuple[int, int]:
+    """Fully decode an image with PIL (which, unlike OpenCV, rejects truncated JPEGs); (H, W)."""
+    from PIL import Image
+
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(p, "file not found")
+    try:
+        with Image.open(p) as im:
+            im.load()
+            w, h = im.size
+    except Exception as e:
+        raise DataError(p, f"cannot decode image ({type(e).__name__}: {e})") from None
+    return h, w
+
+
+def _read_label_png_uncached(p: Path) -> np.ndarray:
+    from PIL import Image
+
+    if not p.is_file():
+        raise DataError(p, "file not found")
+    try:
+        with Image.open(p) as im:
+            mode = im.mode
+            if mode not in ("P", "L", "1", "I", "I;16"):
+                raise DataError(p, f"expected a palette or greyscale PNG, got mode {mode!r}")
+            arr = np.array(im)
+    except DataError:
+        raise
+    except Exception as e:
+        raise DataError(p, f"cannot decode label PNG ({type(e).__name__}: {e})") from None
+    if arr.ndim != 2:
+        raise DataError(p, f"expected a single-channel label image, got shape {arr.shape}")
+    arr.setflags(write=False)
+    return arr
+
+
+@lru_cache(maxsize=16)
+def _read_label_png_cached(p: Path, mtime_ns: int) -> np.ndarray:
+    return _read_label_png_uncached(p)
+
+
+def read_label_png(path: str | Path) -> np.ndarray:
+    """Pixel values of a palette or greyscale PNG (palette *indices*, not colours), (H, W), read-only.
+
+    This is ``np.array(PIL.Image.open(path))`` as davis2017-evaluation reads DAVIS annotations.
+
+    >>> read_label_png("Annotations/480p/bear/00000.png")  # doctest: +SKIP
+    array([[0, 0, ...]], dtype=uint8)
+    """
+    p = Path(path)
+    try:
+        mtime = p.stat().st_mtime_ns
+    except OSError:
+        raise DataError(p, "file not found") from None
+    return _read_label_png_cached(p, mtime)
+
+
+def png_mode(path: str | Path) -> str:
+    """The PIL mode of an image file (``"P"``, ``"L"``, ``"RGB"``...)."""
+    from PIL import Image
+
+    p = Path(path)
+    try:
+        with Image.open(p) as im:
+            return im.mode
+    except FileNotFoundError:
+        raise DataError(p, "file not found") from None
+    except Exception as e:
+        raise DataError(p, f"cannot read image header ({type(e).__name__})") from None
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file; a missing or malformed file is a one-line `DataError`."""
+    p = Path(path)
+    try:
+        with open(p, "rb") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise DataError(p, "file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(p, f"not valid JSON ({e})") from None
+
+
+def _py2_text(obj: Any) -> Any:
+    """Turn the ``bytes`` a Python 2 ``str`` unpickles to (``encoding='bytes'``) into ``str``."""
+    if isinstance(obj, bytes):
+        try:
+            return obj.decode("utf-8")
+        except UnicodeDecodeError:
+            return obj.decode("latin-1")
+    if isinstance(obj, dict):
+        return {_py2_text(k): _py2_text(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_py2_text(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_py2_text(v) for v in obj)
+    return obj
+
+
+def read_py2_pickle(path: str | Path) -> Any:
+    """Load a pickle written by Python 2 (REFER's ``refs(<splitBy>).p``) or Python 3.
+
+    Python 2 ``str`` objects are stored as byte strings; Python 3 decodes them as ASCII by
+    default, which is what REFER's users get. Non-ASCII byte strings are retried as UTF-8
+    (falling back to Latin-1) instead of failing.
+    """
+    p = Path(path)
+    try:
+        with open(p, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise DataError(p, "file not found") from None
+    try:
+        return pickle.loads(data)
+    except UnicodeDecodeError:
+        try:
+            return _py2_text(pickle.loads(data, encoding="bytes"))
+        except Exception as e:
+            raise DataError(p, f"cannot unpickle ({type(e).__name__}: {e})") from None
+    except Exception as e:  # truncated pickles raise EOFError / UnpicklingError / ValueError...
+        raise DataError(p, f"cannot unpickle ({type(e).__name__}: {e})") from None
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """Non-empty stripped lines of a text list file (``val.txt``, subset files)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(p, "file not found") from None
+    except UnicodeDecodeError:
+        raise DataError(p, "not a UTF-8 text file") from None
+    return [s for s in (line.strip() for line in text.splitlines()) if s]

@@ -1,0 +1,382 @@
+"""COCO panoptic, instances and semantic (derived from panoptic), read from the published files.
+
+Layout (``root`` = the COCO directory, ``split`` defaults to ``val2017``)::
+
+    root/annotations/panoptic_val2017.json   images, annotations[{image_id, file_name, segments_info}], categories
+    root/panoptic_val2017/<file_name>.png    RGB PNG, segment id = R + 256*G + 256**2*B, 0 = VOID
+    root/annotations/instances_val2017.json  images, annotations (polygons / RLE, iscrowd), categories
+    root/val2017/<file_name>.jpg
+
+One `Sample` per image (``sample_id`` = ``str(image_id)``, sorted by image id). Pixels are read
+on demand: panoptic instance masks are ``id_map == segment_id``; instance masks are decoded with
+pycocotools exactly as ``COCO.annToMask`` does (polygons are rasterised by ``frPyObjects`` and
+merged, uncompressed RLE converted, compressed RLE used as is).
+
+Semantic (``coco_semantic``) follows MaskFormer/Mask2Former's
+``prepare_coco_semantic_annos_from_panoptic_annos.py`` (the 133-class COCO semantic set that
+detectron2's ``SemSegEvaluator`` scores): categories are numbered 0..K-1 in ascending category
+id order, every segment (crowd included) is painted with its category's index, everything else
+(VOID and PNG ids that the JSON does not list) is 255 = ignore.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seem_bench.data.fingerprint import fingerprint_files
+from seem_bench.data.io import read_json, read_rgb
+from seem_bench.data.problems import STRICT, Problems
+from seem_bench.data.types import Dataset, Instance, Sample
+from seem_bench.errors import DataError
+
+DEFAULT_SPLIT = "val2017"
+SEMANTIC_IGNORE = 255
+
+# --------------------------------------------------------------------------- pixel readers
+
+
+def rgb2id(rgb: np.ndarray) -> np.ndarray:
+    """Panoptic segment ids from an (H, W, 3) RGB array: ``R + 256*G + 256**2*B`` as ``int32``.
+
+    >>> int(rgb2id(np.array([[[1, 2, 3]]], np.uint8))[0, 0])
+    197121
+    """
+    rgb = rgb.astype(np.int32, copy=False)
+    return rgb[..., 0] + 256 * rgb[..., 1] + 65536 * rgb[..., 2]
+
+
+@lru_cache(maxsize=16)
+def _panoptic_ids_cached(path: Path, mtime_ns: int) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            if im.mode != "RGB":
+                raise DataError(path, f"panoptic PNG must be RGB, got mode {im.mode!r}")
+            arr = np.asarray(im)
+    except DataError:
+        raise
+    except Exception as e:
+        raise DataError(path, f"cannot decode panoptic PNG ({type(e).__name__}: {e})") from None
+    ids = rgb2id(arr)
+    ids.setflags(write=False)
+    return ids
+
+
+def read_panoptic_ids(path: str | Path, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Segment-id map of a COCO panoptic PNG, ``int32`` (H, W), read-only (cached).
+
+    ``size``: the (height, width) the JSON gives the image; a PNG of another size is an error.
+    """
+    p = Path(path)
+    try:
+        mtime = p.stat().st_mtime_ns
+    except OSError:
+        raise DataError(p, "file not found") from None
+    ids = _panoptic_ids_cached(p, mtime)
+    if size is not None and ids.shape != tuple(size):
+        raise DataError(p, f"PNG is {ids.shape[1]}x{ids.shape[0]} but the JSON says the image is "
+                           f"{size[1]}x{size[0]}")
+    return ids
+
+
+def _segment_mask(png: Path, size: tuple[int, int], segment_ids: tuple[int, ...]) -> np.ndarray:
+    ids = read_panoptic_ids(png, size)
+    if len(segment_ids) == 1:
+        return ids == segment_ids[0]
+    return np.isin(ids, segment_ids)
+
+
+def load_panoptic_target(png: Path, size: tuple[int, int],
+                         segments_info: tuple[dict, ...]) -> tuple[np.ndarray, list[dict]]:
+    """The ``"panoptic"`` target: (id map ``int32`` (H, W), the image's ``segments_info`` list)."""
+    return np.array(read_panoptic_ids(png, size)), [dict(s) for s in segments_info]
+
+
+def load_semantic_target(png: Path, size: tuple[int, int],
+                         seg_to_class: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """The ``"semantic"`` target: ``uint8`` (H, W) contiguous class index, 255 = ignore."""
+    ids = read_panoptic_ids(png, size)
+    out = np.full(ids.shape, SEMANTIC_IGNORE, np.uint8)
+    if seg_to_class:
+        seg_ids = np.array([s for s, _ in seg_to_class], np.int64)
+        classes = np.array([c for _, c in seg_to_class], np.uint8)
+        order = np.argsort(seg_ids)
+        seg_ids, classes = seg_ids[order], classes[order]
+        # One searchsorted over the image instead of a pass per segment.
+        pos = np.clip(np.searchsorted(seg_ids, ids), 0, len(seg_ids) - 1)
+        hit = seg_ids[pos] == ids
+        out[hit] = classes[pos[hit]]
+    return out
+
+
+def ann_to_mask(segmentation: Any, height: int, width: int) -> np.ndarray:
+    """Decode a COCO ``segmentation`` (polygons, uncompressed or compressed RLE) to ``bool`` (H, W).
+
+    Same conversions as pycocotools ``COCO.annToRLE`` + ``maskUtils.decode``.
+    """
+    from pycocotools import mask as mask_utils
+
+    if isinstance(segmentation, list):
+        rle = mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
+    elif isinstance(segmentation.get("counts"), list):
+        rle = mask_utils.frPyObjects(segmentation, height, width)
+    else:
+        rle = segmentation
+    return mask_utils.decode(rle).astype(bool)
+
+
+# --------------------------------------------------------------------------- index helpers
+
+
+def _categories(data: dict, json_path: Path, problems: Problems) -> dict[int, dict[str, Any]]:
+    cats: dict[int, dict[str, Any]] = {}
+    for c in data.get("categories") or []:
+        try:
+            cid = int(c["id"])
+        except (KeyError, TypeError, ValueError):
+            problems.add(json_path, f"category without an integer id: {c!r:.80}")
+            continue
+        cats[cid] = {"name": c.get("name", str(cid)), "supercategory": c.get("supercategory"),
+                     "isthing": int(c.get("isthing", 1))}
+    if not cats:
+        problems.add(json_path, "no categories")
+    return cats
+
+
+def _require(data: Any, keys: tuple[str, ...], json_path: Path) -> None:
+    if not isinstance(data, dict):
+        raise DataError(json_path, "expected a JSON object at top level")
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise DataError(json_path, f"missing key(s) {', '.join(missing)}")
+
+
+def _images(data: dict, json_path: Path, problems: Problems) -> dict[int, dict]:
+    images: dict[int, dict] = {}
+    for im in data["images"]:
+        try:
+            iid, h, w, name = int(im["id"]), int(im["height"]), int(im["width"]), str(im["file_name"])
+        except (KeyError, TypeError, ValueError):
+            problems.add(json_path, f"image entry lacks id/height/width/file_name: {im!r:.80}")
+            continue
+        if iid in images:
+            problems.add(json_path, f"image id {iid} listed twice")
+        images[iid] = {"id": iid, "height": h, "width": w, "file_name": name}
+    return images
+
+
+def _split_name(split: str | None) -> str:
+    return split or DEFAULT_SPLIT
+
+
+# --------------------------------------------------------------------------- panoptic / semantic
+
+
+def _panoptic_index(root: Path, split: str, problems: Problems):
+    json_path = root / "annotations" / f"panoptic_{split}.json"
+    png_dir = root / f"panoptic_{split}"
+    img_dir = root / split
+    data = read_json(json_path)
+    _require(data, ("images", "annotations", "categories"), json_path)
+    cats = _categories(data, json_path, problems)
+    images = _images(data, json_path, problems)
+    anns: dict[int, dict] = {}
+    for ann in data["annotations"]:
+        try:
+            iid = int(ann["image_id"])
+            png_name = str(ann["file_name"])
+            segs = list(ann["segments_info"])
+        except (KeyError, TypeError, ValueError):
+            problems.add(json_path, f"annotation lacks image_id/file_name/segments_info: {ann!r:.80}")
+            continue
+        if iid not in images:
+            problems.add(json_path, f"annotation {png_name} refers to unknown image_id {iid}")
+            continue
+        if iid in anns:
+            problems.add(json_path, f"image_id {iid} has two annotations")
+        seen: set[int] = set()
+        clean = []
+        for s in segs:
+            try:
+                sid, cid = int(s["id"]), int(s["category_id"])
+            except (KeyError, TypeError, ValueError):
+                problems.add(json_path, f"{png_name}: segment lacks id/category_id: {s!r:.80}")
+                continue
+            if sid == 0:
+                problems.add(json_path, f"{png_name}: segment id 0 is VOID and cannot be a segment")
+                continue
+            if sid in seen:
+                problems.add(json_path, f"{png_name}: segment id {sid} listed twice")
+                continue
+            if cid not in cats:
+                problems.add(json_path, f"{png_name}: segment {sid} has unknown category_id {cid}")
+                continue
+            seen.add(sid)
+            clean.append({"id": sid, "category_id": cid, "iscrowd": int(s.get("iscrowd", 0)),
+                          "bbox": s.get("bbox"), "area": s.get("area")})
+        anns[iid] = {"png": png_dir / png_name, "segments_info": tuple(clean)}
+    for iid in images:
+        if iid not in anns:
+            problems.add(json_path, f"image {images[iid]['file_name']} (id {iid}) has no annotation")
+    if not anns:
+        problems.add(json_path, f"no annotated images in split {split}")
+    return json_path, img_dir, cats, images, anns
+
+
+def _bbox(v: Any) -> tuple[float, float, float, float] | None:
+    return None if v is None else tuple(float(x) for x in v)  # type: ignore[return-value]
+
+
+def build_coco_panoptic(root: Path, split: str | None, problems: Problems = STRICT,
+                        name: str = "coco_panoptic") -> Dataset:
+    """Index a COCO panoptic split: one instance per segment (things and stuff, crowd flagged)."""
+    split = _split_name(split)
+    json_path, img_dir, cats, images, anns = _panoptic_index(root, split, problems)
+    samples = []
+    for iid in sorted(anns):
+        im, ann = images[iid], anns[iid]
+        size = (im["height"], im["width"])
+        insts = tuple(
+            Instance(instance_id=str(s["id"]), mask_loader=partial(_segment_mask, ann["png"], size, (s["id"],)),
+                     category_id=s["category_id"], iscrowd=bool(s["iscrowd"]), bbox=_bbox(s["bbox"]),
+                     area=None if s["area"] is None else float(s["area"]),
+                     meta={"isthing": cats[s["category_id"]]["isthing"]})
+            for s in ann["segments_info"])
+        samples.append(Sample(
+            sample_id=str(iid), dataset=name, image_loader=partial(read_rgb, img_dir / im["file_name"]),
+            height=size[0], width=size[1], instances=insts, image_path=str(img_dir / im["file_name"]),
+            targets={"panoptic": partial(load_panoptic_target, ann["png"], size, ann["segments_info"])},
+            meta={"image_id": iid, "panoptic_png": str(ann["png"])}))
+    return Dataset(name=name, root=root, split=split, samples=samples, categories=cats,
+                   fingerprint={"files": fingerprint_files(root, [json_path])})
+
+
+def contiguous_ids(categories: dict[int, dict]) -> dict[int, int]:
+    """``{category_id: index}`` numbering categories 0..K-1 in ascending id order (MaskFormer)."""
+    return {cid: i for i, cid in enumerate(sorted(categories))}
+
+
+def build_coco_semantic(root: Path, split: str | None, problems: Problems = STRICT) -> Dataset:
+    """Index COCO semantic (derived from panoptic): one instance per category present, target map."""
+    split = _split_name(split)
+    json_path, img_dir, cats, images, anns = _panoptic_index(root, split, problems)
+    to_class = contiguous_ids(cats)
+    categories = {cid: {**c, "contiguous_id": to_class[cid]} for cid, c in cats.items()}
+    samples = []
+    for iid in sorted(anns):
+        im, ann = images[iid], anns[iid]
+        size = (im["height"], im["width"])
+        by_cat: dict[int, list[int]] = {}
+        for s in ann["segments_info"]:
+            by_cat.setdefault(s["category_id"], []).append(s["id"])
+        insts = tuple(
+            Instance(instance_id=str(cid), mask_loader=partial(_segment_mask, ann["png"], size, tuple(sids)),
+                     category_id=cid, meta={"contiguous_id": to_class[cid], "segment_ids": tuple(sids)})
+            for cid, sids in sorted(by_cat.items()))
+        seg_to_class = tuple((s["id"], to_class[s["category_id"]]) for s in ann["segments_info"])
+        samples.append(Sample(
+            sample_id=str(iid), dataset="coco_semantic",
+            image_loader=partial(read_rgb, img_dir / im["file_name"]),
+            height=size[0], width=size[1], instances=insts, image_path=str(img_dir / im["file_name"]),
+            targets={"semantic": partial(load_semantic_target, ann["png"], size, seg_to_class)},
+            meta={"image_id": iid, "panoptic_png": str(ann["png"]), "ignore_label": SEMANTIC_IGNORE}))
+    return Dataset(name="coco_semantic", root=root, split=split, samples=samples, categories=categories,
+                   fingerprint={"files": fingerprint_files(root, [json_path]),
+                                "semantic": "maskformer-133: contiguous ids in category-id order, 255 ignore"})
+
+
+# --------------------------------------------------------------------------- instances
+
+
+def _check_segmentation(seg: Any, h: int, w: int) -> str | None:
+    """Why ``seg`` is not a valid COCO segmentation for an (h, w) image, or ``None``."""
+    if isinstance(seg, list):
+        if not seg:
+            return "empty polygon list"
+        for poly in seg:
+            if not isinstance(poly, list) or len(poly) < 6 or len(poly) % 2:
+                return "a polygon must be a flat list of >= 3 (x, y) pairs"
+        return None
+    if isinstance(seg, dict):
+        size, counts = seg.get("size"), seg.get("counts")
+        if not (isinstance(size, list) and len(size) == 2) or counts is None:
+            return "RLE needs 'size' [h, w] and 'counts'"
+        if [int(size[0]), int(size[1])] != [h, w]:
+            return f"RLE size {size[0]}x{size[1]} (h x w) differs from the image's {h}x{w}"
+        if isinstance(counts, list) and sum(int(c) for c in counts) != h * w:
+            return f"uncompressed RLE counts sum to {sum(counts)}, not h*w = {h * w}"
+        return None
+    return f"segmentation must be polygons or RLE, got {type(seg).__name__}"
+
+
+def build_coco_instances(root: Path, split: str | None, problems: Problems = STRICT,
+                         name: str = "coco_instances") -> Dataset:
+    """Index a COCO instances split: one instance per annotation (crowd included, flagged)."""
+    split = _split_name(split)
+    json_path = root / "annotations" / f"instances_{split}.json"
+    img_dir = root / split
+    data = read_json(json_path)
+    _require(data, ("images", "annotations", "categories"), json_path)
+    cats = _categories(data, json_path, problems)
+    images = _images(data, json_path, problems)
+    by_image: dict[int, list[Instance]] = {iid: [] for iid in images}
+    seen: set[int] = set()
+    for ann in data["annotations"]:
+        try:
+            aid, iid, cid = int(ann["id"]), int(ann["image_id"]), int(ann["category_id"])
+            seg = ann["segmentation"]
+        except (KeyError, TypeError, ValueError):
+            problems.add(json_path, f"annotation lacks id/image_id/category_id/segmentation: {ann!r:.80}")
+            continue
+        if aid in seen:
+            problems.add(json_path, f"annotation id {aid} listed twice")
+            continue
+        seen.add(aid)
+        if iid not in images:
+            problems.add(json_path, f"annotation {aid} refers to unknown image_id {iid}")
+            continue
+        if cid not in cats:
+            problems.add(json_path, f"annotation {aid} has unknown category_id {cid}")
+            continue
+        h, w = images[iid]["height"], images[iid]["width"]
+        why = _check_segmentation(seg, h, w)
+        if why:
+            problems.add(json_path, f"annotation {aid}: {why}")
+            continue
+        by_image[iid].append(Instance(
+            instance_id=str(aid), mask_loader=partial(ann_to_mask, seg, h, w), category_id=cid,
+            iscrowd=bool(ann.get("iscrowd", 0)), bbox=_bbox(ann.get("bbox")),
+            area=None if ann.get("area") is None else float(ann["area"])))
+    if not images:
+        problems.add(json_path, f"no images in split {split}")
+    samples = [
+        Sample(sample_id=str(iid), dataset=name, image_loader=partial(read_rgb, img_dir / images[iid]["file_name"]),
+               height=images[iid]["height"], width=images[iid]["width"],
+               instances=tuple(sorted(by_image[iid], key=lambda i: int(i.instance_id))),
+               image_path=str(img_dir / images[iid]["file_name"]), meta={"image_id": iid})
+        for iid in sorted(images)]
+    return Dataset(name=name, root=root, split=split, samples=samples, categories=cats,
+                   fingerprint={"files": fingerprint_files(root, [json_path])})
+
+
+# --------------------------------------------------------------------------- registry entry points
+
+
+def load_coco_panoptic(root: str | Path, split: str | None = None) -> Dataset:
+    """``coco_panoptic``: ``root`` holds ``annotations/``, ``panoptic_<split>/``, ``<split>/``."""
+    return build_coco_panoptic(Path(root), split)
+
+
+def load_coco_semantic(root: str | Path, split: str | None = None) -> Dataset:
+    """``coco_semantic``: derived from the panoptic files (same layout as ``coco_panoptic``)."""
+    return build_coco_semantic(Path(root), split)
+
+
+def load_coco_instances(root: str | Path, split: str | None = None) -> Dataset:
+    """``coco_instances``: ``root`` holds ``annotations/instances_<split>.json`` and ``<split>/``."""
+    return build_coco_instances(Path(root), split)

@@ -1,0 +1,147 @@
+"""Regression gate: compare a run's metrics with a baseline, direction-aware, within tolerances.
+
+Like detectron2's ``verify_results``, but a change in the good direction passes (unless
+``strict``): NoC, NoF and SPC must not grow, every other metric must not shrink, by more than
+the metric's absolute tolerance (in summary units: IoU-like metrics are fractions, so
+``mIoU@5=0.005`` allows half a point). Timing metrics (SPC) are compared only when given a
+tolerance, as they depend on the machine.
+
+A baseline is a run directory, a ``summary.json``, or a JSON/YAML file holding either
+``{"metrics": {...}, "tolerances": {...}}`` or a flat ``{metric: value}`` mapping.
+
+>>> res = compare({"NoC@90": 2.0, "1-IoU": 0.80}, {"NoC@90": 1.9, "1-IoU": 0.81}, tols={"NoC@90": 0.05})
+>>> res.passed, list(res.frame["status"])
+(False, ['worse', 'better'])
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from seem_bench.errors import DataError, UsageError
+from seem_bench.report.metric_info import TIMING_METRICS, lower_is_better
+from seem_bench.report.runs import load_summary
+
+#: Default absolute tolerance: equality up to float noise (runs are deterministic).
+DEFAULT_TOL = 1e-9
+FAILING = ("worse", "missing", "changed", "differs")
+
+
+@dataclass
+class Baseline:
+    metrics: dict[str, float]
+    tolerances: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    path: str = ""
+
+
+@dataclass
+class CheckResult:
+    """``frame``: one row per compared metric (metric, better, baseline, run, diff, tol, status)."""
+
+    frame: pd.DataFrame
+    passed: bool
+    skipped: list[str] = field(default_factory=list)
+
+
+def _numbers(obj: Any, where: str, what: str) -> dict[str, float]:
+    if not isinstance(obj, dict):
+        raise DataError(where, f"{what} must be a mapping of metric name to number")
+    bad = [k for k, v in obj.items() if isinstance(v, bool) or not isinstance(v, int | float)]
+    if bad:
+        raise DataError(where, f"{what}: non-numeric values for {', '.join(map(str, bad))}")
+    return {str(k): float(v) for k, v in obj.items()}
+
+
+def load_baseline(path: str | Path) -> Baseline:
+    """Read a baseline (run directory, summary.json, or a JSON/YAML metrics file)."""
+    p = Path(path)
+    if p.is_dir() or p.name == "summary.json":
+        s = load_summary(p)
+        return Baseline(_numbers(s["metrics"], s["_path"], "metrics"), {}, s.get("counts") or {}, s["_path"])
+    if not p.exists():
+        raise DataError(p, "baseline file not found")
+    try:
+        text = p.read_text(encoding="utf-8")
+        data = yaml.safe_load(text) if p.suffix in (".yaml", ".yml") else json.loads(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as e:
+        raise DataError(p, f"unreadable baseline: {' '.join(str(e).split())}") from None
+    if isinstance(data, dict) and "metrics" in data:
+        return Baseline(_numbers(data["metrics"], str(p), "metrics"),
+                        _numbers(data.get("tolerances") or {}, str(p), "tolerances"),
+                        data.get("counts") or {}, str(p))
+    return Baseline(_numbers(data, str(p), "baseline"), {}, {}, str(p))
+
+
+def parse_tols(items: list[str] | None) -> dict[str, float]:
+    """``["NoC@90=0.05", ...]`` -> ``{"NoC@90": 0.05}`` (``UsageError`` on a malformed item)."""
+    out: dict[str, float] = {}
+    for item in items or []:
+        metric, sep, raw = item.rpartition("=")
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not sep or not metric or not math.isfinite(value) or value < 0:
+            raise UsageError(f"--tol expects METRIC=ABS with ABS >= 0, got {item!r}")
+        out[metric.strip()] = value
+    return out
+
+
+def compare(run: dict[str, float], baseline: dict[str, float], tols: dict[str, float] | None = None,
+            default_tol: float = DEFAULT_TOL, strict: bool = False) -> CheckResult:
+    """Compare every baseline metric with the run's; see the module docstring for the rule."""
+    tols = dict(tols or {})
+    unknown = sorted(set(tols) - set(baseline))
+    if unknown:
+        raise UsageError(f"--tol names {', '.join(unknown)}, which the baseline does not have "
+                         f"(it has: {', '.join(baseline)})")
+    rows, skipped = [], []
+    for metric, base in baseline.items():
+        if metric in TIMING_METRICS and metric not in tols:
+            skipped.append(metric)
+            continue
+        tol = tols.get(metric, default_tol)
+        low = lower_is_better(metric)
+        value = run.get(metric)
+        if value is None or math.isnan(value) != math.isnan(base):
+            status, diff = "missing", float("nan")
+        else:
+            diff = 0.0 if math.isnan(base) else value - base
+            worse = diff > tol if low else -diff > tol
+            better = -diff > tol if low else diff > tol
+            if worse:
+                status = "worse"
+            elif better:
+                status = "changed" if strict else "better"
+            else:
+                status = "ok"
+        rows.append({"metric": metric, "better": "lower" if low else "higher", "baseline": base,
+                     "run": value, "diff": diff, "tol": tol, "status": status})
+    frame = pd.DataFrame(rows, columns=["metric", "better", "baseline", "run", "diff", "tol", "status"])
+    return CheckResult(frame, not frame["status"].isin(FAILING).any(), skipped)
+
+
+def check_run(run_dir: str | Path, baseline: Baseline, tols: dict[str, float] | None = None,
+              default_tol: float = DEFAULT_TOL, strict: bool = False) -> CheckResult:
+    """`compare` a run directory with a baseline; also fails when fewer instances were evaluated."""
+    summary = load_summary(run_dir)
+    result = compare(summary["metrics"], baseline.metrics, {**baseline.tolerances, **(tols or {})},
+                     default_tol, strict)
+    ok_base, ok_run = baseline.counts.get("ok"), (summary.get("counts") or {}).get("ok")
+    if ok_base is not None:
+        # Fewer evaluated instances (errors, a shorter --limit) make the metrics incomparable.
+        status = "ok" if ok_run == ok_base else "differs"
+        row = {"metric": "instances ok", "better": "equal", "baseline": float(ok_base),
+               "run": float(ok_run) if ok_run is not None else float("nan"),
+               "diff": (ok_run or 0) - ok_base, "tol": 0.0, "status": status}
+        result.frame = pd.concat([result.frame, pd.DataFrame([row])], ignore_index=True)
+        result.passed = result.passed and status == "ok"
+    return result
