@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,14 +30,12 @@ from seem_bench.distributed import Worker
 from seem_bench.envinfo import environment
 from seem_bench.errors import SeemBenchError, UsageError
 from seem_bench.io_utils import JsonlWriter, atomic_write_json, read_jsonl
-from seem_bench.loops.interactive import run_sample
+from seem_bench.loops.base import KINDS, Encoder, TaskKind
 from seem_bench.metrics.iou import EMPTY_UNION_IOU
-from seem_bench.metrics.interactive import InteractiveAccumulator
 from seem_bench.prompts.protocols import PROTOCOLS
-from seem_bench.schema import SCHEMA_VERSION, InstanceRecord, RunSummary
+from seem_bench.schema import SCHEMA_VERSION, RunSummary
 from seem_bench.tasks import TaskSpec
 
-LOOP_PARAMS = ("max_rounds", "iou_target", "pred_thr", "memory", "negatives")
 TIMING_FIELDS = ("model_s", "encode_s")
 
 
@@ -88,20 +85,22 @@ def digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _protocol_json(task: TaskSpec) -> dict[str, Any]:
+def _protocol_json(task: TaskSpec) -> dict[str, Any] | None:
+    if not task.protocol:
+        return None
     proto = PROTOCOLS.get(task.protocol)
     overrides = {k: v for k, v in task.params.items() if k in proto.params}
     return proto.to_json(overrides)
 
 
-def _prepare(cfg: RunConfig) -> tuple[Adapter, Any, list[Sample], dict[str, Any]]:
+def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str, Any]]:
     """Everything before the loop; raises on bad configuration before reading any pixel."""
     task = cfg.task
-    if task.kind != "interactive":
-        raise UsageError(f"task kind {task.kind!r} cannot be run by this version of seem-bench")
+    kind: TaskKind = KINDS.get(task.kind)()
+    kind.check_task(task)
     cls = model_class(cfg.model)
-    check_capabilities(cls, task.kind, {task.first_prompt}, memory=False)
-    proto = PROTOCOLS.get(task.protocol)
+    check_capabilities(cls, task.kind, kind.prompt_kinds(task), memory=kind.memory_required(task))
+    protocol_json = _protocol_json(task)
     adapter = build_model(cfg.model, **cfg.model_options)
 
     data_root = cfg.data_root
@@ -113,7 +112,6 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, Any, list[Sample], dict[str, Any]
             print(f"seem-bench: no --data-root given, using the demo data in {data_root}", file=sys.stderr)
     dataset = load_dataset(task.dataset, resolve_root(task.dataset, data_root), task.split)
     samples = list(dataset.samples[: cfg.limit] if cfg.limit else dataset.samples)
-    protocol_json = _protocol_json(task)
     model_fp = adapter.fingerprint()
     fingerprint = digest({"task": task.to_json(), "protocol": protocol_json, "model": model_fp,
                           "dataset": dataset.fingerprint, "limit": cfg.limit})
@@ -126,7 +124,7 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, Any, list[Sample], dict[str, Any]
                   "uses_ground_truth": adapter.uses_ground_truth},
         "dataset": {"name": dataset.name, "root": str(dataset.root), "split": dataset.split,
                     "fingerprint": dataset.fingerprint, "samples": len(samples),
-                    "instances": sum(len(s.instances) for s in samples)},
+                    "instances": sum(len(kind.units(s, task)) for s in samples)},
         "seed": int(task.params.get("seed", 0)), "fingerprint": fingerprint,
         "invocation": cfg.invocation(),
         "env": environment(),
@@ -134,7 +132,7 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, Any, list[Sample], dict[str, Any]
                         "noc_compare": task.params.get("compare", "ritm"),
                         "spc": "decode seconds per click (image encode excluded, see encode_s)"},
     }
-    return adapter, proto, samples, header
+    return adapter, kind, samples, header
 
 
 def _write_header(out: Path, header: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +164,7 @@ def run(cfg: RunConfig) -> RunSummary | None:
     worker = cfg.worker
     distributed.init_process_group(worker)
     try:
-        adapter, proto, samples, header = _prepare(cfg)
+        adapter, kind, samples, header = _prepare(cfg)
         out = Path(cfg.out_dir) if cfg.out_dir else default_out_dir(cfg.task.name, cfg.model)
         out = Path(distributed.broadcast(worker, str(out)))  # ranks must agree on a timestamped default
         cfg.out_dir = out
@@ -177,7 +175,7 @@ def run(cfg: RunConfig) -> RunSummary | None:
         header = _write_header(out, header)
         start, stop = distributed.shard_bounds(len(samples), worker.rank, worker.world)
         try:
-            _loop(cfg, adapter, proto, samples[start:stop], header, out)
+            _loop(cfg, adapter, kind, samples[start:stop], header, out)
         finally:
             adapter.close()
         distributed.barrier(worker)
@@ -190,40 +188,38 @@ def run(cfg: RunConfig) -> RunSummary | None:
         distributed.destroy(worker)
 
 
-def _loop(cfg: RunConfig, adapter: Adapter, proto: Any, samples: list[Sample],
+def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample],
           header: dict[str, Any], out: Path) -> None:
     task = cfg.task
     fingerprint = header["fingerprint"]
     done = finished_keys(out, fingerprint)
-    params = {k: task.params[k] for k in LOOP_PARAMS if k in task.params}
     seed = int(task.params.get("seed", 0))
-    bar = tqdm(total=sum(len(s.instances) for s in samples), unit="obj", file=sys.stderr,
+    units = {s.sample_id: kind.units(s, task) for s in samples}
+    encoder = Encoder(adapter)
+    bar = tqdm(total=sum(len(u) for u in units.values()), unit="obj", file=sys.stderr,
                desc=f"{task.name}/{cfg.model}" + (f" [{cfg.worker.rank}/{cfg.worker.world}]" if cfg.worker.world > 1 else ""),
                disable=not cfg.progress, dynamic_ncols=True)
     try:
         with JsonlWriter(out / f"records-rank{cfg.worker.rank}.jsonl") as writer:
             for sample in samples:
-                missing = [i for i in sample.instances if f"{sample.sample_id}/{i.instance_id}" not in done]
-                bar.update(len(sample.instances) - len(missing))
+                sample_units = units[sample.sample_id]
+                missing = [u for u in sample_units if f"{sample.sample_id}/{u}" not in done]
+                bar.update(len(sample_units) - len(missing))
                 if not missing:
                     continue
-                encode_s: float | None = None
+                encode_before = encoder.seconds
                 try:
-                    image = sample.image()
-                    t0 = time.perf_counter()
-                    state = adapter.encode(image)
-                    encode_s = time.perf_counter() - t0
-                    records = run_sample(adapter, state, sample, list(sample.instances), proto, params, seed)
+                    records = kind.run_sample(adapter, encoder, sample, task, seed)
                 except SeemBenchError:
                     raise
                 except Exception as e:  # a model failing on one sample must not end the run
                     if cfg.fail_fast:
                         raise
-                    records = [{"instance_id": i.instance_id, "category_id": i.category_id,
-                                "status": "error", "error": f"{type(e).__name__}: {e}"}
-                               for i in sample.instances]
+                    records = [{"unit": u, "status": "error", "error": f"{type(e).__name__}: {e}"}
+                               for u in sample_units]
+                encode_s: float | None = encoder.seconds - encode_before
                 for rec in records:
-                    key = f"{sample.sample_id}/{rec['instance_id']}"
+                    key = f"{sample.sample_id}/{rec['unit']}"
                     if key in done:  # recomputed for a coupled protocol; already on disk
                         continue
                     rec = {"schema": SCHEMA_VERSION, "run_id": header["run_id"], "key": key,
@@ -261,25 +257,14 @@ def strip_timings(rec: dict) -> dict:
     return out
 
 
-def interactive_metrics(records: list[dict], params: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
-    acc = InteractiveAccumulator(max_rounds=int(params["max_rounds"]), compare=params.get("compare", "ritm"))
-    for r in records:
-        if r.get("status") == "ok":
-            acc.update(r["ious"], sum(rd["model_s"] for rd in r["rounds"]))
-    metrics = acc.compute()
-    metrics.pop("instances", None)
-    timings = {"decode_s_total": acc.model_seconds, "clicks": acc.clicks,
-               "encode_s_total": sum(r.get("encode_s", 0.0) for r in records)}
-    return metrics, timings
-
-
 def summarize(run_dir: Path, extra_dirs: tuple[Path, ...] = (), out_dir: Path | None = None) -> RunSummary:
     """Recompute the summary from the records and write ``summary.json`` atomically."""
     run_dir = Path(run_dir)
     header = json.loads((run_dir / "header.json").read_text())
     records = load_records(run_dir, *extra_dirs, fingerprint=header["fingerprint"])
     ok = sum(r.get("status") == "ok" for r in records)
-    metrics, timings = interactive_metrics(records, header["task"]["params"])
+    metrics, timings = KINDS.get(header["task"]["kind"])().summarize(records, header)
+    timings["encode_s_total"] = sum(r.get("encode_s", 0.0) for r in records)
     summary: RunSummary = {
         **header,
         "counts": {"expected": header["dataset"]["instances"], "evaluated": len(records), "ok": ok,

@@ -10,7 +10,6 @@ import json
 
 import cv2
 import numpy as np
-
 from conftest import run_cli
 
 

@@ -159,3 +159,11 @@ def load_davis2017(root: str | Path, split: str | None = None) -> Dataset:
 def load_davis2016(root: str | Path, split: str | None = None) -> Dataset:
     """``davis2016``: single object (all objects merged), splits ``train`` / ``val`` (default)."""
     return build_davis(Path(root), split, "2016")
+
+
+def build_davis2017(root: Path, split: str | None, problems: Problems = STRICT) -> Dataset:
+    return build_davis(root, split, "2017", problems)
+
+
+def build_davis2016(root: Path, split: str | None, problems: Problems = STRICT) -> Dataset:
+    return build_davis(root, split, "2016", problems)

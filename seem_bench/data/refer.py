@@ -261,3 +261,15 @@ def load_refcoco_plus(root: str | Path, split: str | None = None) -> Dataset:
 def load_refcocog(root: str | Path, split: str | None = None) -> Dataset:
     """``refcocog``: ``umd/val``, ``umd/test`` (default splitBy ``umd``) and ``google/val``."""
     return build_refer(Path(root), "refcocog", split)
+
+
+def build_refcoco(root: Path, split: str | None, problems: Problems = STRICT) -> Dataset:
+    return build_refer(root, "refcoco", split, problems)
+
+
+def build_refcoco_plus(root: Path, split: str | None, problems: Problems = STRICT) -> Dataset:
+    return build_refer(root, "refcoco+", split, problems)
+
+
+def build_refcocog(root: Path, split: str | None, problems: Problems = STRICT) -> Dataset:
+    return build_refer(root, "refcocog", split, problems)

@@ -1,4 +1,12 @@
-"""Dataset registry: name -> loader ``(root, split) -> Dataset``."""
+"""Dataset registry: name -> loader ``(root: Path, split: str | None) -> Dataset``.
+
+Entries are lazy ``"module:function"`` strings, so listing datasets imports nothing heavy.
+Third-party loaders can register the same way (``DATASETS.register(name, "pkg.mod:fn")``).
+
+>>> from seem_bench.data.registry import load_dataset
+>>> ds = load_dataset("grabcut", "/data/GrabCut")            # doctest: +SKIP
+>>> ds = load_dataset("coco_panoptic", "/data/coco", subset="coco_mini_600.txt")  # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
@@ -7,17 +15,46 @@ from pathlib import Path
 from seem_bench.data.types import Dataset
 from seem_bench.registry import Registry
 
-DATASETS: Registry = Registry("dataset")
+DATASETS: Registry = Registry("dataset", entry_point_group="seem_bench.datasets")
+DATASETS.register("coco_panoptic", "seem_bench.data.coco:load_coco_panoptic")
+DATASETS.register("coco_instances", "seem_bench.data.coco:load_coco_instances")
+DATASETS.register("coco_semantic", "seem_bench.data.coco:load_coco_semantic")
+DATASETS.register("refcoco", "seem_bench.data.refer:load_refcoco")
+DATASETS.register("refcoco+", "seem_bench.data.refer:load_refcoco_plus")
+DATASETS.register("refcocog", "seem_bench.data.refer:load_refcocog")
+DATASETS.register("davis2017", "seem_bench.data.davis:load_davis2017")
+DATASETS.register("davis2016", "seem_bench.data.davis:load_davis2016")
 DATASETS.register("grabcut", "seem_bench.data.clicksets:load_grabcut")
 DATASETS.register("berkeley", "seem_bench.data.clicksets:load_berkeley")
+DATASETS.register("davis345", "seem_bench.data.clicksets:load_davis345")
+DATASETS.register("coco_mval", "seem_bench.data.clicksets:load_coco_mval")
+DATASETS.register("sbd", "seem_bench.data.sbd:load_sbd")
+DATASETS.register("pascalvoc", "seem_bench.data.voc:load_pascalvoc")
 
-#: Where each dataset lives under a ``--data-root`` holding several (the demo data's layout).
-DEFAULT_SUBDIR = {"grabcut": "GrabCut", "berkeley": "Berkeley"}
+#: Where each dataset lives under a ``--data-root`` holding several (the demo data's layout,
+#: and RITM's folder names for the click sets).
+DEFAULT_SUBDIR = {
+    "coco_panoptic": "coco", "coco_instances": "coco", "coco_semantic": "coco",
+    "refcoco": "refer", "refcoco+": "refer", "refcocog": "refer",
+    "davis2017": "DAVIS", "davis2016": "DAVIS",
+    "grabcut": "GrabCut", "berkeley": "Berkeley", "davis345": "DAVIS345", "coco_mval": "COCO_MVal",
+    "sbd": "SBD", "pascalvoc": "PascalVOC",
+}
 
 
-def load_dataset(name: str, root: str | Path, split: str | None = None) -> Dataset:
-    """Load dataset ``name`` from ``root`` (the dataset's own directory)."""
-    return DATASETS.get(name)(Path(root), split)
+def load_dataset(name: str, root: str | Path, split: str | None = None,
+                 subset: str | Path | None = None) -> Dataset:
+    """Load dataset ``name`` from ``root`` (the dataset's own directory).
+
+    ``subset``: an id-list file (see `seem_bench.data.subset`); only the listed samples are kept
+    and the file's sha256 is added to ``dataset.fingerprint["subset"]``.
+    """
+    ds = DATASETS.get(name)(Path(root), split)
+    if subset is not None:
+        from seem_bench.data.subset import apply_subset
+
+        ds = apply_subset(ds, subset)
+    return ds
 
 
 def resolve_root(name: str, data_root: str | Path) -> Path:

@@ -1,6 +1,10 @@
-"""Click simulators. Pure functions of (gt, pred, ignore, earlier clicks): no model, no I/O.
+"""Click simulators. Pure functions of (gt, pred, ignore, earlier prompts): no model, no I/O.
 
-``ritm`` (RITM ``isegm/inference/clicker.py``, also used by SimpleClick and FocalClick):
+Every simulator takes ``gt``, ``pred``, ``ignore`` as ``bool`` (H, W) arrays and the earlier
+clicks, and returns the next `Click` (``x`` = column, ``y`` = row) or ``None`` when the rule
+places no click (only with ``negatives=False`` and nothing left to correct).
+
+``ritm`` (RITM ``isegm/inference/clicker.py``, also SimpleClick and FocalClick):
 
 1. ``fn = gt & ~pred & ~ignore`` and ``fp = ~gt & pred & ~ignore``.
 2. Both are zero-padded by one pixel, so the image border counts as boundary, and get the exact
@@ -9,19 +13,49 @@
 4. The click is positive iff ``max(fn_dt) > max(fp_dt)`` (float32 compare; a tie is negative).
 5. It goes to the *first* maximum of the chosen map in row-major order.
 
-Odd cases, kept exactly as RITM has them: when both maps are all zero (perfect prediction, or
-every error pixel already clicked) the click is *negative* at the first pixel whose ``fp_dt`` is
-0, i.e. ``(0, 0)``. The first click is the same rule with an all-zero prediction.
+Odd cases, kept as RITM has them: when both maps are all zero (perfect prediction, or every
+error pixel already clicked) the click is *negative* at the first pixel whose ``fp_dt`` is 0,
+i.e. ``(0, 0)``, even if (0, 0) was clicked before. The first click is the same rule with an
+all-zero prediction.
+
+``seem`` (SEEM's released evaluator: ``SimpleClickSampler`` "best" mode and
+``prepare_next_spaital_mask`` in ``seem_model_v1.py``):
+
+1. ``prompted`` = every pixel already given as a prompt: the (2r+1)^2 squares drawn around
+   earlier clicks (r = 1, SEEM's 3x3 dilation) plus any first-prompt shape (scribble, polygon).
+2. ``fn = gt & ~pred & ~prompted`` and ``fp = ~gt & pred & ~prompted`` (and ``~ignore``: SEEM's
+   inputs had no ignore pixels; seem-bench keeps them out as it does for IoU).
+3. Positive iff ``|fn| > |fp|`` by pixel count; a tie (0 = 0 included) is negative.
+4. The chosen region's distance transform with 1-px zero padding (exact, or kornia 0.7.0's
+   approximation with ``dt="kornia"``); the click goes to its first maximum in row-major
+   order. An empty region has all-zero distances, so the click is at (0, 0).
+5. The per-object stop (no new click once IoU >= 0.925) and the image-level stop are loop
+   rules: see `seem_bench.loops.interactive`.
+
+``sam`` (SAM paper App. D.1): the paper fixes only "the point farthest from the boundary of
+the error region" (first: of the object). It says nothing about ties, the image border or
+repeated pixels, so seem-bench uses RITM's choices for all three: ``sam`` places the same
+clicks as ``ritm``. ``sam-random`` draws the first point uniformly among the object's pixels.
+
+>>> gt = np.zeros((6, 6), bool); gt[1:5, 1:5] = True
+>>> ritm_click(gt, np.zeros_like(gt))
+Click(x=2, y=2, positive=True)
+>>> seem_click(gt, np.zeros_like(gt))
+Click(x=2, y=2, positive=True)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 
+from seem_bench.errors import UsageError
+from seem_bench.prompts.distance import kornia070_dt, padded_dt
 from seem_bench.prompts.types import Click
+
+__all__ = ["click_squares", "error_masks", "padded_dt", "ritm_click", "sam_random_click",
+           "seem_click"]
 
 
 def error_masks(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None
@@ -35,30 +69,88 @@ def error_masks(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = No
     return fn, fp
 
 
-def padded_dt(mask: np.ndarray) -> np.ndarray:
-    """Exact L2 distance to the nearest non-mask pixel, the image border counting as non-mask.
+def click_squares(shape: tuple[int, int], clicks: Sequence[Click], radius: int) -> np.ndarray:
+    """``bool`` (H, W): the (2r+1) x (2r+1) square around each click, clipped to the image.
 
-    ``mask``: ``bool`` (H, W). Returns ``float32`` (H, W).
+    ``radius=1`` is SEEM's 3x3 blob (a 3x3 ones convolution of the click map, ``> 0``).
     """
-    padded = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)
-    padded[1:-1, 1:-1] = mask
-    return cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+    out = np.zeros(shape, bool)
+    for c in clicks:
+        out[max(c.y - radius, 0):c.y + radius + 1, max(c.x - radius, 0):c.x + radius + 1] = True
+    return out
+
+
+def _first_argmax(a: np.ndarray) -> tuple[int, int]:
+    y, x = divmod(int(np.argmax(a)), a.shape[1])  # argmax = first maximum, row-major
+    return x, y
 
 
 def ritm_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None,
-               clicked: Sequence[Click] = ()) -> Click:
-    """The next RITM click. ``gt``, ``pred``, ``ignore``: ``bool`` (H, W)."""
+               clicked: Sequence[Click] = (), *, negatives: bool = True, **_: object
+               ) -> Click | None:
+    """The next RITM click. ``gt``, ``pred``, ``ignore``: ``bool`` (H, W).
+
+    ``negatives=False`` (SEEM's "Negative" ablation applied to this clicker): the click is
+    always taken from the FN map; ``None`` when no unclicked FN pixel is left.
+    """
     fn, fp = error_masks(gt, pred, ignore)
     fn_dt = padded_dt(fn)
-    fp_dt = padded_dt(fp)
     if clicked:
         ys = np.fromiter((c.y for c in clicked), np.intp, len(clicked))
         xs = np.fromiter((c.x for c in clicked), np.intp, len(clicked))
         fn_dt[ys, xs] = 0
-        fp_dt[ys, xs] = 0
     fn_max = fn_dt.max()
-    fp_max = fp_dt.max()
-    positive = bool(fn_max > fp_max)
-    flat = int(np.argmax(fn_dt if positive else fp_dt))  # argmax = first maximum, row-major
-    y, x = divmod(flat, gt.shape[1])
-    return Click(x=x, y=y, positive=positive)
+    if not negatives:
+        return Click(*_first_argmax(fn_dt), True) if fn_max > 0 else None
+    fp_dt = padded_dt(fp)
+    if clicked:
+        fp_dt[ys, xs] = 0
+    positive = bool(fn_max > fp_dt.max())
+    return Click(*_first_argmax(fn_dt if positive else fp_dt), positive)
+
+
+def seem_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None,
+               clicked: Sequence[Click] = (), *, prompted: np.ndarray | None = None,
+               dt: str = "exact", blob_radius: int = 1, negatives: bool = True, **_: object
+               ) -> Click | None:
+    """The next click of SEEM's released evaluator (see the module docstring).
+
+    Args:
+        gt, pred, ignore: ``bool`` (H, W).
+        clicked: earlier clicks; their ``blob_radius`` squares count as prompted.
+        prompted: other already-prompted pixels (a first scribble or polygon), ``bool`` (H, W).
+        dt: ``"exact"`` (Euclidean) or ``"kornia"`` (kornia 0.7.0's approximation, as SEEM ran).
+        negatives: ``False`` takes the FN region whatever the areas; ``None`` if it is empty.
+    """
+    if dt not in ("exact", "kornia"):
+        raise UsageError(f"seem protocol: dt must be 'exact' or 'kornia', got {dt!r}")
+    done = click_squares(gt.shape, clicked, blob_radius)
+    if prompted is not None:
+        done |= prompted
+    fn, fp = error_masks(gt, pred, ignore)
+    fn &= ~done
+    fp &= ~done
+    fn_area = np.count_nonzero(fn)
+    if negatives:
+        positive = fn_area > np.count_nonzero(fp)
+    elif fn_area:
+        positive = True
+    else:
+        return None
+    region = fn if positive else fp
+    dist = padded_dt(region) if dt == "exact" else kornia070_dt(region)
+    return Click(*_first_argmax(dist), bool(positive))
+
+
+def sam_random_click(gt: np.ndarray, ignore: np.ndarray | None, rng: np.random.Generator
+                     ) -> Click:
+    """``sam-random`` first point: a uniformly random object pixel (ignore pixels excluded).
+
+    The candidates are the object's pixels in row-major order; ``rng.integers(n)`` picks one.
+    """
+    cand = gt if ignore is None else gt & ~ignore
+    flat = np.flatnonzero(cand)
+    if flat.size == 0:
+        return Click(0, 0, False)  # nothing to click on: same as ritm's all-zero case
+    y, x = divmod(int(flat[rng.integers(flat.size)]), gt.shape[1])
+    return Click(x, y, True)

@@ -1,5 +1,15 @@
 """Named, versioned prompt protocols. Their parameters go into every run record.
 
+Two registries:
+
+- `PROTOCOLS`: click protocols (``ritm``, ``seem``, ``seem-kornia``, ``sam``, ``sam-random``),
+  the simulated user of every round after the first and of the first round when the task's
+  ``first_prompt`` is ``point``. A `ClickProtocol` carries what the loop needs: the click
+  function, the blob radius clicks are drawn with, the stop rules, its parameters and version.
+- `FIRST_PROMPTS`: first-round simulators for the other prompt kinds (``box``, ``box-jitter``,
+  ``seem-box``, ``davis-robot``, ``davis-robot-0.15``, ``seem-scribble``, ``polygon``); see
+  `seem_bench.prompts.first`.
+
 A protocol's ``params`` are its defaults; a task or ``--set key=value`` overrides them, and the
 effective values are recorded. Bump ``version`` whenever a change could move a number.
 """
@@ -12,20 +22,33 @@ from typing import Any
 
 import numpy as np
 
-from seem_bench.prompts.clicks import ritm_click
+from seem_bench.errors import UsageError
+from seem_bench.prompts.clicks import ritm_click, sam_random_click, seem_click
 from seem_bench.prompts.types import Click
 from seem_bench.registry import Registry
 
-ClickFn = Callable[..., Click]
+ClickFn = Callable[..., "Click | None"]
+
+#: Loop parameters every interactive protocol honours (SPEC §2 "ablation switches").
+COMMON_PARAMS: dict[str, Any] = {"max_rounds": 20, "iou_target": None, "memory": True,
+                                 "negatives": True}
 
 
 @dataclass(frozen=True)
 class ClickProtocol:
     """A click simulator plus the loop rules that go with it.
 
-    Params shared by every interactive protocol: ``max_rounds``, ``iou_target`` (stop when IoU
-    reaches it; ``None`` runs every round, needed for mIoU@k curves), ``pred_thr`` (threshold for
-    probability outputs), ``memory`` and ``negatives`` (the SEEM ablation switches).
+    Attributes:
+        name, version: recorded with every run; the version changes when a number could move.
+        click_fn: ``(gt, pred, ignore, clicked, **options) -> Click | None``.
+        params: defaults: ``max_rounds``; ``iou_target`` (stop an object once its IoU reaches
+            it after >= 1 round; ``None`` runs every round, as mIoU@k curves need);
+            ``pred_thr`` (threshold for probability outputs); ``memory`` and ``negatives``
+            (SEEM's "Iter" and "Negative" ablations); plus protocol options (``dt``,
+            ``blob_radius``, ``click_stop_iou``, ``image_stop_iou``, ``output``).
+        first_random: the first click is a uniformly random object pixel (``sam-random``).
+        report_ks: the rounds the protocol's paper reports (SAM: 1, 2, 3, 5, 9).
+        reference: where the rule was read.
     """
 
     name: str
@@ -33,40 +56,130 @@ class ClickProtocol:
     click_fn: ClickFn = field(repr=False)
     params: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    first_random: bool = False
+    report_ks: tuple[int, ...] = ()
+    reference: str = ""
+
+    @property
+    def blob_radius(self) -> int:
+        """Clicks are (2r+1)^2 squares for the model and for "already prompted" (SEEM: 1)."""
+        return int(self.params.get("blob_radius", 0))
+
+    @property
+    def click_stop_iou(self) -> float | None:
+        """No new click for an object whose IoU >= this (float32 compare, SEEM: 0.925)."""
+        return self.params.get("click_stop_iou")
+
+    @property
+    def image_stop_iou(self) -> float | None:
+        """Stop the image once every object's IoU > this; later rounds repeat (SEEM: 0.9)."""
+        return self.params.get("image_stop_iou")
+
+    def options(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The effective parameters: defaults updated by ``overrides`` (task / ``--set``)."""
+        return {**self.params, **(overrides or {})}
+
+    def click(self, gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None,
+              clicked: Sequence[Click] = (), *, first: bool = False,
+              prompted: np.ndarray | None = None, rng: np.random.Generator | None = None,
+              options: dict[str, Any] | None = None) -> Click | None:
+        """The next click under this protocol; ``first`` marks the object's very first prompt."""
+        opts = self.options(options)
+        if first and self.first_random:
+            if rng is None:
+                raise UsageError(f"protocol {self.name!r} draws its first point at random: pass "
+                                 "rng=prompt_rng(seed, sample_id, instance_id, 1)")
+            return sam_random_click(gt, ignore, rng)
+        return self.click_fn(gt, pred, ignore, tuple(clicked), prompted=prompted,
+                             dt=opts.get("dt", "exact"), blob_radius=int(opts.get("blob_radius", 0)),
+                             negatives=bool(opts.get("negatives", True)))
 
     def to_json(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version,
-                "params": {**self.params, **(overrides or {})}}
+        return {"name": self.name, "version": self.version, "params": self.options(overrides)}
 
 
 PROTOCOLS: Registry[ClickProtocol] = Registry("protocol")
 
+_RITM_REF = "RITM isegm/inference/clicker.py (Clicker._get_next_click)"
 PROTOCOLS.register("ritm", ClickProtocol(
     name="ritm", version="1", click_fn=ritm_click,
-    params={"max_rounds": 20, "iou_target": None, "pred_thr": 0.49, "memory": True,
-            "negatives": True},
-    description="RITM/SimpleClick clicker: exact padded L2 DT, positive iff max FN dist > max FP dist",
+    params={**COMMON_PARAMS, "pred_thr": 0.49},
+    description="RITM/SimpleClick clicker: exact padded L2 DT, positive iff max FN dist > max FP "
+                "dist (tie negative), first maximum in row-major order",
+    reference=_RITM_REF,
+))
+
+_SEEM_PARAMS = {**COMMON_PARAMS, "pred_thr": 0.5, "dt": "exact", "blob_radius": 1,
+                "click_stop_iou": 0.925, "image_stop_iou": 0.9}
+_SEEM_REF = ("SEEM seem_model_v1.py prepare_next_spaital_mask + evaluate_interactive; "
+             "datasets/visual_sampler/simpleclick_sampler.py")
+PROTOCOLS.register("seem", ClickProtocol(
+    name="seem", version="1", click_fn=seem_click, params=_SEEM_PARAMS,
+    description="SEEM evaluator: positive iff FN area > FP area, prompted pixels excluded, DT "
+                "argmax (1-px pad) drawn as 3x3, no click once IoU >= 0.925, image stops when "
+                "every object IoU > 0.9",
+    reference=_SEEM_REF,
+))
+PROTOCOLS.register("seem-kornia", ClickProtocol(
+    name="seem-kornia", version="1", click_fn=seem_click, params={**_SEEM_PARAMS, "dt": "kornia"},
+    description="seem with kornia 0.7.0's approximate distance transform (as SEEM ran it)",
+    reference=_SEEM_REF,
+))
+
+_SAM_PARAMS = {**COMMON_PARAMS, "pred_thr": 0.5, "output": "top"}
+_SAM_REF = "SAM paper (Kirillov et al. 2023) App. D.1; ties/border/repeats as ritm"
+PROTOCOLS.register("sam", ClickProtocol(
+    name="sam", version="1", click_fn=ritm_click, params=_SAM_PARAMS, report_ks=(1, 2, 3, 5, 9),
+    description="SAM App. D.1: farthest from the object / error-region boundary; output=top "
+                "(model's top-ranked mask) or oracle (best candidate vs GT)",
+    reference=_SAM_REF,
+))
+PROTOCOLS.register("sam-random", ClickProtocol(
+    name="sam-random", version="1", click_fn=ritm_click, params=_SAM_PARAMS, first_random=True,
+    report_ks=(1, 2, 3, 5, 9),
+    description="sam with a uniformly random first object pixel (seeded)",
+    reference=_SAM_REF,
 ))
 
 
 def next_click(gt: np.ndarray, pred: np.ndarray, *, protocol: str = "ritm",
-               ignore: np.ndarray | None = None, clicked: Sequence[Click] = ()) -> Click:
+               ignore: np.ndarray | None = None, clicked: Sequence[Click] = (),
+               prompted: np.ndarray | None = None, rng: np.random.Generator | None = None,
+               **options: Any) -> Click | None:
     """The simulated user's next click.
 
     Args:
         gt: object mask, ``bool`` (H, W).
         pred: current prediction, ``bool`` (H, W); all ``False`` before the first click.
-        protocol: registered protocol name (``seem-bench`` lists them).
+        protocol: registered protocol name (``seem-bench protocols`` lists them).
         ignore: pixels never clicked nor counted, ``bool`` (H, W), or ``None``.
         clicked: earlier clicks, oldest first.
+        prompted: other pixels already given as prompts (``seem``: a first scribble/polygon).
+        rng: generator for random protocols (``sam-random``'s first point); use `prompt_rng`.
+        options: protocol options, e.g. ``dt="kornia"`` or ``negatives=False``.
 
     Returns:
-        a `Click` with ``x`` (column) and ``y`` (row) in original pixels.
+        a `Click` with ``x`` (column) and ``y`` (row) in original pixels, or ``None`` where the
+        rule places none (``negatives=False`` with no false negative left). Per-object stop
+        rules (SEEM's IoU >= 0.925) are the loop's business, not this function's.
 
     >>> gt = np.zeros((5, 5), bool); gt[1:4, 1:4] = True
     >>> next_click(gt, np.zeros_like(gt))
     Click(x=2, y=2, positive=True)
+    >>> next_click(gt, gt | np.eye(5, dtype=bool), protocol="seem")
+    Click(x=0, y=0, positive=False)
     """
     proto = PROTOCOLS.get(protocol)
-    return proto.click_fn(np.asarray(gt, bool), np.asarray(pred, bool),
-                          None if ignore is None else np.asarray(ignore, bool), tuple(clicked))
+    unknown = set(options) - set(proto.params)
+    if unknown:
+        raise UsageError(f"protocol {protocol!r} has no option {', '.join(sorted(unknown))}; "
+                         f"known: {', '.join(sorted(proto.params))}")
+    gt = np.asarray(gt, bool)
+    pred = np.asarray(pred, bool)
+    if gt.ndim != 2 or pred.shape != gt.shape:
+        raise UsageError(f"next_click: gt and pred must be (H, W) of one shape, got {gt.shape} "
+                         f"and {pred.shape}")
+    first = not clicked and prompted is None and not pred.any()
+    return proto.click(gt, pred, None if ignore is None else np.asarray(ignore, bool), clicked,
+                       first=first, prompted=None if prompted is None else np.asarray(prompted, bool),
+                       rng=rng, options=options)

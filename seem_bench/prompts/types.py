@@ -29,7 +29,12 @@ class Click:
 
 @dataclass(frozen=True)
 class Box:
-    """An axis-aligned box ``(x0, y0, x1, y1)`` in pixels, corners inclusive-exclusive like SAM."""
+    """An axis-aligned box ``(x0, y0, x1, y1)`` in pixels, SAM's XYXY convention.
+
+    ``(x0, y0)`` is the first and ``(x1, y1)`` the *last* object pixel (inclusive), as SAM's
+    ``batched_mask_to_box`` and SAM-HQ's ``masks_to_boxes`` derive boxes from masks; a
+    one-pixel object at (3, 4) has the box ``(3, 4, 3, 4)``. Jittered boxes hold floats.
+    """
 
     x0: float
     y0: float
@@ -37,15 +42,21 @@ class Box:
     y1: float
 
     def to_json(self) -> list:
-        return [self.x0, self.y0, self.x1, self.y1]
+        return [float(self.x0), float(self.y0), float(self.x1), float(self.y1)]
 
 
 @dataclass(frozen=True)
 class Scribble:
-    """A stroke: ``points`` is a float array (N, 2) of ``(x, y)`` pixels, plus its polarity."""
+    """A stroke: ``points`` is a float array (N, 2) of ``(x, y)`` pixels, plus its polarity.
+
+    ``mask`` (``bool`` (H, W)), when set, is the stroke exactly as the simulator rasterised it
+    (SEEM's samplers hand the model pixels, not a polyline); adapters that take masks use it,
+    others draw ``points`` themselves.
+    """
 
     points: np.ndarray = field(compare=False)
     positive: bool = True
+    mask: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict:
         return {"points": np.asarray(self.points).round(2).tolist(), "positive": self.positive}
@@ -53,10 +64,11 @@ class Scribble:
 
 @dataclass(frozen=True)
 class Polygon:
-    """A closed outline: ``points`` (N, 2) of ``(x, y)`` pixels."""
+    """A closed outline: ``points`` (N, 2) of ``(x, y)`` pixels; ``mask`` as for `Scribble`."""
 
     points: np.ndarray = field(compare=False)
     positive: bool = True
+    mask: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict:
         return {"points": np.asarray(self.points).round(2).tolist(), "positive": self.positive}
@@ -81,6 +93,8 @@ class Prompts:
     """
 
     clicks: list[Click] = field(default_factory=list)
+    #: clicks are drawn as (2r+1) x (2r+1) squares: 0 = single pixels (RITM, SAM), 1 = SEEM's 3x3
+    click_radius: int = 0
     box: Box | None = None
     scribbles: list[Scribble] = field(default_factory=list)
     polygons: list[Polygon] = field(default_factory=list)

@@ -203,7 +203,7 @@ def resolve_layouts(names: Sequence[str], entries: pd.DataFrame) -> list[Layout]
         elif name in LAYOUTS:
             out.append(LAYOUTS[name])
         else:
-            raise UsageError(f"unknown layout {name!r}; choose from auto, {', '.join(LAYOUTS)}, runs")
+            raise UsageError(f"unknown layout {name!r}; choose from auto, {', '.join(LAYOUTS)}")
     return list(dict.fromkeys(out))
 
 

@@ -1,0 +1,57 @@
+"""``seem-bench plot``: mIoU-vs-clicks curves of runs, and a qualitative panel of chosen samples."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "plot", help="mIoU vs clicks curves (PNG); --samples adds a qualitative panel",
+        description="Plot mIoU against the number of clicks, one curve per run and one panel per "
+                    "dataset. With --samples, also draw image / ground truth / prediction with the "
+                    "clicks for those samples of the first run (the recorded clicks are replayed "
+                    "through the model, which must be available here).",
+        epilog="Examples:\n  seem-bench plot runs/a runs/b -o curves.png\n"
+               "  seem-bench plot runs/a -o curves.png --samples demo_000 demo_003/1 --rounds 3",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.png", help="curves figure")
+    p.add_argument("--samples", nargs="+", metavar="ID", help="sample ids or sample/instance keys to draw")
+    p.add_argument("--panel", type=Path, metavar="FILE.png",
+                   help="qualitative panel file (default: FILE_samples.png beside -o)")
+    p.add_argument("--rounds", type=int, help="show the prediction after this many clicks (default: last)")
+    p.add_argument("--data-root", type=Path, help="dataset location if it moved since the run")
+    p.add_argument("--checkpoint", help="model weights file (if the run's path is not valid here)")
+    p.add_argument("--model-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="adapter option replacing the run's (repeatable)")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from seem_bench.cli.run_cmd import parse_kv
+    from seem_bench.errors import UsageError
+    from seem_bench.report.files import write_bytes_atomic
+    from seem_bench.report.plots import curves_png, samples_png
+    from seem_bench.report.runs import load_summary
+
+    if args.rounds is not None and args.rounds < 1:
+        raise UsageError("--rounds must be >= 1")
+    summaries = [load_summary(r) for r in args.runs]
+    curves = curves_png(summaries)
+    panel = None
+    if args.samples:
+        options = parse_kv(args.model_opt, "--model-opt")
+        if args.checkpoint:
+            options["checkpoint"] = args.checkpoint
+        panel = samples_png(summaries[0], args.samples, rounds=args.rounds, data_root=args.data_root,
+                            model_options=options)
+    write_bytes_atomic(args.output, curves)
+    print(f"seem-bench: wrote {args.output}", file=sys.stderr)
+    if panel is not None:
+        path = args.panel or args.output.with_name(f"{args.output.stem}_samples.png")
+        write_bytes_atomic(path, panel)
+        print(f"seem-bench: wrote {path}", file=sys.stderr)
+    return 0

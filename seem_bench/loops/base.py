@@ -1,0 +1,70 @@
+"""What a task kind must provide to the runner.
+
+A task's ``kind`` (``interactive``, ``generic``, ``referring``, ``video``) selects a `TaskKind`:
+it names the record units of a sample (instances, sentences, objects, or the image itself), runs
+one sample through the model (calling ``encoder`` once per image), and turns records into
+metrics. The runner owns everything else: sharding, resume, errors, files.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+
+from seem_bench.adapters.base import Adapter
+from seem_bench.data.types import Sample
+from seem_bench.registry import Registry
+from seem_bench.tasks import TaskSpec
+
+
+class Encoder:
+    """Calls ``adapter.encode`` and accounts for its time and number of calls."""
+
+    def __init__(self, adapter: Adapter) -> None:
+        self.adapter = adapter
+        self.seconds = 0.0
+        self.calls = 0
+
+    def __call__(self, image: np.ndarray) -> Any:
+        t0 = time.perf_counter()
+        state = self.adapter.encode(image)
+        self.seconds += time.perf_counter() - t0
+        self.calls += 1
+        return state
+
+
+class TaskKind(ABC):
+    """One family of task loops (see module docstring)."""
+
+    name: str = ""
+
+    @abstractmethod
+    def prompt_kinds(self, task: TaskSpec) -> set[str]:
+        """Prompt kinds the model must accept (checked before any image is read)."""
+
+    def memory_required(self, task: TaskSpec) -> bool:
+        return False
+
+    @abstractmethod
+    def units(self, sample: Sample, task: TaskSpec) -> list[str]:
+        """Record unit ids of a sample; the record key is ``<sample_id>/<unit>``. No pixels read."""
+
+    @abstractmethod
+    def run_sample(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
+                   seed: int) -> list[dict[str, Any]]:
+        """Records (each with ``unit`` and ``status``) for every unit of the sample, in order."""
+
+    @abstractmethod
+    def summarize(self, records: list[dict[str, Any]], header: dict[str, Any]
+                  ) -> tuple[dict[str, float], dict[str, float]]:
+        """``(metrics, timings)`` from the records of a whole run."""
+
+    def check_task(self, task: TaskSpec) -> None:  # noqa: B027 - optional hook, no-op by default
+        """Validate task parameters (raise `UsageError`) before anything is loaded."""
+
+
+KINDS: Registry[TaskKind] = Registry("task kind")
+KINDS.register("interactive", "seem_bench.loops.interactive_kind:InteractiveKind")
