@@ -1,7 +1,8 @@
 """Sanity models with closed-form behaviour, for testing the harness end to end.
 
 - ``oracle`` returns the ground-truth mask: every protocol gives IoU 1 after the first click, so
-  NoC@t = 1 for every t, NoF = 0 and 1-IoU = 1.
+  NoC@t = 1 for every t, NoF = 0 and 1-IoU = 1. On the generic task it returns the GT panoptic
+  map, the GT instances (score 1) and the GT semantic map: PQ = AP = mIoU = 100 %.
 - ``disks`` returns the union of disks around positive clicks minus the disks around negative
   clicks; radius ``r = 0.05 * min(H, W)``; pixel ``(x, y)`` is in the disk of click ``(cx, cy)``
   iff ``(x - cx)**2 + (y - cy)**2 <= r**2``. Its click sequence on a hand-made mask can be
@@ -23,25 +24,39 @@ class OracleModel(Adapter):
 
     name = "oracle"
     summary = "sanity model: returns the GT mask (NoC = 1 on every protocol)"
-    capabilities = Capabilities(tasks={"interactive", "ref-image", "referring", "composed"},
-                                prompts={"point", "box", "scribble", "polygon", "text", "ref_image"},
+    capabilities = Capabilities(tasks={"interactive", "ref-image", "referring", "generic"},
+                                prompts={"point", "box", "scribble", "polygon", "text", "ref_image", "none"},
                                 composition=True, memory=True)
     uses_ground_truth = True
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self._gt: np.ndarray | None = None
+        self._gt: np.ndarray | dict | None = None
 
-    def set_target(self, gt: np.ndarray) -> None:
-        self._gt = np.asarray(gt, bool)
+    def set_target(self, gt: np.ndarray | dict) -> None:
+        """An object mask (prompted tasks) or the generic task's dict of image targets."""
+        self._gt = gt if isinstance(gt, dict) else np.asarray(gt, bool)
 
     def encode(self, image: np.ndarray) -> tuple[int, int]:
         return image.shape[:2]
 
     def decode(self, state: Any, prompts: Prompts, memory: Any = None) -> Prediction:
+        if isinstance(self._gt, dict):
+            return self._generic(self._gt)
         if self._gt is None or self._gt.shape != tuple(state):
             raise RuntimeError("oracle: set_target was not called for this image")
-        return Prediction(mask=self._gt.copy())
+        return Prediction(mask=self._gt.copy(), score=1.0)
+
+    @staticmethod
+    def _generic(target: dict) -> Prediction:
+        ids, segments = target["panoptic"]
+        semantic = np.full(ids.shape, 255, np.int64)
+        for s in segments:
+            semantic[ids == s["id"]] = target["to_class"][s["category_id"]]
+        instances = [{"mask": a["mask"], "category_id": a["category_id"], "score": 1.0}
+                     for a in target.get("instances", ()) if not a.get("iscrowd")]
+        panoptic = (ids.copy(), [{"id": s["id"], "category_id": s["category_id"]} for s in segments])
+        return Prediction(extra={"panoptic": panoptic, "semantic": semantic, "instances": instances})
 
 
 def disk_union(shape: tuple[int, int], prompts: Prompts, radius: float) -> np.ndarray:

@@ -112,6 +112,7 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
             print(f"seem-bench: no --data-root given, using the demo data in {data_root}", file=sys.stderr)
     dataset = load_dataset(task.dataset, resolve_root(task.dataset, data_root), task.split)
     samples = list(dataset.samples[: cfg.limit] if cfg.limit else dataset.samples)
+    kind.bind(dataset)
     model_fp = adapter.fingerprint()
     fingerprint = digest({"task": task.to_json(), "protocol": protocol_json, "model": model_fp,
                           "dataset": dataset.fingerprint, "limit": cfg.limit})
@@ -124,7 +125,8 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
                   "uses_ground_truth": adapter.uses_ground_truth},
         "dataset": {"name": dataset.name, "root": str(dataset.root), "split": dataset.split,
                     "fingerprint": dataset.fingerprint, "samples": len(samples),
-                    "instances": sum(len(kind.units(s, task)) for s in samples)},
+                    "instances": sum(len(kind.units(s, task)) for s in samples),
+                    **kind.dataset_header(dataset)},
         "seed": int(task.params.get("seed", 0)), "fingerprint": fingerprint,
         "invocation": cfg.invocation(),
         "env": environment(),

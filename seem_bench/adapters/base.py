@@ -16,6 +16,18 @@ A model enters seem-bench by subclassing `Adapter`::
 The runner never calls `encode` twice for the same image of a sample, whatever the number of
 rounds or instances; it passes back ``Prediction.memory`` of the previous round as ``memory``
 only when the protocol's ``memory`` switch is on (SEEM's "Iter" ablation).
+
+Rules every adapter keeps (the feature cache and the remote bridge rely on them):
+
+- `decode` treats ``state`` as read-only: the same state object serves every round, every
+  object of the image and, through `seem_bench.adapters.cache`, every sample showing the same
+  pixels.
+- `fingerprint` names everything that changes the numbers (weights hash, architecture, options,
+  package version); `cache_identity` adds what changes the encoded features bit-wise without
+  making it another run (the device type). The feature cache keys states by the latter.
+- `dump_state` / `load_state` turn a state into plain numpy arrays and back, so that it can be
+  kept on disk (``--feature-cache DIR``); the default handles states built from numpy arrays,
+  numbers, strings, lists, tuples and dicts, and returns ``None`` (= not persistable) otherwise.
 """
 
 from __future__ import annotations
@@ -43,26 +55,39 @@ class Capabilities:
         prompts: prompt kinds it accepts (subset of `PROMPT_KINDS`; ``none`` = promptless).
         composition: accepts text together with visual prompts in one decode.
         memory: can use the previous round's output (``memory`` argument of `decode`).
+        deferred: the class cannot know them (the remote bridge: the worker declares them when
+            it connects); only an instance's ``capabilities`` are checked.
     """
 
     tasks: frozenset[str]
     prompts: frozenset[str]
     composition: bool = False
     memory: bool = False
+    deferred: bool = False
 
     def __init__(self, tasks: Iterable[str], prompts: Iterable[str], composition: bool = False,
-                 memory: bool = False) -> None:
+                 memory: bool = False, deferred: bool = False) -> None:
         object.__setattr__(self, "tasks", frozenset(tasks))
         object.__setattr__(self, "prompts", frozenset(prompts))
         object.__setattr__(self, "composition", composition)
         object.__setattr__(self, "memory", memory)
+        object.__setattr__(self, "deferred", deferred)
         unknown = self.prompts - PROMPT_KINDS
         if unknown:
             raise ValueError(f"unknown prompt kinds {sorted(unknown)}; known: {sorted(PROMPT_KINDS)}")
 
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Capabilities:
+        """Inverse of `to_json` (the remote bridge's handshake carries capabilities as JSON)."""
+        return cls(d.get("tasks", ()), d.get("prompts", ()), bool(d.get("composition", False)),
+                   bool(d.get("memory", False)))
+
     def to_json(self) -> dict[str, Any]:
-        return {"tasks": sorted(self.tasks), "prompts": sorted(self.prompts),
-                "composition": self.composition, "memory": self.memory}
+        out: dict[str, Any] = {"tasks": sorted(self.tasks), "prompts": sorted(self.prompts),
+                               "composition": self.composition, "memory": self.memory}
+        if self.deferred:
+            out["deferred"] = True
+        return out
 
 
 @dataclass
@@ -129,6 +154,31 @@ class Adapter(ABC):
         return {"name": self.name,
                 "options": {k: str(v) for k, v in sorted(self.options.items()) if k != "device"}}
 
+    def cache_identity(self) -> dict[str, Any]:
+        """What identifies this adapter's encoded states: `fingerprint` plus the device type.
+
+        Features computed on CUDA and on CPU differ in the last bits, so the feature cache must
+        not mix them, although both belong to the same run.
+        """
+        return {**self.fingerprint(), "device_type": str(getattr(self, "device_type", "cpu"))}
+
+    def dump_state(self, state: Any) -> dict[str, np.ndarray] | None:
+        """``state`` as named numpy arrays for the on-disk feature cache, or ``None`` if it cannot be.
+
+        The default accepts trees of numpy arrays, numbers, strings, lists, tuples and dicts with
+        string keys (`seem_bench.adapters.cache.pack_tree`); adapters whose state holds tensors
+        override this and `load_state`.
+        """
+        from seem_bench.adapters.cache import pack_tree
+
+        return pack_tree(state)
+
+    def load_state(self, arrays: dict[str, np.ndarray]) -> Any:
+        """Inverse of `dump_state`."""
+        from seem_bench.adapters.cache import unpack_tree
+
+        return unpack_tree(arrays)
+
     @abstractmethod
     def encode(self, image: np.ndarray) -> Any:
         """Run the image encoder once. ``image``: ``uint8`` (H, W, 3) RGB. Returns a state."""
@@ -145,10 +195,24 @@ class Adapter(ABC):
         """Release resources (worker processes, GPU memory)."""
 
 
-def check_capabilities(cls: type[Adapter], task_kind: str, prompt_kinds: Iterable[str],
+def check_capabilities(cls: type[Adapter] | Adapter, task_kind: str, prompt_kinds: Iterable[str],
                        memory: bool = False) -> None:
-    """Fail with a one-line `UsageError` if ``cls`` cannot serve the task as configured."""
+    """Fail with a one-line `UsageError` if ``cls`` cannot serve the task as configured.
+
+    ``cls`` is an adapter class (checked before anything is built) or an instance (checked right
+    after `build_model`; this is what catches a mismatch for models whose class declares
+    ``deferred`` capabilities, such as the remote bridge). Deferred capabilities pass here.
+
+    >>> from seem_bench.baselines.sanity import DisksModel
+    >>> check_capabilities(DisksModel, "interactive", {"point"})
+    >>> check_capabilities(DisksModel, "interactive", {"text"})
+    Traceback (most recent call last):
+    ...
+    seem_bench.errors.UsageError: model 'disks' does not accept text prompts (it accepts: point)
+    """
     caps = cls.capabilities
+    if caps.deferred:
+        return
     if task_kind not in caps.tasks:
         raise UsageError(f"model {cls.name!r} does not support task {task_kind!r} "
                          f"(it supports: {', '.join(sorted(caps.tasks))})")

@@ -56,5 +56,6 @@ def main(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / f"ablate_{task.name}_{args.model}"
     results = run_grid(task, args.model, parse_grid(args.grid), out, model_options=options,
                        limit=args.limit, data_root=args.data_root, progress=not args.no_progress)
-    emit(render(ablation_table(results, args.metrics), args.format), args.output)
+    table = ablation_table(results, args.metrics, symbols=args.format != "csv")
+    emit(render(table, args.format), args.output)
     return 0

@@ -36,7 +36,7 @@ def main(args: argparse.Namespace) -> int:
     fps = {h["fingerprint"] for h in headers}
     if len(fps) != 1:
         raise UsageError("the run directories hold different runs (fingerprints differ): "
-                         + ", ".join(f"{d}={h['fingerprint'][:12]}" for d, h in zip(args.run_dirs, headers)))
+                         + ", ".join(f"{d}={h['fingerprint'][:12]}" for d, h in zip(args.run_dirs, headers, strict=True)))
     records = load_records(*args.run_dirs, fingerprint=headers[0]["fingerprint"])
     expected = headers[0]["dataset"]["instances"]
     if len(records) < expected and not args.allow_partial:

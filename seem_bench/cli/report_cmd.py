@@ -27,13 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from seem_bench.io_utils import atomic_write_text
+    from seem_bench.report.files import write_text_atomic
     from seem_bench.report.html_report import build_report
     from seem_bench.report.runs import load_summary
 
     summaries = [load_summary(r) for r in args.runs]
     text = build_report(summaries, reported=not args.no_reported, samples=args.samples or (),
                         data_root=args.data_root, title=args.title)
-    atomic_write_text(args.output, text)
+    write_text_atomic(args.output, text)
     print(f"seem-bench: wrote {args.output} ({len(text) // 1024} KiB)", file=sys.stderr)
     return 0

@@ -108,7 +108,7 @@ def build_davis(root: Path, split: str | None, year: str = "2017", problems: Pro
         if len(masks) > len(images):
             problems.add(ann_root / seq, f"{len(masks)} annotations for {len(images)} frames")
             continue
-        bad = [m.name for m, im in zip(masks, images) if m.stem != im.stem]
+        bad = [m.name for m, im in zip(masks, images, strict=False) if m.stem != im.stem]
         if bad:
             problems.add(ann_root / seq, f"annotation {bad[0]} does not pair with frame of the same name")
             continue

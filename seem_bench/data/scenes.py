@@ -132,3 +132,56 @@ def make_scene(rng: np.random.Generator, h: int = 240, w: int = 320, n_objects: 
     img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), 0.8)
     img = np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
     return Scene(img, objects, stuff)
+
+
+def _shift(arr: np.ndarray, dx: float, dy: float, nearest: bool) -> np.ndarray:
+    h, w = arr.shape[:2]
+    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    return cv2.warpAffine(arr, m, (w, h), flags=flags, borderMode=cv2.BORDER_REFLECT)
+
+
+def make_video(rng: np.random.Generator, n_frames: int = 8, h: int = 240, w: int = 320,
+               n_objects: int | None = None, min_area: int = 300) -> list[Scene]:
+    """A short clip: textured objects translating over a static textured background.
+
+    Every frame's ``objects`` list has the same objects in the same (depth) order, so index k in
+    one frame is object k in every frame; a visible mask may shrink to nothing under occlusion
+    or at the border in later frames, but every object is visible (>= ``min_area``) in frame 0.
+    """
+    yy, xx = np.mgrid[0:h, 0:w]
+    horizon = h * rng.uniform(0.3, 0.6) + 10 * np.sin(xx / w * rng.uniform(3, 9) + rng.uniform(0, 6))
+    sky = yy < horizon
+    sky_col, ground_col = rng.choice(len(_PALETTE), 2, replace=False)
+    bg = np.where(sky[..., None], texture(rng, h, w, _PALETTE[sky_col]), texture(rng, h, w, _PALETTE[ground_col]))
+    n = int(rng.integers(2, 4)) if n_objects is None else n_objects
+    movers = []
+    for _ in range(n):
+        cat = int(rng.choice(THING_IDS))
+        full = _shape_mask(rng, cat, h, w).astype(np.uint8)
+        ci = int(rng.choice([sky_col, ground_col])) if rng.random() < 0.5 else int(rng.integers(len(_PALETTE)))
+        tex = texture(rng, h, w, _PALETTE[ci]).astype(np.float32)
+        vel = rng.uniform(-7, 7, size=2)
+        movers.append((cat, full, ci, tex, vel))
+    frames: list[Scene] = []
+    keep: list[int] | None = None
+    for t in range(n_frames):
+        img = bg.copy()
+        fulls = []
+        for cat, full, ci, tex, (vx, vy) in movers:
+            m = _shift(full, vx * t, vy * t, nearest=True).astype(bool)
+            img = np.where(m[..., None], _shift(tex, vx * t, vy * t, nearest=False), img)
+            fulls.append(m)
+        covered = np.zeros((h, w), bool)
+        vis = [np.zeros((h, w), bool)] * len(fulls)
+        for k in reversed(range(len(fulls))):
+            vis[k] = fulls[k] & ~covered
+            covered |= fulls[k]
+        if keep is None:  # objects hidden in frame 0 are not part of the clip (DAVIS numbers frame-0 objects)
+            keep = [k for k in range(len(fulls)) if vis[k].sum() >= min_area]
+        objects = [SceneObject(movers[k][0], vis[k], movers[k][2], fulls[k]) for k in keep]
+        stuff = {STUFF_SKY: sky & ~covered, STUFF_GROUND: ~sky & ~covered}
+        img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), 0.8)
+        img = np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+        frames.append(Scene(img, objects, stuff))
+    return frames

@@ -75,7 +75,7 @@ def _split_items(root: Path, split: str, problems: Problems) -> tuple[list[tuple
         if len(names) != len(ids):
             raise DataError(f, f"{len(names)} names but {len(ids)} instance ids")
         grouped: dict[str, list[int]] = {}
-        for n, i in zip(names, ids):
+        for n, i in zip(names, ids, strict=True):
             grouped.setdefault(n, []).append(i)
         return [(n, g) for n, g in grouped.items()], f
     f = seg_dir / f"{split}.txt"

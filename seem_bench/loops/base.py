@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from seem_bench.adapters.base import Adapter
-from seem_bench.data.types import Sample
+from seem_bench.data.types import Dataset, Sample
 from seem_bench.registry import Registry
 from seem_bench.tasks import TaskSpec
 
@@ -65,6 +65,16 @@ class TaskKind(ABC):
     def check_task(self, task: TaskSpec) -> None:  # noqa: B027 - optional hook, no-op by default
         """Validate task parameters (raise `UsageError`) before anything is loaded."""
 
+    def bind(self, dataset: Dataset) -> None:  # noqa: B027 - optional hook, no-op by default
+        """See the whole dataset before the loop (exemplar prompts come from other samples)."""
+
+    def dataset_header(self, dataset: Dataset) -> dict[str, Any]:
+        """Extra dataset facts the summary needs (merged into the header's ``dataset``)."""
+        return {}
+
 
 KINDS: Registry[TaskKind] = Registry("task kind")
 KINDS.register("interactive", "seem_bench.loops.interactive_kind:InteractiveKind")
+KINDS.register("referring", "seem_bench.loops.referring:ReferringKind")
+KINDS.register("ref-image", "seem_bench.loops.ref_image:RefImageKind")
+KINDS.register("generic", "seem_bench.loops.generic:GenericKind")

@@ -199,7 +199,7 @@ def pq_image(gt_ids: np.ndarray, gt_segments: Sequence[Mapping[str, Any]],
     else:
         plabels, pcounts = np.zeros(0, np.int64), np.zeros(0, np.int64)
     unlisted = set(pred_segms)
-    for label, cnt in zip(plabels.tolist(), pcounts.tolist()):
+    for label, cnt in zip(plabels.tolist(), pcounts.tolist(), strict=True):
         if label not in pred_segms:
             if label == VOID:
                 continue
@@ -218,9 +218,9 @@ def pq_image(gt_ids: np.ndarray, gt_segments: Sequence[Mapping[str, Any]],
         # In-memory GT without areas: count them from the map.
         glabels, ginv = np.unique(g_lab, return_inverse=True)
         gcounts = np.bincount(ginv.ravel(), weights=inter).astype(np.int64)
-        gt_area = dict(zip(glabels.tolist(), gcounts.tolist()))
+        gt_area = dict(zip(glabels.tolist(), gcounts.tolist(), strict=True))
 
-    pairs = dict(zip(zip(g_lab.tolist(), p_lab.tolist()), inter.tolist()))
+    pairs = dict(zip(zip(g_lab.tolist(), p_lab.tolist(), strict=True), inter.tolist(), strict=True))
     void_of = {p: c for (g, p), c in pairs.items() if g == VOID}
     stats: dict[int, _Cat] = {}
 

@@ -48,7 +48,7 @@ def _polygon(rng: np.random.Generator, h: int, w: int, scale: float) -> list[flo
     xs = np.clip(cx + rad * np.cos(ang), 0, w)
     ys = np.clip(cy + rad * np.sin(ang), 0, h)
     # Round to 2 decimals: COCO polygons are stored with few decimals.
-    return [round(float(v), 2) for xy in zip(xs, ys) for v in xy]
+    return [round(float(v), 2) for xy in zip(xs, ys, strict=True) for v in xy]
 
 
 def _jitter_polygon(rng: np.random.Generator, poly: list[float], h: int, w: int,
@@ -275,7 +275,7 @@ def panoptic_images(seed: int, n_images: int = 10, categories: list[dict[str, An
             for m in _paint(rng, h, w, int(rng.integers(1, 3))):
                 gt[m & (rng.random((h, w)) < 0.8)] = 0
         present, counts = np.unique(gt, return_counts=True)
-        area = dict(zip(present.tolist(), counts.tolist()))
+        area = dict(zip(present.tolist(), counts.tolist(), strict=True))
         gt_segments = []
         unlisted = set()
         for sid, cat in seg_cats.items():

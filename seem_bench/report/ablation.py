@@ -88,14 +88,18 @@ def preflight(cells: Sequence[Cell], model: str) -> None:
     """Fail with one line naming every cell the model cannot run, before any cell runs."""
     from seem_bench.adapters.base import check_capabilities
     from seem_bench.adapters.registry import model_class
+    from seem_bench.loops.base import KINDS
 
     cls = model_class(model)
     problems = []
     for cell in cells:
         try:
+            kind = KINDS.get(cell.task.kind)()
+            kind.check_task(cell.task)  # the loop's own checks (parameters, supported prompts)
             # Memory is checked only when ablated: a memoryless model ignores the task's default.
-            ablated_memory = "memory" in cell.values and bool(cell.task.params.get("memory"))
-            check_capabilities(cls, cell.task.kind, {cell.task.first_prompt}, memory=ablated_memory)
+            memory = kind.memory_required(cell.task) or (
+                "memory" in cell.values and bool(cell.task.params.get("memory")))
+            check_capabilities(cls, cell.task.kind, kind.prompt_kinds(cell.task), memory=memory)
         except UsageError as e:
             label = " ".join(f"{k}={v}" for k, v in cell.values.items())
             problems.append(f"[{label}] {e}")
@@ -182,12 +186,16 @@ def _shown(raw: str) -> str:
 
 
 def ablation_table(results: Sequence[tuple[Cell, dict[str, Any]]],
-                   metrics: Sequence[str] = DEFAULT_METRICS) -> Table:
-    """One row per cell (grid values as the index), one column per metric, display units."""
+                   metrics: Sequence[str] = DEFAULT_METRICS, symbols: bool = True) -> Table:
+    """One row per cell (grid values as the index), one column per metric, display units.
+
+    ``symbols``: on/off values shown as ✓ / ✗ (paper style); ``False`` keeps them as typed (CSV).
+    """
     if not results:
         raise UsageError("the ablation grid has no cells")
     keys = list(results[0][0].values)
-    index = pd.MultiIndex.from_tuples([tuple(_shown(c.values[k]) for k in keys) for c, _ in results],
+    show = _shown if symbols else str
+    index = pd.MultiIndex.from_tuples([tuple(show(c.values[k]) for k in keys) for c, _ in results],
                                       names=keys)
     data = np.array([[to_display(m, s["metrics"].get(m)) for m in metrics] for _, s in results], dtype=float)
     frame = pd.DataFrame(data, index=index, columns=list(metrics))

@@ -9,7 +9,7 @@ tolerance, as they depend on the machine.
 A baseline is a run directory, a ``summary.json``, or a JSON/YAML file holding either
 ``{"metrics": {...}, "tolerances": {...}}`` or a flat ``{metric: value}`` mapping.
 
->>> res = compare({"NoC@90": 2.0, "1-IoU": 0.80}, {"NoC@90": 1.9, "1-IoU": 0.81}, tols={"NoC@90": 0.05})
+>>> res = compare({"NoC@90": 2.0, "1-IoU": 0.82}, {"NoC@90": 1.9, "1-IoU": 0.81}, tols={"NoC@90": 0.05})
 >>> res.passed, list(res.frame["status"])
 (False, ['worse', 'better'])
 """

@@ -1,6 +1,10 @@
-"""Atomic binary writes for report outputs (PNG figures), alongside `seem_bench.io_utils`.
+"""Atomic writes of report outputs (tables, HTML, PNG figures, leaderboard files).
+
+Unlike a bare ``tempfile.mkstemp`` + rename (mode 0600), outputs get mode 0644: reports and
+leaderboards are meant to be read by others (CI artifact servers, web servers, teammates).
 
 >>> write_bytes_atomic("curves.png", png_bytes)   # doctest: +SKIP
+>>> write_text_atomic("table.md", "| a |")        # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -29,11 +34,14 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
         raise
 
 
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """`write_bytes_atomic` of UTF-8 text."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
 def emit(text: str, path: str | Path | None) -> None:
     """Print ``text`` to stdout, or write it atomically to ``path`` when one is given."""
     if path is None or str(path) == "-":
         print(text, end="" if text.endswith("\n") else "\n")
     else:
-        from seem_bench.io_utils import atomic_write_text
-
-        atomic_write_text(path, text)
+        write_text_atomic(path, text)

@@ -36,7 +36,7 @@ table { border-collapse: collapse; margin: .6em 0; font-size: .9em; }
 th, td { border: 1px solid #d0d0d0; padding: 3px 8px; text-align: right; }
 th { background: #f2f2f2; } tbody th { text-align: left; }
 ul.notes { font-size: .8em; color: #555; } img { max-width: 100%; border: 1px solid #eee; }
-.err { color: #b00020; }
+.err { color: #b00020; } .wide, section.seem-bench-table { overflow-x: auto; }
 """
 
 
@@ -46,7 +46,8 @@ def _img(png: bytes, alt: str) -> str:
 
 
 def _frame_html(df: pd.DataFrame, **kw: Any) -> str:
-    return df.to_html(border=0, na_rep="–", **kw)
+    return f'<div class="wide">{df.to_html(border=0, na_rep="–", **kw)}</div>'
+
 
 
 def runs_overview(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:

@@ -14,7 +14,7 @@ Built-in layouts:
 
 >>> from seem_bench.report.leaderboard import load_reported
 >>> t = build_table(load_reported(), LAYOUTS["seem"])
->>> t.frame.loc[("SEEM v1 Focal-T", "reported (seem-readme)"), ("COCO", "PQ")]
+>>> float(t.frame.loc[("SEEM v1 Focal-T", "reported (seem-readme)"), ("COCO", "PQ")])
 50.8
 """
 
@@ -184,8 +184,10 @@ def _notes(sel: pd.DataFrame) -> list[str]:
         notes.append(f"reported ({key}): {src['title']}{url}. Published numbers, not run here.")
     rep = sel[sel["source"] != "reported"].drop_duplicates(["row", "run_id"])
     for r in rep.itertuples():
-        notes.append(f"reproduced {r.row}: task {r.task}, protocol {r.protocol or '-'}, "
-                     f"params {r.params}, run {r.run_id}, fingerprint {r.fingerprint[:12]}")
+        ident = f"run {r.run_id}" + ("" if r.fingerprint.startswith(r.run_id)
+                                     else f", fingerprint {r.fingerprint[:12]}")
+        notes.append(f"reproduced {r.row}: task {r.task}, dataset {r.dataset}, "
+                     f"protocol {r.protocol or '-'}, params {r.params}, {ident}")
     return notes
 
 

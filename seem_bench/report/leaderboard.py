@@ -26,8 +26,8 @@ import pandas as pd
 import yaml
 
 from seem_bench.errors import DataError
-from seem_bench.io_utils import atomic_write_text
 from seem_bench.report import entries
+from seem_bench.report.files import write_text_atomic
 from seem_bench.report.metric_info import is_fraction, unit_of
 
 REPORTED_COLUMNS = ["model", "model_id", "kind", "task", "dataset", "metric", "value", "unit", "source"]
@@ -144,7 +144,7 @@ def add_to_board(path: str | Path, summary: dict[str, Any]) -> int:
     new = board_rows(summary)
     kept = board[board["fingerprint"] != summary.get("fingerprint", "")]
     out = pd.concat([kept, new], ignore_index=True) if len(kept) else new
-    atomic_write_text(path, out.to_csv(index=False, lineterminator="\n"))
+    write_text_atomic(path, out.to_csv(index=False, lineterminator="\n"))
     return len(new)
 
 

@@ -77,6 +77,8 @@ def curves_png(summaries: Sequence[dict[str, Any]]) -> bytes:
         raise UsageError("no interactive run among the given runs: nothing to plot against clicks")
     datasets = list(dict.fromkeys(s["dataset"]["name"] for s, _ in curves))
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.2 * len(datasets), 4), squeeze=False)
     for ax, name in zip(axes[0], datasets, strict=True):
         for s, c in curves:
@@ -84,6 +86,7 @@ def curves_png(summaries: Sequence[dict[str, Any]]) -> bytes:
                 label = f"{s['model']['name']} ({s.get('run_id', '')})"
                 ax.plot(c.index, 100 * c.to_numpy(), marker="o", markersize=3, label=label)
         ax.set(title=name, xlabel="number of clicks", ylabel="mIoU (%)", ylim=(0, 100))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
     return _png(fig)
@@ -106,7 +109,10 @@ def _replay(adapter, state, sample, rec: dict[str, Any], params: dict[str, Any],
     from seem_bench.metrics.iou import mask_iou
     from seem_bench.prompts.types import Click, Prompts
 
-    inst = next(i for i in sample.instances if i.instance_id == rec["instance_id"])
+    inst_id = rec.get("instance_id", rec.get("unit"))
+    inst = next((i for i in sample.instances if i.instance_id == inst_id), None)
+    if inst is None:
+        raise UsageError(f"{sample.image_path or sample.sample_id}: no instance {inst_id!r} in this dataset copy")
     gt, ignore = inst.mask(), inst.ignore()
     if adapter.uses_ground_truth:
         adapter.set_target(gt)

@@ -1,0 +1,181 @@
+"""The ``generic`` task kind: promptless panoptic / instance / semantic segmentation (COCO).
+
+One decode per image with no prompt. The adapter returns, in ``Prediction.extra``:
+
+- ``"panoptic"``: ``(ids int (H, W), [{"id", "category_id"}, ...])`` (0 = VOID);
+- ``"instances"`` (optional): ``[{"mask": bool (H, W), "category_id", "score"}, ...]``;
+- ``"semantic"`` (optional): contiguous class map ``int`` (H, W) (index = rank of the category
+  id, MaskFormer's 133-class COCO order). Without it, semantic is derived from the panoptic
+  prediction (each segment painted with its category's index), as SEEM's demo does.
+
+Per-image records hold exactly what the exact aggregates need: PQ statistics per category
+(`seem_bench.metrics.panoptic.pq_image`), the non-zero cells of the semantic confusion matrix
+and the detections as COCO RLE. The summary sums PQ stats and the confusion matrix, and
+evaluates AP against the dataset's ``instances_<split>.json`` (COCO's own instance GT; panoptic
+masks are not the instance GT), re-read from the run's dataset root and checked against the
+recorded sha256.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seem_bench.adapters.base import Adapter
+from seem_bench.data.coco import ann_to_mask, contiguous_ids
+from seem_bench.data.fingerprint import sha256_file
+from seem_bench.data.types import Dataset, Sample
+from seem_bench.errors import DataError, UsageError
+from seem_bench.loops.base import Encoder, TaskKind
+from seem_bench.metrics.detection import coco_evaluate, encode_mask
+from seem_bench.metrics.panoptic import PanopticAccumulator, pq_image
+from seem_bench.metrics.semantic import semseg_from_confusion
+from seem_bench.prompts.types import Prompts
+from seem_bench.tasks import TaskSpec
+
+IGNORE = 255
+
+
+def instances_json(root: Path, split: str | None) -> Path:
+    return Path(root) / "annotations" / f"instances_{split or 'val2017'}.json"
+
+
+def panoptic_to_semantic(ids: np.ndarray, segments: list[dict], to_class: dict[int, int]) -> np.ndarray:
+    out = np.full(ids.shape, IGNORE, np.int64)
+    for s in segments:
+        out[ids == s["id"]] = to_class[s["category_id"]]
+    return out
+
+
+def sparse_confusion(gt: np.ndarray, pred: np.ndarray, k: int) -> list[list[int]]:
+    """Non-zero cells ``[gt, pred, count]`` of the (K+1)² matrix; GT ignore -> row K, bad pred -> col K."""
+    g = np.where(gt == IGNORE, k, gt).astype(np.int64).ravel()
+    p = pred.astype(np.int64).ravel()
+    p = np.where((p < 0) | (p >= k), k, p)
+    cells = np.bincount(g * (k + 1) + p, minlength=(k + 1) ** 2)
+    nz = np.flatnonzero(cells)
+    return [[int(i // (k + 1)), int(i % (k + 1)), int(cells[i])] for i in nz]
+
+
+class GenericKind(TaskKind):
+    name = "generic"
+
+    def __init__(self) -> None:
+        self.categories: dict[int, dict] = {}
+        self.to_class: dict[int, int] = {}
+        self.instances_path: Path | None = None
+        self._gt_instances: dict[int, list[dict]] | None = None
+
+    def prompt_kinds(self, task: TaskSpec) -> set[str]:
+        return {"none"}
+
+    def bind(self, dataset: Dataset) -> None:
+        if not dataset.categories:
+            raise UsageError(f"dataset {dataset.name!r} has no categories: the generic task needs COCO panoptic")
+        self.categories = dataset.categories
+        self.to_class = contiguous_ids(dataset.categories)
+        path = instances_json(dataset.root, dataset.split)
+        self.instances_path = path if path.is_file() else None
+
+    def dataset_header(self, dataset: Dataset) -> dict[str, Any]:
+        cats = [{"id": cid, **{k: v for k, v in c.items() if k != "id"}} for cid, c in sorted(self.categories.items())]
+        out: dict[str, Any] = {"categories": cats}
+        if self.instances_path is not None:
+            out["instances_json"] = str(self.instances_path)
+            out["instances_sha256"] = sha256_file(self.instances_path)
+        return out
+
+    def _instance_gt(self, image_id: Any, h: int, w: int) -> list[dict]:
+        """COCO instance GT of one image with decoded masks (only sanity oracles see this)."""
+        if self.instances_path is None:
+            return []
+        if self._gt_instances is None:
+            import json
+
+            self._gt_instances = {}
+            for a in json.loads(self.instances_path.read_text())["annotations"]:
+                self._gt_instances.setdefault(int(a["image_id"]), []).append(a)
+        return [{"category_id": a["category_id"], "iscrowd": a.get("iscrowd", 0),
+                 "mask": ann_to_mask(a["segmentation"], h, w)}
+                for a in self._gt_instances.get(int(image_id), [])]
+
+    def units(self, sample: Sample, task: TaskSpec) -> list[str]:
+        return ["image"]
+
+    def run_sample(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
+                   seed: int) -> list[dict[str, Any]]:
+        if "panoptic" not in sample.targets:
+            raise DataError(sample.image_path or sample.sample_id, "no panoptic ground truth for the generic task")
+        gt_ids, gt_segments = sample.targets["panoptic"]()
+        state = encoder(sample.image())
+        if adapter.uses_ground_truth:
+            image_id = sample.meta.get("image_id", sample.sample_id)
+            adapter.set_target({"panoptic": (gt_ids, gt_segments), "to_class": self.to_class,
+                                "instances": self._instance_gt(image_id, sample.height, sample.width)})
+        t0 = time.perf_counter()
+        out = adapter.decode(state, Prompts())
+        dt = time.perf_counter() - t0
+        if "panoptic" not in out.extra:
+            raise ValueError("the model returned no panoptic prediction (Prediction.extra['panoptic'])")
+        pred_ids, pred_segments = out.extra["panoptic"]
+        stats = pq_image(gt_ids, gt_segments, np.asarray(pred_ids), pred_segments, set(self.categories),
+                         where=f"image {sample.sample_id}")
+        sem_gt = panoptic_to_semantic(gt_ids, gt_segments, self.to_class)
+        sem_pred = out.extra.get("semantic")
+        if sem_pred is None:
+            sem_pred = panoptic_to_semantic(np.asarray(pred_ids), list(pred_segments), self.to_class)
+        dets = [{"category_id": int(d["category_id"]), "score": float(d["score"]),
+                 "segmentation": encode_mask(d["mask"])} for d in out.extra.get("instances", ())]
+        return [{"unit": "image", "image_id": sample.meta.get("image_id", sample.sample_id),
+                 "height": sample.height, "width": sample.width,
+                 "pq": {str(c): list(v) for c, v in stats.items()},
+                 "semseg": sparse_confusion(sem_gt, np.asarray(sem_pred), len(self.to_class)),
+                 "detections": dets, "model_s": dt, "status": "ok"}]
+
+    def summarize(self, records: list[dict[str, Any]], header: dict[str, Any]
+                  ) -> tuple[dict[str, float], dict[str, float]]:
+        ok = [r for r in records if r.get("status") == "ok"]
+        root = Path(header["dataset"]["root"])
+        cats = _categories_from_header(header)
+        pq = PanopticAccumulator(cats)
+        k = len(cats)
+        conf = np.zeros((k + 1, k + 1), np.int64)
+        for r in ok:
+            pq.add_stats({int(c): v for c, v in r["pq"].items()})
+            for g, p, n in r["semseg"]:
+                conf[g, p] += n
+        res = pq.compute()
+        metrics: dict[str, float] = {"PQ": res["All"]["pq"], "SQ": res["All"]["sq"], "RQ": res["All"]["rq"],
+                                     "PQ_th": res["Things"]["pq"], "PQ_st": res["Stuff"]["pq"]}
+        sem = semseg_from_confusion(conf)
+        metrics.update({"mIoU": sem["mIoU"] / 100, "fwIoU": sem["fwIoU"] / 100, "pACC": sem["pACC"] / 100})
+        gt_path = instances_json(root, header["dataset"]["split"])
+        if gt_path.is_file() and any(r["detections"] for r in ok):
+            metrics["mAP"] = _ap(gt_path, header, ok)
+        return metrics, {"decode_s_total": sum(r["model_s"] for r in ok)}
+
+
+def _categories_from_header(header: dict[str, Any]) -> list[dict]:
+    cats = header.get("dataset", {}).get("categories")
+    if not cats:
+        raise UsageError("run header has no dataset categories; rerun with this seem-bench version")
+    return cats
+
+
+def _ap(gt_path: Path, header: dict[str, Any], records: list[dict[str, Any]]) -> float:
+    import json
+
+    recorded = header["dataset"].get("instances_sha256")
+    if recorded and sha256_file(gt_path) != recorded:
+        raise DataError(gt_path, "changed since the run (sha256 differs from the run header)")
+    gt = json.loads(gt_path.read_text())
+    ids = {int(r["image_id"]) for r in records}
+    gt = {"images": [im for im in gt["images"] if im["id"] in ids],
+          "annotations": [a for a in gt["annotations"] if a["image_id"] in ids],
+          "categories": gt["categories"]}
+    dets = [{**d, "image_id": int(r["image_id"])} for r in records for d in r["detections"]]
+    return float(coco_evaluate(gt, dets, "segm")["stats"][0])
+

@@ -1,0 +1,136 @@
+"""The ``ref-image`` task kind: segment with a referenced image (exemplar) prompt.
+
+Two dataset shapes, one prompt kind (`RefImage`: another image plus a mask on it):
+
+- video (DAVIS, the SEEM paper's zero-shot VOS): for each object, the first frame and its GT
+  mask are the reference; every later frame is segmented independently (SEEM demo: no temporal
+  memory). With ``memory: true`` the reference becomes the previous frame and its *predicted*
+  mask instead. Each frame is encoded once for all objects. Per-object predictions are merged
+  into one label map as the DAVIS evaluation expects: where objects overlap, the object with the
+  higher ``score`` wins (ties: the higher object index, as painting objects in order does).
+  J and F per frame are recorded; the summary excludes the first and last frames
+  (davis2017-evaluation).
+- images (COCO): each instance is prompted with an exemplar of the same category from another
+  image (`seem_bench.prompts.exemplars`); records hold I and U; summary mIoU / cIoU.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from seem_bench.adapters.base import Adapter
+from seem_bench.data.types import Dataset, Sample
+from seem_bench.loops.base import Encoder, TaskKind
+from seem_bench.metrics import davis as davis_metrics
+from seem_bench.metrics.referring import ReferringAccumulator
+from seem_bench.prompts.types import Prompts, RefImage
+from seem_bench.tasks import TaskSpec
+
+
+def merge_objects(masks: list[np.ndarray], scores: list[float]) -> np.ndarray:
+    """Label map (H, W) ``int32``: 0 background, k+1 where object k wins (see module docstring)."""
+    labels = np.zeros(masks[0].shape, np.int32)
+    order = sorted(range(len(masks)), key=lambda k: (scores[k], k))
+    for k in order:
+        labels[masks[k]] = k + 1
+    return labels
+
+
+class RefImageKind(TaskKind):
+    name = "ref-image"
+
+    def __init__(self) -> None:
+        self.dataset: Dataset | None = None
+
+    def bind(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def prompt_kinds(self, task: TaskSpec) -> set[str]:
+        return {"ref_image"}
+
+    def units(self, sample: Sample, task: TaskSpec) -> list[str]:
+        insts = sample.frames[0].instances if sample.frames else sample.instances
+        return [inst.instance_id for inst in insts]
+
+    def run_sample(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
+                   seed: int) -> list[dict[str, Any]]:
+        if sample.frames:
+            return self._video(adapter, encoder, sample, task)
+        return self._exemplar(adapter, encoder, sample, task, seed)
+
+    def _video(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec) -> list[dict[str, Any]]:
+        thr = float(task.params.get("pred_thr", 0.5))
+        use_memory = bool(task.params.get("memory", False))
+        first = sample.frames[0]
+        ids = [inst.instance_id for inst in first.instances]
+        ref_img = first.image()
+        refs = {inst.instance_id: RefImage(ref_img, inst.mask(), source=f"{first.sample_id}/{inst.instance_id}")
+                for inst in first.instances}
+        j: dict[str, list[float]] = {i: [] for i in ids}
+        f: dict[str, list[float]] = {i: [] for i in ids}
+        decode_s = 0.0
+        for frame in sample.frames[1:]:
+            image = frame.image()
+            state = encoder(image)
+            gts = {inst.instance_id: inst for inst in frame.instances}
+            masks, scores = [], []
+            for oid in ids:
+                if adapter.uses_ground_truth:
+                    adapter.set_target(gts[oid].mask() if oid in gts else np.zeros(image.shape[:2], bool))
+                t0 = time.perf_counter()
+                out = adapter.decode(state, Prompts(ref_image=refs[oid]))
+                decode_s += time.perf_counter() - t0
+                masks.append(out.binary(thr))
+                scores.append(float(out.score) if out.score is not None else 0.0)
+            labels = merge_objects(masks, scores)
+            for k, oid in enumerate(ids):
+                pred = labels == k + 1
+                inst = gts.get(oid)
+                gt = inst.mask() if inst is not None else np.zeros_like(pred)
+                void = inst.ignore() if inst is not None else None
+                j[oid].append(davis_metrics.j_measure(gt, pred, void))
+                f[oid].append(davis_metrics.f_measure(gt, pred, void))
+                if use_memory:
+                    refs[oid] = RefImage(image, pred, source=f"{frame.sample_id}/{oid}:pred")
+        n = len(ids)
+        return [{"unit": oid, "instance_id": oid, "frames": len(sample.frames), "J": j[oid], "F": f[oid],
+                 "model_s": decode_s / n, "status": "ok"} for oid in ids]
+
+    def _exemplar(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
+                  seed: int) -> list[dict[str, Any]]:
+        from seem_bench.prompts.exemplars import select_exemplar
+
+        thr = float(task.params.get("pred_thr", 0.5))
+        state = encoder(sample.image())
+        out = []
+        for inst in sample.instances:
+            ex_sample, ex_inst = select_exemplar(self.dataset, sample, inst, seed=seed)
+            ref = RefImage(ex_sample.image(), ex_inst.mask(), source=f"{ex_sample.sample_id}/{ex_inst.instance_id}")
+            gt = inst.mask()
+            if adapter.uses_ground_truth:
+                adapter.set_target(gt)
+            t0 = time.perf_counter()
+            pred = adapter.decode(state, Prompts(ref_image=ref)).binary(thr)
+            dt = time.perf_counter() - t0
+            out.append({"unit": inst.instance_id, "instance_id": inst.instance_id,
+                        "category_id": inst.category_id, "exemplar": ref.source,
+                        "intersection": int(np.count_nonzero(gt & pred)),
+                        "union": int(np.count_nonzero(gt | pred)), "model_s": dt, "status": "ok"})
+        return out
+
+    def summarize(self, records: list[dict[str, Any]], header: dict[str, Any]
+                  ) -> tuple[dict[str, float], dict[str, float]]:
+        ok = [r for r in records if r.get("status") == "ok"]
+        decode = sum(r["model_s"] for r in ok)
+        if ok and "J" in ok[0]:
+            acc = davis_metrics.DavisAccumulator()
+            for r in ok:
+                acc.update_object(r["key"], r["J"], r["F"])
+            return acc.compute(), {"decode_s_total": decode}
+        acc_r = ReferringAccumulator()
+        for r in ok:
+            acc_r.update_counts(r["intersection"], r["union"])
+        return acc_r.compute(), {"decode_s_total": decode}
