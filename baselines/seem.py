@@ -1,82 +1,556 @@
-"""SEEM (Segment Everything Everywhere All at Once) through the official repository's code.
+"""SEEM (Zou et al., NeurIPS 2023) through the official repository's inference code.
 
-The official inference code needs detectron2, an old torch and a CLIP tokenizer. The user
-supplies a checkout (``--seem-root``, the UX-Decoder/Segment-Everything-Everywhere-All-At-Once
-repository) and a released checkpoint (``--checkpoint``).
+The user supplies a checkout of UX-Decoder/Segment-Everything-Everywhere-All-At-Once
+(``--seem-root``), the released checkpoint (``--checkpoint``) and an environment with its
+requirements (``assets/requirements/requirements*.txt``: torch 2.1, detectron2 from
+MaureenZOU/detectron2-xyz, transformers for the CLIP tokenizer, mpi4py, kornia, ...) and a CUDA
+GPU: the released code creates tensors with ``torch.cuda.current_device()`` while building the
+model (``modeling/architectures/seem_model_v1.py``, ``from_config``: ``dilation_kernel``) and
+moves tokens with ``.cuda()`` (``modeling/language/vlpencoder.py``,
+``get_text_token_embeddings``). Such an environment usually cannot hold seem-bench's own
+dependencies; run SEEM there through the remote bridge (docs/models.md).
+
+NOT RUN HERE. This machine has no detectron2, no CLIP tokenizer and no GPU, so only the pure
+parts below (prompt -> SEEM input dict, output selection, resizing) are tested; the runtime part
+follows the repository's code as read (file paths cited per method) and has never been executed
+by the seem-bench authors. Its results must be checked against the paper's numbers before use.
+
+How the adapter maps onto the official code (v1 = ``seem_model_v1.py`` + ``interface/seem_v1.py``):
+
+- model: ``BaseModel(opt, build_model(opt)).from_pretrained(ckpt)`` with ``opt`` loaded by
+  ``utils/arguments.load_opt_from_config_files`` from ``configs/seem/<config>.yaml`` (as
+  ``demo/seem/app.py``); FP16 autocast on CUDA as ``assets/readmes/EVAL.md`` runs it
+  (``FP16 True``); text embeddings set with ``lang_encoder.get_text_embeddings`` (COCO classes,
+  as the demo; class logits are not used for the masks returned here).
+- encode (once per image): the image is resized as the interactive dataset mapper does
+  (``datasets/dataset_mappers/pascalvoc_dataset_mapper_ix.py``: torchvision
+  ``Resize(MIN_SIZE_TEST, BICUBIC, max_size=MAX_SIZE_TEST)`` on a PIL image; sizes from the
+  config's ``VOC``/``SBD``/``DAVIS``/``REF`` section, option ``input``), normalised with the
+  model's pixel mean/std, padded by ``ImageList.from_tensors(size_divisibility)``, then
+  ``backbone`` and ``sem_seg_head.pixel_decoder.forward_features`` (the "image encoder" of the
+  paper). The state keeps ``mask_features`` and ``multi_scale_features``.
+- decode, visual prompts: clicks/boxes/scribbles/polygons are rasterised at network resolution
+  into ``extra = {'spatial_query_pos_mask': [(1, Hp, Wp) bool], 'spatial_query_neg_mask': [...]}``
+  (the format of ``evaluate_interactive``); memory on adds ``extra['prev_mask']`` = the previous
+  round's ``outputs['prev_mask']`` (``evaluate_interactive``: ``extra.update(outputs)``); then
+  ``sem_seg_head.predictor(multi_scale_features, mask_features, extra=extra, task='spatial')``.
+  The model selects the output itself (``attention_data_struct_seemv1.update_spatial_results``:
+  the spatial query whose mask embedding best matches the positive prompt embedding) and
+  returns ``prev_mask`` (1, 1, Hp/4, Wp/4) logits, upsampled as ``evaluate_interactive`` does:
+  bilinear to the padded size, crop to the resized size, bilinear to the original size,
+  ``sigmoid > 0.5``.
+- decode, text only (referring): ``grounding_tokens`` / ``grounding_nonzero_mask`` from
+  ``lang_encoder.get_text_token_embeddings`` and ``task='grounding_eval'``, then the query whose
+  ``pred_gtexts`` embedding has the highest cosine similarity with the sentence's ``class_emb``
+  (``evaluate_grounding``); same up-sampling, ``logits > 0``.
+- text + visual (composition): the tokens of both, with the attention hook the evaluator applies
+  for ``STROKE_SAMPLER.EVAL.GROUNDING`` (``pipeline/utils/misc.py`` ``hook_opt``: spatial queries
+  also attend to ``tokens_grounding``), as ``evaluate_interactive_grounding``.
+- referenced image: only v0 (``seem_t_v0``, ``seem_l_v0``). In v1 the ``refimg_tokens`` branch
+  of ``modeling/interface/seem_v1.py`` (lines 281-331 at the fetched commit 7b2e76d) uses
+  ``src_spatial_indices`` that only the other branch defines, so the released v1 code cannot
+  decode a referenced-image prompt; v1 names do not declare ``ref_image``.
+
+Known differences from the official evaluator, by construction of the harness: objects are
+decoded one at a time (SEEM v1 decodes all objects of an image in one batch; the 512-point
+sampling cap of ``modeling/utils/interactive.rand_sample`` is then shared by all objects, here
+it applies per object, which only matters when prompts cover more than 512 pixels); clicks come
+from the harness's protocol at original resolution and are mapped to the network grid (pixel
+whose area contains the click's centre), where SEEM's sampler clicks on the resized mask. The
+point sampling of ``rand_sample`` is random when prompts cover more than 512 pixels: the
+adapter seeds torch with option ``seed`` (default 0) before every decode.
+
+Not implemented: promptless generic segmentation (panoptic/instance/semantic through
+``evaluate``), audio prompts, video.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import contextlib
+import math
+import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
+import cv2
 import numpy as np
 
 from seem_bench.adapters.base import Adapter, Capabilities, Prediction
-from seem_bench.errors import MissingDependencyError
+from seem_bench.adapters.weights import (
+    checkpoint_problem,
+    find_checkpoint,
+    missing_modules,
+    sha256_file,
+)
+from seem_bench.errors import UsageError
 from seem_bench.prompts.types import Prompts
 
-HOW = ("install the official SEEM code's requirements (detectron2, its torch) and pass "
+HOW = ("install the official SEEM code's requirements (detectron2-xyz, its torch, a CUDA GPU) and pass "
        "--seem-root PATH_TO_CHECKOUT --checkpoint PATH_TO_{ckpt}, or serve it from its own "
        "environment with the remote bridge (see docs/models.md)")
 
+#: Config sections whose INPUT sizes the official evaluator uses for each benchmark family.
+INPUT_SECTIONS = ("VOC", "SBD", "DAVIS", "REF", "COCO")
+#: ``STROKE_SAMPLER.DILATION`` of every released config: a click is a 3x3 square.
+CLICK_DILATION = 3
+#: ``Polygon.draw_eval`` (datasets/visual_sampler/polygon.py): the outline is dilated 5 times
+#: with the 8-connected 3x3 structure, i.e. an 11x11 square brush.
+POLYGON_DILATE_ITERATIONS = 5
+
+
+# --------------------------------------------------------------------------- pure: geometry
+
+def resized_hw(h: int, w: int, min_size: int, max_size: int | None) -> tuple[int, int]:
+    """(h', w') of torchvision ``Resize(min_size, max_size=max_size)`` for an (h, w) image.
+
+    The shorter side becomes ``min_size`` and the longer ``int(min_size * long / short)``; if that
+    exceeds ``max_size`` the longer side becomes ``max_size`` and the shorter
+    ``int(max_size * short' / long')`` (torchvision's ``_compute_resized_output_size``).
+
+    >>> resized_hw(100, 200, 800, 1333)
+    (666, 1333)
+    >>> resized_hw(480, 640, 1000, 1024)
+    (768, 1024)
+    """
+    short, long = (w, h) if w <= h else (h, w)
+    new_short, new_long = int(min_size), int(min_size * long / short)
+    if max_size is not None and new_long > max_size:
+        new_short, new_long = int(max_size * new_short / new_long), int(max_size)
+    new_w, new_h = (new_short, new_long) if w <= h else (new_long, new_short)
+    return new_h, new_w
+
+
+def padded_hw(h: int, w: int, size_divisibility: int) -> tuple[int, int]:
+    """Size after detectron2 ``ImageList.from_tensors(size_divisibility)`` (zero pad bottom/right)."""
+    if size_divisibility <= 1:
+        return h, w
+    d = int(size_divisibility)
+    return (h + d - 1) // d * d, (w + d - 1) // d * d
+
+
+def to_grid(x: float, y: float, src_hw: tuple[int, int], dst_hw: tuple[int, int]) -> tuple[int, int]:
+    """Network-grid cell ``(gx, gy)`` holding the centre of original pixel (x, y).
+
+    ``gx = floor((x + 0.5) * w' / W)``, clipped to the grid (same for y).
+
+    >>> to_grid(10, 20, (100, 200), (666, 1333))
+    (69, 136)
+    """
+    (h, w), (nh, nw) = src_hw, dst_hw
+    gx = min(nw - 1, max(0, math.floor((x + 0.5) * nw / w)))
+    gy = min(nh - 1, max(0, math.floor((y + 0.5) * nh / h)))
+    return gx, gy
+
+
+def _scaled_points(points: np.ndarray, src_hw: tuple[int, int], dst_hw: tuple[int, int]) -> np.ndarray:
+    (h, w), (nh, nw) = src_hw, dst_hw
+    p = np.asarray(points, np.float64).reshape(-1, 2)
+    # Continuous coordinates: pixel centres map to pixel centres.
+    out = np.empty_like(p)
+    out[:, 0] = (p[:, 0] + 0.5) * nw / w - 0.5
+    out[:, 1] = (p[:, 1] + 0.5) * nh / h - 0.5
+    return np.round(out).astype(np.int32)
+
+
+def rasterize_prompts(prompts: Prompts, orig_hw: tuple[int, int], net_hw: tuple[int, int],
+                      pad_hw: tuple[int, int], scribble_width: int = CLICK_DILATION
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Positive and negative prompt masks, ``bool`` (Hp, Wp), as SEEM's spatial queries take them.
+
+    Everything is drawn at network resolution ``net_hw`` inside the zero-padded ``pad_hw`` canvas:
+    a click is the 3x3 square around its grid cell (``prepare_next_spaital_mask``: a one-pixel
+    mask convolved with a 3x3 ones kernel, padding 1), clipped at the borders; a box is filled
+    (cells whose centres lie in ``[x0, x1) x [y0, y1)``, scaled); a scribble is a polyline
+    ``scribble_width`` cells wide; a polygon is its closed outline dilated like
+    ``Polygon.draw_eval``. A pixel both positive and negative stays in both (SEEM keeps two masks).
+    """
+    ph, pw = pad_hw
+    nh, nw = net_hw
+    pos = np.zeros((ph, pw), np.uint8)
+    neg = np.zeros((ph, pw), np.uint8)
+    r = CLICK_DILATION // 2
+    for c in prompts.clicks:
+        gx, gy = to_grid(c.x, c.y, orig_hw, net_hw)
+        (pos if c.positive else neg)[max(0, gy - r):gy + r + 1, max(0, gx - r):gx + r + 1] = 1
+    if prompts.box is not None:
+        b = prompts.box
+        h, w = orig_hw
+        x0 = max(0, math.ceil(b.x0 * nw / w - 0.5))
+        x1 = min(nw, math.ceil(b.x1 * nw / w - 0.5))
+        y0 = max(0, math.ceil(b.y0 * nh / h - 0.5))
+        y1 = min(nh, math.ceil(b.y1 * nh / h - 0.5))
+        pos[y0:y1, x0:x1] = 1
+    for s in prompts.scribbles:
+        pts = _scaled_points(s.points, orig_hw, net_hw)
+        cv2.polylines(pos if s.positive else neg, [pts.reshape(-1, 1, 2)], False, 1,
+                      thickness=max(1, int(scribble_width)))
+    for poly in prompts.polygons:
+        outline = np.zeros((ph, pw), np.uint8)
+        pts = _scaled_points(poly.points, orig_hw, net_hw)
+        cv2.polylines(outline, [pts.reshape(-1, 1, 2)], True, 1, thickness=1)
+        outline = cv2.dilate(outline, np.ones((3, 3), np.uint8), iterations=POLYGON_DILATE_ITERATIONS)
+        target = pos if poly.positive else neg
+        target |= outline
+    # Strokes must not spill into the padding: SEEM draws on the resized image, then pads.
+    pos[nh:, :] = 0
+    pos[:, nw:] = 0
+    neg[nh:, :] = 0
+    neg[:, nw:] = 0
+    return pos.astype(bool), neg.astype(bool)
+
+
+def spatial_extra(prompts: Prompts, orig_hw: tuple[int, int], net_hw: tuple[int, int],
+                  pad_hw: tuple[int, int]) -> dict[str, list[np.ndarray]]:
+    """The ``extra`` dict of SEEM's spatial decode for one object, as numpy (the runtime moves it).
+
+    ``{'spatial_query_pos_mask': [bool (1, Hp, Wp)], 'spatial_query_neg_mask': [bool (1, Hp, Wp)]}``
+    — one list entry per image of the batch, one channel per object, as
+    ``evaluate_interactive`` builds them.
+    """
+    pos, neg = rasterize_prompts(prompts, orig_hw, net_hw, pad_hw)
+    return {"spatial_query_pos_mask": [pos[None]], "spatial_query_neg_mask": [neg[None]]}
+
+
+def select_grounding(v_emb: np.ndarray, t_emb: np.ndarray) -> int:
+    """Index of the query answering a sentence (``evaluate_grounding``): max cosine similarity.
+
+    ``v_emb``: (Q, C) query embeddings (``pred_gtexts``); ``t_emb``: (1, C) sentence embedding
+    (``class_emb``). Both are L2-normalised with +1e-7 as the official code does; the temperature
+    it multiplies by is positive and does not change the argmax. Ties go to the lowest index.
+
+    >>> select_grounding(np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]]), np.array([[0.0, 2.0]]))
+    2
+    """
+    v = np.asarray(v_emb, np.float64)
+    t = np.asarray(t_emb, np.float64)
+    v = v / (np.linalg.norm(v, axis=-1, keepdims=True) + 1e-7)
+    t = t / (np.linalg.norm(t, axis=-1, keepdims=True) + 1e-7)
+    return int(np.argmax((v @ t.T)[:, 0]))
+
+
+def postprocess_logits(logits: Any, pad_hw: tuple[int, int], net_hw: tuple[int, int],
+                       orig_hw: tuple[int, int]) -> np.ndarray:
+    """Low-resolution mask logits -> float32 logits (H, W) at the original image size.
+
+    As ``evaluate_interactive`` / ``sem_seg_postprocess``: bilinear (``align_corners=False``) to
+    the padded input size, crop the top-left ``net_hw``, bilinear to ``orig_hw``. ``logits``: a
+    torch tensor or array whose last two dims are the mask; the mask is ``logits > 0``.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    t = torch.as_tensor(logits).float().reshape(1, 1, *tuple(logits.shape[-2:]))
+    t = F.interpolate(t, size=tuple(pad_hw), mode="bilinear", align_corners=False)
+    t = t[:, :, :net_hw[0], :net_hw[1]]
+    t = F.interpolate(t, size=tuple(orig_hw), mode="bilinear", align_corners=False)
+    return t[0, 0].cpu().numpy()
+
+
+def input_sizes(opt: dict[str, Any], section: str) -> tuple[int, int]:
+    """``(MIN_SIZE_TEST, MAX_SIZE_TEST)`` of a config section (``VOC``, ``REF``, ...), from the yaml."""
+    try:
+        inp = opt[section]["INPUT"]
+        return int(inp["MIN_SIZE_TEST"]), int(inp["MAX_SIZE_TEST"])
+    except (KeyError, TypeError):
+        raise UsageError(f"SEEM config has no {section}.INPUT.MIN_SIZE_TEST/MAX_SIZE_TEST; "
+                         f"choose --model-opt input= one of {', '.join(INPUT_SECTIONS)}") from None
+
+
+# --------------------------------------------------------------------------- the adapter
 
 class SeemAdapter(Adapter):
-    """Base of the SEEM variants; subclasses name the checkpoint and backbone."""
+    """Base of the SEEM variants; subclasses name the checkpoint, config and code version."""
 
     checkpoint_name: ClassVar[str] = ""
-    config_name: ClassVar[str] = ""
+    config_name: ClassVar[str] = ""  # under configs/seem/ of the checkout
+    version: ClassVar[str] = "v1"
     capabilities = Capabilities(
-        tasks={"interactive", "generic", "referring", "ref-image", "vos", "composed"},
-        prompts={"point", "box", "scribble", "polygon", "text", "ref_image", "none"},
+        tasks={"interactive", "referring"},
+        prompts={"point", "box", "scribble", "polygon", "text"},
         composition=True, memory=True)
 
     @classmethod
     def availability(cls, seem_root: str | None = None, checkpoint: str | None = None,
                      **options: Any) -> tuple[bool, str]:
         how = HOW.format(ckpt=cls.checkpoint_name)
-        missing = [m for m in ("detectron2",) if importlib.util.find_spec(m) is None]
+        missing = missing_modules("torch", "detectron2", "transformers", "kornia", "timm", "mpi4py")
         if missing:
-            return False, f"python package {', '.join(missing)} is not installed; {how}"
-        if not seem_root or not (Path(seem_root) / "modeling").is_dir():
+            return False, f"python package(s) {', '.join(missing)} not installed; {how}"
+        if not seem_root or not (Path(seem_root) / "modeling" / "architectures").is_dir():
             return False, f"no SEEM checkout given (--seem-root); {how}"
-        if not checkpoint or not Path(checkpoint).is_file():
-            return False, f"checkpoint {checkpoint or cls.checkpoint_name!r} not found (--checkpoint); {how}"
+        if not (Path(seem_root) / "configs" / "seem" / cls.config_name).is_file():
+            return False, f"{seem_root}/configs/seem/{cls.config_name} not found (an older checkout?)"
+        problem = checkpoint_problem(checkpoint, cls.checkpoint_name)
+        if problem:
+            return False, f"{problem}; {how}"
+        import torch
+
+        if not torch.cuda.is_available():
+            return False, "the released SEEM code needs a CUDA device (it calls torch.cuda.current_device())"
         return True, "ok"
 
-    def encode(self, image: np.ndarray) -> Any:
-        raise MissingDependencyError(f"{self.name}: the in-process SEEM runtime is not available in this build")
+    def __init__(self, seem_root: str | None = None, checkpoint: str | None = None,
+                 device: str | None = None, input: str = "VOC", min_size: int | str | None = None,
+                 max_size: int | str | None = None, fp16: bool | str = True, seed: int | str = 0,
+                 **options: Any) -> None:
+        if options:
+            raise UsageError(f"model {self.name!r}: unknown option(s) {', '.join(sorted(options))}")
+        import torch
 
-    def decode(self, state: Any, prompts: Prompts, memory: Any = None) -> Prediction:
-        raise MissingDependencyError(f"{self.name}: the in-process SEEM runtime is not available in this build")
+        self.seem_root = Path(str(seem_root)).resolve()
+        self.checkpoint = find_checkpoint(checkpoint, self.checkpoint_name)
+        if str(self.seem_root) not in sys.path:
+            # The repository is not a package: its modules import each other as top-level
+            # `modeling`, `utils`, `datasets` (demo/seem/app.py runs from the repository root).
+            sys.path.insert(0, str(self.seem_root))
+        from modeling import build_model  # SEEM: modeling/architectures/build.py
+        from modeling.BaseModel import BaseModel  # SEEM: modeling/BaseModel.py
+        from utils.arguments import load_opt_from_config_files  # SEEM: utils/arguments.py
+        from utils.constants import COCO_PANOPTIC_CLASSES  # SEEM: utils/constants.py
+
+        self.device = torch.device(device or "cuda")
+        self.device_type = self.device.type
+        self.fp16 = str(fp16).lower() not in ("0", "false", "no", "off") and self.device.type == "cuda"
+        self.seed = int(seed)
+        opt = load_opt_from_config_files([str(self.seem_root / "configs" / "seem" / self.config_name)])
+        opt["device"] = self.device  # BaseModel.from_pretrained reads it (map_location)
+        if min_size is not None or max_size is not None:
+            if min_size is None or max_size is None:
+                raise UsageError("give both --model-opt min_size and max_size, or neither")
+            self.min_size, self.max_size = int(min_size), int(max_size)
+            self.input = "custom"
+        else:
+            self.input = str(input).upper()
+            self.min_size, self.max_size = input_sizes(opt, self.input)
+        super().__init__(input=self.input, min_size=self.min_size, max_size=self.max_size,
+                         fp16=self.fp16, seed=self.seed)
+        self.opt = opt
+        model = BaseModel(opt, build_model(opt)).from_pretrained(str(self.checkpoint)).eval().to(self.device)
+        self.model = model.model
+        with torch.no_grad():
+            self.lang.get_text_embeddings(COCO_PANOPTIC_CLASSES + ["background"], is_eval=True)
+        from torchvision import transforms
+        from torchvision.transforms import InterpolationMode
+
+        self._resize = transforms.Resize(self.min_size, interpolation=InterpolationMode.BICUBIC,
+                                         max_size=self.max_size)
+        self.size_divisibility = int(self.model.size_divisibility)
+        self._gt = None
+
+    @property
+    def lang(self) -> Any:
+        return self.model.sem_seg_head.predictor.lang_encoder
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "config": self.config_name,
+                "checkpoint_file": self.checkpoint.name, "checkpoint_sha256": sha256_file(self.checkpoint),
+                "input": self.input, "min_size": self.min_size, "max_size": self.max_size,
+                "fp16": self.fp16, "seed": self.seed, "seem_commit": _git_head(self.seem_root),
+                "torch": _version("torch")}
+
+    def _autocast(self) -> Any:
+        import torch
+
+        if self.fp16:
+            return torch.autocast(device_type="cuda", dtype=torch.float16)
+        return contextlib.nullcontext()
+
+    # -- encode: resize (dataset mapper), normalise + pad (ImageList), backbone + pixel decoder
+    def encode(self, image: np.ndarray) -> dict[str, Any]:
+        import torch
+        from detectron2.structures import ImageList
+        from PIL import Image
+
+        h, w = image.shape[:2]
+        resized = np.asarray(self._resize(Image.fromarray(np.ascontiguousarray(image))))
+        net_hw = resized.shape[:2]
+        if net_hw != resized_hw(h, w, self.min_size, self.max_size):  # guards the prompt mapping
+            raise RuntimeError(f"torchvision resized {h}x{w} to {net_hw}, seem-bench expected "
+                               f"{resized_hw(h, w, self.min_size, self.max_size)}")
+        m = self.model
+        with torch.no_grad(), self._autocast():
+            x = torch.from_numpy(resized.copy()).permute(2, 0, 1).to(self.device)
+            x = (x - m.pixel_mean) / m.pixel_std  # seem_model_v1.py evaluate_interactive
+            images = ImageList.from_tensors([x], self.size_divisibility)
+            features = m.backbone(images.tensor)
+            mask_features, _, multi_scale = m.sem_seg_head.pixel_decoder.forward_features(features)
+        return {"mask_features": mask_features, "multi_scale_features": list(multi_scale),
+                "orig_hw": (h, w), "net_hw": tuple(net_hw), "pad_hw": tuple(images.tensor.shape[-2:])}
+
+    # -- decode
+    def _grounding(self, text: str, pad_value: float | None = None) -> tuple[dict[str, Any], Any]:
+        import torch
+
+        gtext = self.lang.get_text_token_embeddings([text], name="grounding", token=False, norm=False)
+        token_emb, tokens = gtext["token_emb"], gtext["tokens"]
+        # evaluate_grounding: all valid tokens of the one sentence, none masked.
+        query_emb = token_emb[tokens["attention_mask"].bool()]
+        nonzero = torch.zeros(query_emb[:, None].shape[:-1], dtype=torch.bool, device=query_emb.device)
+        return {"grounding_tokens": query_emb[:, None], "grounding_nonzero_mask": nonzero.t()}, gtext
+
+    @contextlib.contextmanager
+    def _composed_attention(self) -> Any:
+        # pipeline/utils/misc.py hook_opt with STROKE_SAMPLER.EVAL.GROUNDING: the attention
+        # prototype dict is shared with the built model, so the evaluator mutates it in place.
+        q = self.opt["ATTENTION_ARCH"]["SELF_ATTENTION"]["queries"]
+        old = q["spatial"]
+        q["spatial"] = ["queries_spatial", "tokens_spatial", "memories_spatial", "tokens_grounding"]
+        try:
+            yield
+        finally:
+            q["spatial"] = old
+
+    def decode(self, state: dict[str, Any], prompts: Prompts, memory: Any = None) -> Prediction:
+        import torch
+
+        kinds = prompts.kinds()
+        visual = kinds - {"text"}
+        orig_hw, net_hw, pad_hw = state["orig_hw"], state["net_hw"], state["pad_hw"]
+        pred = self.model.sem_seg_head.predictor
+        torch.manual_seed(self.seed)  # rand_sample draws with torch.multinomial beyond 512 points
+        with torch.no_grad(), self._autocast():
+            if "ref_image" in kinds:
+                return self._decode_ref_image(state, prompts, memory)
+            if not visual:  # referring: text only (evaluate_grounding)
+                extra, gtext = self._grounding(prompts.text or "")
+                out = pred(state["multi_scale_features"], state["mask_features"], target_queries=None,
+                           extra=extra, task="grounding_eval")
+                k = select_grounding(out["pred_gtexts"][0].float().cpu().numpy(),
+                                     gtext["class_emb"].float().cpu().numpy())
+                logits = postprocess_logits(out["pred_gmasks"][0][k], pad_hw, net_hw, orig_hw)
+                return Prediction(mask=logits > 0)
+            extra: dict[str, Any] = {
+                k: [torch.from_numpy(a).to(self.device) for a in v]
+                for k, v in spatial_extra(prompts, orig_hw, net_hw, pad_hw).items()}
+            if memory is not None:
+                extra["prev_mask"] = memory
+            ctx: Any = contextlib.nullcontext()
+            if prompts.text is not None:  # composition (evaluate_interactive_grounding)
+                g, _ = self._grounding(prompts.text)
+                extra.update(g)
+                ctx = self._composed_attention()
+            with ctx:
+                out = pred(state["multi_scale_features"], state["mask_features"], target_queries=None,
+                           extra=extra, task="spatial")
+        prev = out["prev_mask"]
+        logits = torch.from_numpy(postprocess_logits(prev[0, 0], pad_hw, net_hw, orig_hw))
+        return Prediction(mask=(logits.sigmoid() > 0.5).numpy(), memory=prev)
+
+    def _decode_ref_image(self, state: dict[str, Any], prompts: Prompts, memory: Any) -> Prediction:
+        raise UsageError(f"model {self.name!r}: the released SEEM v1 code cannot decode a referenced-image "
+                         "prompt (see baselines/seem.py); use seem_t_v0 or seem_l_v0")
+
+    def dump_state(self, state: dict[str, Any]) -> dict[str, np.ndarray]:
+        out = {"mask_features": state["mask_features"].float().cpu().numpy()}
+        for i, f in enumerate(state["multi_scale_features"]):
+            out[f"ms_{i}"] = f.float().cpu().numpy()
+        for k in ("orig_hw", "net_hw", "pad_hw"):
+            out[k] = np.asarray(state[k], np.int64)
+        return out
+
+    def load_state(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+        import torch
+
+        def t(a: np.ndarray) -> Any:
+            return torch.from_numpy(np.ascontiguousarray(a)).to(self.device)
+
+        n = sum(1 for k in arrays if k.startswith("ms_"))
+        return {"mask_features": t(arrays["mask_features"]),
+                "multi_scale_features": [t(arrays[f"ms_{i}"]) for i in range(n)],
+                **{k: tuple(int(v) for v in arrays[k]) for k in ("orig_hw", "net_hw", "pad_hw")}}
+
+
+class SeemV0Adapter(SeemAdapter):
+    """SEEM v0 (``seem_model_v0.py`` + ``interface/seem_v0.py``): adds referenced-image prompts."""
+
+    version = "v0"
+    capabilities = Capabilities(
+        tasks={"interactive", "referring", "ref-image"},
+        prompts={"point", "box", "scribble", "polygon", "text", "ref_image"},
+        composition=True, memory=True)
+
+    def _decode_ref_image(self, state: dict[str, Any], prompts: Prompts, memory: Any) -> Prediction:
+        # evaluate_referring_image on the exemplar (task='refimg' returns its spatial tokens),
+        # then the target decoded with extra={'refimg_tokens': ...} (interface/seem_v0.py).
+        import torch
+        import torch.nn.functional as F
+
+        ref = prompts.ref_image
+        ref_state = self.encode(ref.image)
+        rh, rw = ref_state["net_hw"]
+        m = torch.from_numpy(np.asarray(ref.mask, np.float32))[None, None].to(self.device)
+        # demo/seem/tasks/interactive.py: F.interpolate(mask, (h, w), mode='bilinear') > 0
+        m = F.interpolate(m, (rh, rw), mode="bilinear") > 0
+        ph, pw = ref_state["pad_hw"]
+        pos = torch.zeros((1, ph, pw), dtype=torch.bool, device=self.device)
+        pos[0, :rh, :rw] = m[0, 0]
+        pred = self.model.sem_seg_head.predictor
+        tokens = pred(ref_state["multi_scale_features"], ref_state["mask_features"], target_queries=None,
+                      extra={"spatial_query_pos_mask": [pos], "spatial_query_neg_mask": [pos & False]},
+                      task="refimg")
+        out = pred(state["multi_scale_features"], state["mask_features"], target_queries=None,
+                   extra={"refimg_tokens": tokens}, task="spatial")
+        prev = out["prev_mask"]
+        logits = postprocess_logits(prev[0, 0], state["pad_hw"], state["net_hw"], state["orig_hw"])
+        return Prediction(mask=logits > 0, memory=prev)
+
+
+def _git_head(root: Path) -> str | None:
+    head = root / ".git" / "HEAD"
+    try:
+        ref = head.read_text().strip()
+        if ref.startswith("ref: "):
+            return (root / ".git" / ref[5:]).read_text().strip()
+        return ref
+    except OSError:
+        return None
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 class SeemFocalT(SeemAdapter):
     name = "seem_t"
-    summary = "SEEM v1 Focal-T (seem_focalt_v1.pt)"
+    summary = "SEEM v1 Focal-T (seem_focalt_v1.pt; official code, not run by seem-bench)"
     checkpoint_name = "seem_focalt_v1.pt"
+    config_name = "focalt_unicl_lang_v1.yaml"
 
 
 class SeemSamViTB(SeemAdapter):
     name = "seem_b"
-    summary = "SEEM v1 SAM-ViT-B (seem_samvitb_v1.pt)"
+    summary = "SEEM v1 SAM-ViT-B (seem_samvitb_v1.pt; official code, not run by seem-bench)"
     checkpoint_name = "seem_samvitb_v1.pt"
+    config_name = "samvitb_unicl_lang_v1.yaml"
+
+
+class SeemSamViTL(SeemAdapter):
+    name = "seem_sam_l"
+    summary = "SEEM v1 SAM-ViT-L (seem_samvitl_v1.pt; official code, not run by seem-bench)"
+    checkpoint_name = "seem_samvitl_v1.pt"
+    config_name = "samvitl_unicl_lang_v1.yaml"
 
 
 class SeemFocalL(SeemAdapter):
     name = "seem_l"
-    summary = "SEEM v1 Focal-L (seem_focall_v1.pt)"
+    summary = "SEEM v1 Focal-L (seem_focall_v1.pt; official code, not run by seem-bench)"
     checkpoint_name = "seem_focall_v1.pt"
+    config_name = "focall_unicl_lang_v1.yaml"
 
 
-class SeemFocalTv0(SeemAdapter):
+class SeemFocalTv0(SeemV0Adapter):
     name = "seem_t_v0"
-    summary = "SEEM v0 Focal-T (seem_focalt_v0.pt)"
+    summary = "SEEM v0 Focal-T (seem_focalt_v0.pt; official code, not run by seem-bench)"
     checkpoint_name = "seem_focalt_v0.pt"
+    config_name = "focalt_unicl_lang_v0.yaml"
 
 
-class SeemFocalLv0(SeemAdapter):
+class SeemFocalLv0(SeemV0Adapter):
     name = "seem_l_v0"
-    summary = "SEEM v0 Focal-L (seem_focall_v0.pt)"
+    summary = "SEEM v0 Focal-L (seem_focall_v0.pt; official code, not run by seem-bench)"
     checkpoint_name = "seem_focall_v0.pt"
+    config_name = "focall_unicl_lang_v0.yaml"

@@ -16,6 +16,12 @@ if [ "${1:-}" = "--test" ]; then
   # Reference implementations installed without their (stale) dependency pins; see tests/README.md.
   $PIP install -q --no-deps panopticapi-lite vos-benchmark
   $PIP install -q --no-build-isolation --no-deps davisinteractive
+  # Headless Debian Chromium renders the HTML report in tests/report (apt only when missing).
+  if ! command -v chromium >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  fi
 else
   $PIP install -q .
 fi

@@ -191,7 +191,7 @@ class Adapter(ABC):
         """Give a sanity model the GT mask of the current object (only if ``uses_ground_truth``)."""
         raise UsageError(f"model {self.name!r} does not take ground truth")
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: most adapters hold nothing to release
         """Release resources (worker processes, GPU memory)."""
 
 

@@ -102,7 +102,7 @@ def _encode_tree(obj, arrays):
         return [_encode_tree(v, arrays) for v in obj]
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
-    raise ProtocolError("cannot send a value of type %s" % type(obj).__name__)
+    raise ProtocolError(f"cannot send a value of type {type(obj).__name__}")
 
 
 def _decode_tree(obj, arrays):
@@ -143,10 +143,10 @@ def read_message(stream):
     if not head:
         return None
     if len(head) < len(MAGIC) + _HEADER.size or head[:len(MAGIC)] != MAGIC:
-        raise ProtocolError("stream does not start a seem-bench-remote message (got %r)" % head[:16])
+        raise ProtocolError(f"stream does not start a seem-bench-remote message (got {head[:16]!r})")
     (n,) = _HEADER.unpack(head[len(MAGIC):])
     if n > MAX_JSON_BYTES:
-        raise ProtocolError("message header of %d bytes is too large" % n)
+        raise ProtocolError(f"message header of {n} bytes is too large")
     blob = _read_exact(stream, n)
     if len(blob) < n:
         raise ProtocolError("stream ended inside a message")
@@ -215,7 +215,7 @@ def wire_to_prompts(d):
 def _import(spec):
     module, _, attr = spec.partition(":")
     if not attr:
-        raise SystemExit("--adapter expects module:Class, got %r" % spec)
+        raise SystemExit(f"--adapter expects module:Class, got {spec!r}")
     obj = importlib.import_module(module)
     for part in attr.split("."):
         obj = getattr(obj, part)
@@ -242,7 +242,7 @@ class Session:
         try:
             return self.objects[int(handle)]
         except (KeyError, TypeError, ValueError):
-            raise ProtocolError("unknown %s handle %r" % (what, handle)) from None
+            raise ProtocolError(f"unknown {what} handle {handle!r}") from None
 
     def describe(self):
         m = self.model
@@ -261,8 +261,8 @@ class Session:
         try:
             if op == "hello":
                 if req.get("protocol") != PROTOCOL or req.get("version") != VERSION:
-                    raise ProtocolError("harness speaks %s v%s, this worker %s v%d" % (
-                        req.get("protocol"), req.get("version"), PROTOCOL, VERSION))
+                    raise ProtocolError(f"harness speaks {req.get('protocol')} v{req.get('version')}, "
+                                        f"this worker {PROTOCOL} v{VERSION}")
                 return {"ok": True, "protocol": PROTOCOL, "version": VERSION, "model": self.describe(),
                         "worker": {"python": platform.python_version(), "numpy": np.__version__,
                                    "pid": os.getpid()}}
@@ -287,11 +287,11 @@ class Session:
                 return {"ok": True}
             if op == "close":
                 return {"ok": True}
-            raise ProtocolError("unknown op %r" % (op,))
+            raise ProtocolError(f"unknown op {op!r}")
         except _ModelError as e:
             return {"ok": False, "where": "model", "error": str(e), "traceback": e.tb}
         except ProtocolError as e:
-            return {"ok": False, "where": "protocol", "error": "ProtocolError: %s" % e, "traceback": ""}
+            return {"ok": False, "where": "protocol", "error": f"ProtocolError: {e}", "traceback": ""}
 
 
 class _ModelError(Exception):
@@ -304,7 +304,7 @@ def _model_call(fn, *args):
     try:
         return fn(*args)
     except Exception as e:
-        raise _ModelError("%s: %s" % (type(e).__name__, e), traceback.format_exc()) from None
+        raise _ModelError(f"{type(e).__name__}: {e}", traceback.format_exc()) from None
 
 
 def serve(model, inp, out):
@@ -314,7 +314,7 @@ def serve(model, inp, out):
         try:
             req = read_message(inp)
         except ProtocolError as e:
-            write_message(out, {"ok": False, "where": "protocol", "error": "ProtocolError: %s" % e,
+            write_message(out, {"ok": False, "where": "protocol", "error": f"ProtocolError: {e}",
                                 "traceback": ""})
             return
         if req is None:
@@ -322,11 +322,11 @@ def serve(model, inp, out):
         try:
             reply = session.handle(req)
         except ProtocolError as e:  # e.g. a malformed 'free' list
-            reply = {"ok": False, "where": "protocol", "error": "ProtocolError: %s" % e, "traceback": ""}
+            reply = {"ok": False, "where": "protocol", "error": f"ProtocolError: {e}", "traceback": ""}
         try:
             write_message(out, reply)
         except ProtocolError as e:  # the model returned something the wire cannot carry
-            write_message(out, {"ok": False, "where": "model", "error": "TypeError: %s" % e,
+            write_message(out, {"ok": False, "where": "model", "error": f"TypeError: {e}",
                                 "traceback": ""})
         if isinstance(req, dict) and req.get("op") == "close":
             return
@@ -337,7 +337,7 @@ def _parse_opts(items):
     for item in items or []:
         k, sep, v = item.partition("=")
         if not sep or not k:
-            raise SystemExit("--opt expects key=value, got %r" % item)
+            raise SystemExit(f"--opt expects key=value, got {item!r}")
         opts[k.strip()] = v.strip()
     return opts
 
@@ -362,14 +362,14 @@ def _listen(address):
         srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         srv.bind((host or "127.0.0.1", int(port)))
     else:
-        raise SystemExit("--listen expects unix:PATH or tcp:HOST:PORT, got %r" % address)
+        raise SystemExit(f"--listen expects unix:PATH or tcp:HOST:PORT, got {address!r}")
     srv.listen(1)
     return srv
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description="Serve a segmentation model to seem-bench (protocol "
-                                            "%s v%d)." % (PROTOCOL, VERSION))
+    p = argparse.ArgumentParser(description=f"Serve a segmentation model to seem-bench (protocol "
+                                            f"{PROTOCOL} v{VERSION}).")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--adapter", help="module:Class of a duck-typed model (see module docstring)")
     which.add_argument("--model", help="name of a model of an installed seem-bench")
@@ -383,7 +383,7 @@ def main(argv=None):
     if args.listen:
         model = build_served_model(args)
         srv = _listen(args.listen)
-        print("seem-bench remote worker listening on %s" % args.listen, file=sys.stderr, flush=True)
+        print(f"seem-bench remote worker listening on {args.listen}", file=sys.stderr, flush=True)
         try:
             while True:
                 conn, _ = srv.accept()

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main_add(args: argparse.Namespace) -> int:
-    from seem_bench.errors import UsageError
+    from seem_bench.errors import DataError
     from seem_bench.report.leaderboard import add_to_board
     from seem_bench.report.runs import load_summary
 
@@ -45,8 +45,8 @@ def main_add(args: argparse.Namespace) -> int:
     for s in summaries:
         c = s.get("counts") or {}
         if not args.allow_partial and (c.get("ok") != c.get("expected") or not c):
-            raise UsageError(f"{s['_path']}: run evaluated {c.get('ok', '?')} of {c.get('expected', '?')} "
-                             "instances; finish it or pass --allow-partial")
+            raise DataError(s["_path"], f"run evaluated {c.get('ok', '?')} of {c.get('expected', '?')} "
+                                        "instances; finish it or pass --allow-partial")
     for s in summaries:
         n = add_to_board(args.board, s)
         print(f"{args.board}: {n} metrics of run {s.get('run_id', '?')} ({s['model']['name']} on "

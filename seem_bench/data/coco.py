@@ -55,9 +55,10 @@ def _panoptic_ids_cached(path: Path, mtime_ns: int) -> np.ndarray:
 
     try:
         with Image.open(path) as im:
-            if im.mode != "RGB":
+            if im.mode not in ("RGB", "RGBA", "P"):
                 raise DataError(path, f"panoptic PNG must be RGB, got mode {im.mode!r}")
-            arr = np.asarray(im)
+            # RGBA/palette files (not official, but what some tools write) carry the same colours.
+            arr = np.asarray(im if im.mode == "RGB" else im.convert("RGB"))
     except DataError:
         raise
     except Exception as e:
@@ -117,12 +118,18 @@ def load_semantic_target(png: Path, size: tuple[int, int],
 def ann_to_mask(segmentation: Any, height: int, width: int) -> np.ndarray:
     """Decode a COCO ``segmentation`` (polygons, uncompressed or compressed RLE) to ``bool`` (H, W).
 
-    Same conversions as pycocotools ``COCO.annToRLE`` + ``maskUtils.decode``.
+    Same conversions as pycocotools ``COCO.annToRLE`` + ``maskUtils.decode``, except that
+    degenerate polygons (fewer than 3 points) are dropped, as detectron2 does.
     """
     from pycocotools import mask as mask_utils
 
     if isinstance(segmentation, list):
-        rle = mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
+        # Polygons under 3 points: pycocotools would take a 4-number one for a box and fail;
+        # dropped as detectron2's COCO loader drops them.
+        polys = [p for p in segmentation if len(p) >= 6]
+        if not polys:
+            return np.zeros((height, width), bool)
+        rle = mask_utils.merge(mask_utils.frPyObjects(polys, height, width))
     elif isinstance(segmentation.get("counts"), list):
         rle = mask_utils.frPyObjects(segmentation, height, width)
     else:
@@ -213,9 +220,8 @@ def _panoptic_index(root: Path, split: str, problems: Problems):
             if sid in seen:
                 problems.add(json_path, f"{png_name}: segment id {sid} listed twice")
                 continue
-            if cid not in cats:
+            if cid not in cats:  # kept (check mode) so that the PNG/JSON id comparison stays meaningful
                 problems.add(json_path, f"{png_name}: segment {sid} has unknown category_id {cid}")
-                continue
             seen.add(sid)
             clean.append({"id": sid, "category_id": cid, "iscrowd": int(s.get("iscrowd", 0)),
                           "bbox": s.get("bbox"), "area": s.get("area")})
@@ -245,7 +251,8 @@ def build_coco_panoptic(root: Path, split: str | None, problems: Problems = STRI
             Instance(instance_id=str(s["id"]), mask_loader=partial(_segment_mask, ann["png"], size, (s["id"],)),
                      category_id=s["category_id"], iscrowd=bool(s["iscrowd"]), bbox=_bbox(s["bbox"]),
                      area=None if s["area"] is None else float(s["area"]),
-                     meta={"isthing": cats[s["category_id"]]["isthing"]})
+                     meta={"isthing": cats.get(s["category_id"], {}).get("isthing"),
+                           "category_name": cats.get(s["category_id"], {}).get("name")})
             for s in ann["segments_info"])
         samples.append(Sample(
             sample_id=str(iid), dataset=name, image_loader=partial(read_rgb, img_dir / im["file_name"]),
@@ -272,13 +279,15 @@ def build_coco_semantic(root: Path, split: str | None, problems: Problems = STRI
         im, ann = images[iid], anns[iid]
         size = (im["height"], im["width"])
         by_cat: dict[int, list[int]] = {}
-        for s in ann["segments_info"]:
+        known = [s for s in ann["segments_info"] if s["category_id"] in to_class]
+        for s in known:
             by_cat.setdefault(s["category_id"], []).append(s["id"])
         insts = tuple(
             Instance(instance_id=str(cid), mask_loader=partial(_segment_mask, ann["png"], size, tuple(sids)),
-                     category_id=cid, meta={"contiguous_id": to_class[cid], "segment_ids": tuple(sids)})
+                     category_id=cid, meta={"contiguous_id": to_class[cid], "segment_ids": tuple(sids),
+                                            "category_name": cats[cid]["name"]})
             for cid, sids in sorted(by_cat.items()))
-        seg_to_class = tuple((s["id"], to_class[s["category_id"]]) for s in ann["segments_info"])
+        seg_to_class = tuple((s["id"], to_class[s["category_id"]]) for s in known)
         samples.append(Sample(
             sample_id=str(iid), dataset="coco_semantic",
             image_loader=partial(read_rgb, img_dir / im["file_name"]),
@@ -299,12 +308,13 @@ def _check_segmentation(seg: Any, h: int, w: int) -> str | None:
         if not seg:
             return "empty polygon list"
         for poly in seg:
-            if not isinstance(poly, list) or len(poly) < 6 or len(poly) % 2:
-                return "a polygon must be a flat list of >= 3 (x, y) pairs"
+            # pycocotools rasterises anything from 2 points up (COCO has a few degenerate polygons).
+            if not isinstance(poly, list) or len(poly) < 4 or len(poly) % 2:
+                return "a polygon must be a flat list of (x, y) pairs"
         return None
     if isinstance(seg, dict):
         size, counts = seg.get("size"), seg.get("counts")
-        if not (isinstance(size, list) and len(size) == 2) or counts is None:
+        if not (isinstance(size, (list, tuple)) and len(size) == 2) or counts is None:
             return "RLE needs 'size' [h, w] and 'counts'"
         if [int(size[0]), int(size[1])] != [h, w]:
             return f"RLE size {size[0]}x{size[1]} (h x w) differs from the image's {h}x{w}"
@@ -351,7 +361,8 @@ def build_coco_instances(root: Path, split: str | None, problems: Problems = STR
         by_image[iid].append(Instance(
             instance_id=str(aid), mask_loader=partial(ann_to_mask, seg, h, w), category_id=cid,
             iscrowd=bool(ann.get("iscrowd", 0)), bbox=_bbox(ann.get("bbox")),
-            area=None if ann.get("area") is None else float(ann["area"])))
+            area=None if ann.get("area") is None else float(ann["area"]),
+            meta={"category_name": cats[cid]["name"]}))
     if not images:
         problems.add(json_path, f"no images in split {split}")
     samples = [

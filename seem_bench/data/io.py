@@ -162,12 +162,38 @@ def _py2_text(obj: Any) -> Any:
     return obj
 
 
+#: The only globals a dataset pickle may name: plain data, bytes (protocol <= 2 from Python 3)
+#: and numpy scalars/arrays (RITM's ``test.pickle``). Anything else is refused, so reading a
+#: dataset never runs code from it.
+_PICKLE_GLOBALS = {
+    ("_codecs", "encode"), ("builtins", "set"), ("builtins", "frozenset"), ("__builtin__", "set"),
+    ("numpy", "dtype"), ("numpy", "ndarray"), ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"), ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
+}
+
+
+class _DataUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _PICKLE_GLOBALS:
+            raise pickle.UnpicklingError(f"refusing to load global {module}.{name}")
+        return super().find_class(module, name)
+
+
+def _unpickle(data: bytes, encoding: str) -> Any:
+    import io
+
+    return _DataUnpickler(io.BytesIO(data), encoding=encoding).load()
+
+
 def read_py2_pickle(path: str | Path) -> Any:
-    """Load a pickle written by Python 2 (REFER's ``refs(<splitBy>).p``) or Python 3.
+    """Load a data-only pickle written by Python 2 (REFER's ``refs(<splitBy>).p``) or Python 3.
 
     Python 2 ``str`` objects are stored as byte strings; Python 3 decodes them as ASCII by
     default, which is what REFER's users get. Non-ASCII byte strings are retried as UTF-8
-    (falling back to Latin-1) instead of failing.
+    (falling back to Latin-1) instead of failing. Only plain data is accepted: a pickle naming
+    any other global (a class, a function) is a `DataError`.
     """
     p = Path(path)
     try:
@@ -176,10 +202,10 @@ def read_py2_pickle(path: str | Path) -> Any:
     except FileNotFoundError:
         raise DataError(p, "file not found") from None
     try:
-        return pickle.loads(data)
+        return _unpickle(data, "ASCII")
     except UnicodeDecodeError:
         try:
-            return _py2_text(pickle.loads(data, encoding="bytes"))
+            return _py2_text(_unpickle(data, "bytes"))
         except Exception as e:
             raise DataError(p, f"cannot unpickle ({type(e).__name__}: {e})") from None
     except Exception as e:  # truncated pickles raise EOFError / UnpicklingError / ValueError...

@@ -20,7 +20,7 @@ One `Sample` per image (the image is encoded once for all its refs); one `Instan
 (``instance_id`` = ``str(ref_id)``) whose mask is its annotation's segmentation decoded like
 ``REFER.getMask`` (all polygons of the annotation merged), ``sentences`` = each sentence's
 ``raw`` text in ref order, ``meta`` = ``ref_id``, ``ann_id``, ``sent_ids``, ``split``, ``sents``
-(REFER's normalised ``sent`` strings).
+(REFER's normalised ``sent`` strings), ``category_name``.
 """
 
 from __future__ import annotations
@@ -123,6 +123,9 @@ def _refer_index(root: Path, name: str, split_by: str | None, problems: Problems
     data_root = root.parent if ds_dir == root else root
     ref_path = refs_file(ds_dir, name, split_by)
     inst_path = ds_dir / "instances.json"
+    if not ref_path.is_file() and ds_dir == root:
+        raise DataError(root / name / ref_path.name, f"file not found (neither {root}/{name}/ nor {root} "
+                                                     "holds REFER files; see `seem-bench data list`)")
     refs = read_py2_pickle(ref_path)
     if not isinstance(refs, list):
         raise DataError(ref_path, f"expected a pickled list of refs, got {type(refs).__name__}")
@@ -212,7 +215,8 @@ def build_samples(name: str, index: ReferIndex, split: str | None, problems: Pro
             category_id=cid, iscrowd=bool(ann.get("iscrowd", 0)),
             bbox=None if bbox is None else tuple(float(x) for x in bbox),
             area=None if ann.get("area") is None else float(ann["area"]), sentences=raws,
-            meta={"ref_id": ref_id, "ann_id": ann_id, "sent_ids": sids, "split": ref_split, "sents": sents}))
+            meta={"ref_id": ref_id, "ann_id": ann_id, "sent_ids": sids, "split": ref_split, "sents": sents,
+                  "category_name": index.categories[cid]["name"]}))
     samples = []
     for iid in sorted(by_image):
         im = index.images[iid]

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
@@ -78,10 +79,12 @@ def _read_rows(path: Path, columns: list[str]) -> list[dict]:
     ds_mod = _datasets()
     try:
         if path.suffix == ".parquet":
-            table = ds_mod.Dataset.from_parquet(str(path), columns=columns, keep_in_memory=True)
-        else:
-            table = ds_mod.Dataset.from_file(str(path)).select_columns(columns)
-        return table.to_list()
+            # A throw-away cache: reading a local table must not leave copies in ~/.cache.
+            with tempfile.TemporaryDirectory(prefix="seem-bench-hf-") as tmp:
+                table = ds_mod.Dataset.from_parquet(str(path), columns=columns, keep_in_memory=True,
+                                                    cache_dir=tmp)
+                return table.to_list()
+        return ds_mod.Dataset.from_file(str(path)).select_columns(columns).to_list()
     except Exception as e:
         raise DataError(path, f"cannot read table ({type(e).__name__}: {e})") from None
 
@@ -188,7 +191,7 @@ def hf_index(ds_dir: Path, problems: Problems) -> ReferIndex:
             anns[aid] = {**ann, "image_id": ann.get("image_id", iid)}
             cid = r.get("category_id", ann.get("category_id"))
             if cid is not None:
-                cats.setdefault(int(cid), {"name": str(cid), "supercategory": None})
+                cats.setdefault(int(cid), {"name": None, "supercategory": None})  # names are not in the tables
             if "image" in names:
                 cell_of.setdefault(iid, (f, row))
             refs.append({"ref_id": r["ref_id"], "ann_id": aid, "image_id": iid, "split": split,

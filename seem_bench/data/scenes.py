@@ -168,7 +168,7 @@ def make_video(rng: np.random.Generator, n_frames: int = 8, h: int = 240, w: int
     for t in range(n_frames):
         img = bg.copy()
         fulls = []
-        for cat, full, ci, tex, (vx, vy) in movers:
+        for _cat, full, _ci, tex, (vx, vy) in movers:
             m = _shift(full, vx * t, vy * t, nearest=True).astype(bool)
             img = np.where(m[..., None], _shift(tex, vx * t, vy * t, nearest=False), img)
             fulls.append(m)

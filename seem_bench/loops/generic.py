@@ -32,7 +32,7 @@ from seem_bench.errors import DataError, UsageError
 from seem_bench.loops.base import Encoder, TaskKind
 from seem_bench.metrics.detection import coco_evaluate, encode_mask
 from seem_bench.metrics.panoptic import PanopticAccumulator, pq_image
-from seem_bench.metrics.semantic import semseg_from_confusion
+from seem_bench.metrics.semantic import semseg_metrics
 from seem_bench.prompts.types import Prompts
 from seem_bench.tasks import TaskSpec
 
@@ -150,7 +150,7 @@ class GenericKind(TaskKind):
         res = pq.compute()
         metrics: dict[str, float] = {"PQ": res["All"]["pq"], "SQ": res["All"]["sq"], "RQ": res["All"]["rq"],
                                      "PQ_th": res["Things"]["pq"], "PQ_st": res["Stuff"]["pq"]}
-        sem = semseg_from_confusion(conf)
+        sem = semseg_metrics(conf.T)  # detectron2 indexes conf[pred, gt]; ours is [gt, pred]
         metrics.update({"mIoU": sem["mIoU"] / 100, "fwIoU": sem["fwIoU"] / 100, "pACC": sem["pACC"] / 100})
         gt_path = instances_json(root, header["dataset"]["split"])
         if gt_path.is_file() and any(r["detections"] for r in ok):

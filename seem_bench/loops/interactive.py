@@ -1,71 +1,245 @@
 """The interactive loop: protocol step -> adapter decode -> IoU -> record, per round.
 
-Hot path. The image is encoded once per sample by the runner; here each round costs one click
-simulation (two distance transforms), one decode and one IoU.
+Hot path. The image is encoded once per sample by the runner; here each round costs one prompt
+simulation (one or two distance transforms), one decode and one IoU per object.
+
+All objects of a sample advance together, round by round, because SEEM's evaluator couples
+them: it decodes every object of the image each round and stops the image once *every* object
+has IoU > 0.9, carrying the last IoU over to the remaining rounds. Other protocols do not look
+across objects, so for them the interleaving changes nothing.
+
+Per round and object:
+
+1. Round 1: the first prompt of kind ``first_prompt`` (``point`` = the protocol's first click;
+   ``box | scribble | polygon`` = the `FIRST_PROMPTS` simulator ``first_prompt_protocol``),
+   plus the composed text (``text = none | class | sentence``). Rounds >= 2: one click.
+2. No new click when the protocol's ``click_stop_iou`` is reached (SEEM: IoU >= 0.925, compared
+   in float32 as SEEM's torch code does; that IoU is against the click target, which is the
+   filled box after ``seem-box``, with ignore pixels *not* excluded, as SEEM computes it on
+   binary instance masks), or when ``negatives=off`` leaves no false negative.
+   The object is still decoded that round (SEEM decodes the whole batch every iteration).
+3. Decode with every prompt so far; ``memory=on`` passes the previous round's
+   ``Prediction.memory``. Binary mask = ``prob > pred_thr`` when the model gives ``prob``.
+   ``output=oracle`` (``sam``): the best of ``Prediction.extra["candidates"]`` by IoU with the
+   GT (first on ties); its memory is ``extra["candidate_memory"][best]`` when given.
+4. IoU with ignore pixels excluded (`mask_iou`). ``iou_target`` stops that object once reached.
+5. Image stop (``image_stop_iou``, SEEM 0.9): after a round in which every object of the sample
+   has float32 IoU > 0.9 (`seem_image_iou`: an empty union is NaN, which never stops), every
+   object gets the remaining rounds up to ``max_rounds`` as repeats of its last IoU
+   (``prompt = {"repeat": "image_stop_iou"}``, ``model_s = 0``).
+
+Round records: ``{"round", "prompt", "iou", "model_s"}`` where ``prompt`` is what the round
+added: ``{"click": [x, y, positive]}``, ``{"box": [...]}``, ``{"scribbles": [...]}``,
+``{"polygon": {...}}``, ``{"text": "..."}``, ``{"skip": reason}`` for a round without a new
+prompt, ``{"fallback": reason}`` when a first-prompt simulator gave nothing.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from seem_bench.adapters.base import Adapter
+from seem_bench.adapters.base import Adapter, Prediction
 from seem_bench.data.types import Instance, Sample
+from seem_bench.errors import UsageError
 from seem_bench.metrics.iou import mask_iou
+from seem_bench.prompts.first import FIRST_PROMPTS, default_first_prompt
 from seem_bench.prompts.protocols import ClickProtocol
+from seem_bench.prompts.seeding import prompt_rng
+from seem_bench.prompts.text import text_for
 from seem_bench.prompts.types import Prompts
 from seem_bench.schema import InstanceRecord, RoundRecord
 
 
-def run_instance(adapter: Adapter, state: Any, inst: Instance, protocol: ClickProtocol,
-                 params: dict[str, Any]) -> InstanceRecord:
-    """Run every round for one object; returns its record (without run-level fields).
+def _f32_ge(a: float, b: float) -> bool:
+    return bool(np.float32(a) >= np.float32(b))
 
-    ``params``: ``max_rounds``, ``iou_target`` (stop once reached after >= 1 round, or ``None``),
-    ``pred_thr``, ``memory`` and ``negatives``.
+
+def seem_keep_iou(target: np.ndarray, pred: np.ndarray) -> np.float32:
+    """IoU as SEEM's ``prepare_next_spaital_mask`` computes it for the 0.925 keep rule.
+
+    ``I / (U + 1e-8)`` on binary masks (void not excluded) in float32: ``1e-8`` vanishes
+    against ``U >= 1`` in float32, so this is ``float32(I) / float32(U)``, and 0 when ``U = 0``
+    (where `mask_iou` would say 1).
     """
-    gt = inst.mask()
-    ignore = inst.ignore()
-    if adapter.uses_ground_truth:
-        adapter.set_target(gt)
-    max_rounds = int(params["max_rounds"])
-    target = params.get("iou_target")
-    thr = float(params.get("pred_thr", 0.49))
-    use_memory = bool(params.get("memory", True))
-    negatives = bool(params.get("negatives", True))
+    inter = np.float32(np.count_nonzero(target & pred))
+    union = np.float32(np.count_nonzero(target | pred)) + np.float32(1e-8)
+    return np.float32(inter / union)
 
-    pred = np.zeros_like(gt)
-    prompts = Prompts()
-    memory = None
-    rounds: list[RoundRecord] = []
-    for r in range(1, max_rounds + 1):
-        # negatives=off: hide false positives from the clicker, so only FN-driven clicks are made.
-        click = protocol.click_fn(gt, pred if negatives else pred & gt, ignore, prompts.clicks)
-        prompts.clicks.append(click)
-        t0 = time.perf_counter()
-        out = adapter.decode(state, prompts, memory if use_memory else None)
-        dt = time.perf_counter() - t0
-        memory = out.memory
-        pred = out.binary(thr)
-        if pred.shape != gt.shape:
-            raise ValueError(f"model returned a {pred.shape} mask for a {gt.shape} image")
-        iou = mask_iou(gt, pred, ignore)
-        rounds.append({"round": r, "prompt": {"click": click.to_json()}, "iou": iou, "model_s": dt})
-        if target is not None and iou >= target:
-            break
-    ious = [rd["iou"] for rd in rounds]
-    return {"instance_id": inst.instance_id, "category_id": inst.category_id, "rounds": rounds,
-            "ious": ious, "final_iou": ious[-1], "status": "ok"}
+
+def seem_image_iou(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None) -> np.float32:
+    """IoU as SEEM's ``get_iou`` computes it for the image stop: ``I / U`` in float32 with void
+    excluded, NaN (never > 0.9) for an empty union where `mask_iou` would say 1."""
+    valid = np.ones_like(gt) if ignore is None else ~ignore
+    inter = np.count_nonzero(gt & pred & valid)
+    union = np.count_nonzero((gt | pred) & valid)
+    return np.float32(np.nan) if union == 0 else np.float32(inter) / np.float32(union)
+
+
+@dataclass
+class LoopConfig:
+    """Effective loop settings: protocol defaults updated by the task's ``params``."""
+
+    max_rounds: int
+    iou_target: float | None
+    pred_thr: float
+    memory: bool
+    negatives: bool
+    first_prompt: str
+    first_sim: str | None
+    text: str | None
+    class_names: dict[Any, str] | None
+    output: str
+    click_stop_iou: float | None
+    image_stop_iou: float | None
+    blob_radius: int
+    options: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @classmethod
+    def build(cls, protocol: ClickProtocol, params: dict[str, Any]) -> LoopConfig:
+        opts = protocol.options(params)
+        kind = str(opts.get("first_prompt") or "point")
+        sim = opts.get("first_prompt_protocol") or default_first_prompt(kind, protocol.name)
+        if kind == "point" and sim:
+            raise UsageError(f"first_prompt_protocol {sim!r} needs first_prompt box, scribble "
+                             "or polygon, not point")
+        if sim is not None and FIRST_PROMPTS.get(sim).kind != kind:
+            raise UsageError(f"first_prompt_protocol {sim!r} makes {FIRST_PROMPTS.get(sim).kind} "
+                             f"prompts, but first_prompt is {kind!r}")
+        output = str(opts.get("output", "top"))
+        if output not in ("top", "oracle"):
+            raise UsageError(f"output must be 'top' or 'oracle', got {output!r}")
+        target = opts.get("iou_target")
+        return cls(
+            max_rounds=int(opts["max_rounds"]), iou_target=None if target is None else float(target),
+            pred_thr=float(opts.get("pred_thr", 0.5)), memory=bool(opts.get("memory", True)),
+            negatives=bool(opts.get("negatives", True)), first_prompt=kind, first_sim=sim,
+            text=opts.get("text"), class_names=opts.get("class_names"), output=output,
+            click_stop_iou=opts.get("click_stop_iou"), image_stop_iou=opts.get("image_stop_iou"),
+            blob_radius=int(opts.get("blob_radius", 0)), options=opts)
+
+
+@dataclass
+class _Object:
+    inst: Instance
+    gt: np.ndarray
+    ignore: np.ndarray | None
+    prompts: Prompts
+    target: np.ndarray  # what clicks aim at: the GT, or the filled box after seem-box
+    prompted: np.ndarray | None = None
+    pred: np.ndarray | None = None
+    memory: Any = None
+    rounds: list[RoundRecord] = field(default_factory=list)
+    target_iou: float = 0.0
+    done: bool = False
+
+
+def _choose_output(out: Prediction, gt: np.ndarray, ignore: np.ndarray | None, cfg: LoopConfig
+                   ) -> tuple[np.ndarray, Any]:
+    if cfg.output == "oracle" and out.extra.get("candidates"):
+        cands = [np.asarray(c) for c in out.extra["candidates"]]
+        masks = [c > cfg.pred_thr if c.dtype.kind == "f" else c.astype(bool) for c in cands]
+        best = int(np.argmax([mask_iou(gt, m, ignore) for m in masks]))
+        mem = out.extra.get("candidate_memory")
+        return masks[best], (mem[best] if mem is not None else out.memory)
+    return out.binary(cfg.pred_thr), out.memory
+
+
+def _first_prompt(o: _Object, protocol: ClickProtocol, cfg: LoopConfig, rng_key: tuple
+                  ) -> dict[str, Any]:
+    """Put the round-1 prompt into ``o``; returns its record entry."""
+    rng = prompt_rng(*rng_key, 1)
+    record: dict[str, Any] = {}
+    if cfg.first_sim is not None:
+        first = FIRST_PROMPTS.get(cfg.first_sim)(o.gt, o.ignore, rng, cfg.options)
+        if first is not None:
+            o.prompts.clicks.extend(first.clicks)
+            o.prompts.box = first.box
+            o.prompts.scribbles.extend(first.scribbles)
+            o.prompts.polygons.extend(first.polygons)
+            o.prompted = first.prompted
+            if first.click_target is not None:
+                o.target = first.click_target
+            record.update(first.record)
+        else:
+            record["fallback"] = f"{cfg.first_sim} gave no prompt: protocol's first click"
+    if not record or "fallback" in record:
+        click = protocol.click(o.gt, np.zeros_like(o.gt), o.ignore, (), first=True, rng=rng,
+                               options=cfg.options)
+        o.prompts.clicks.append(click)
+        record["click"] = click.to_json()
+    return record
+
+
+def _next_click(o: _Object, protocol: ClickProtocol, cfg: LoopConfig) -> dict[str, Any]:
+    """Add round r's click to ``o`` if the rules allow one; returns its record entry."""
+    if cfg.click_stop_iou is not None and _f32_ge(o.target_iou, cfg.click_stop_iou):
+        return {"skip": "click_stop_iou"}
+    click = protocol.click(o.target, o.pred, o.ignore, o.prompts.clicks, prompted=o.prompted,
+                           options=cfg.options)
+    if click is None:
+        return {"skip": "no_false_negative"}
+    o.prompts.clicks.append(click)
+    return {"click": click.to_json()}
 
 
 def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Instance],
                protocol: ClickProtocol, params: dict[str, Any], seed: int) -> list[InstanceRecord]:
     """Records for ``instances`` of one encoded sample, in order (runner entry point).
 
-    The runner passes every instance of the sample when any of them still needs a record (a
-    resumed run recomputes the others deterministically and keeps only the missing records), so
-    protocols that couple the objects of one image (SEEM's evaluator) see all of them.
+    ``params``: task parameters overriding the protocol's defaults: ``max_rounds``,
+    ``iou_target``, ``pred_thr``, ``memory``, ``negatives`` and, when given, ``first_prompt``,
+    ``first_prompt_protocol``, ``text``, ``class_names``, ``output`` and protocol options
+    (``dt``, ...). The runner passes every instance of the sample when any of them still needs
+    a record (a resumed run recomputes the others deterministically and keeps only the missing
+    records), so protocols that couple the objects of one image (SEEM's evaluator) see all.
     """
-    return [run_instance(adapter, state, inst, protocol, params) for inst in instances]
+    cfg = LoopConfig.build(protocol, params)
+    objs = []
+    for inst in instances:
+        gt = inst.mask()
+        objs.append(_Object(inst=inst, gt=gt, ignore=inst.ignore(), target=gt,
+                            prompts=Prompts(click_radius=protocol.blob_radius,
+                                            text=text_for(inst, cfg.text, cfg.class_names))))
+    for r in range(1, cfg.max_rounds + 1):
+        live = [o for o in objs if not o.done]
+        if not live:
+            break
+        for o in live:
+            if r == 1:
+                added = _first_prompt(o, protocol, cfg, (seed, sample.sample_id, o.inst.instance_id))
+                if o.prompts.text is not None:
+                    added["text"] = o.prompts.text
+            else:
+                added = _next_click(o, protocol, cfg)
+            if adapter.uses_ground_truth:
+                adapter.set_target(o.gt)
+            t0 = time.perf_counter()
+            out = adapter.decode(state, o.prompts, o.memory if cfg.memory else None)
+            dt = time.perf_counter() - t0
+            pred, o.memory = _choose_output(out, o.gt, o.ignore, cfg)
+            if pred.shape != o.gt.shape:
+                raise ValueError(f"model returned a {pred.shape} mask for a {o.gt.shape} image")
+            o.pred = pred
+            iou = mask_iou(o.gt, pred, o.ignore)
+            if cfg.click_stop_iou is not None:
+                o.target_iou = seem_keep_iou(o.target, pred)
+            o.rounds.append({"round": r, "prompt": added, "iou": iou, "model_s": dt})
+            if cfg.iou_target is not None and iou >= cfg.iou_target:
+                o.done = True
+        if cfg.image_stop_iou is not None and all(
+                seem_image_iou(o.gt, o.pred, o.ignore) > np.float32(cfg.image_stop_iou) for o in objs):
+            for o in objs:
+                last = o.rounds[-1]["iou"]
+                o.rounds.extend({"round": k, "prompt": {"repeat": "image_stop_iou"}, "iou": last,
+                                 "model_s": 0.0} for k in range(len(o.rounds) + 1, cfg.max_rounds + 1))
+            break
+    records: list[InstanceRecord] = []
+    for o in objs:
+        ious = [rd["iou"] for rd in o.rounds]
+        records.append({"instance_id": o.inst.instance_id, "category_id": o.inst.category_id,
+                        "rounds": o.rounds, "ious": ious, "final_iou": ious[-1], "status": "ok"})
+    return records

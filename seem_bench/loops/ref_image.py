@@ -8,8 +8,8 @@ Two dataset shapes, one prompt kind (`RefImage`: another image plus a mask on it
   mask instead. Each frame is encoded once for all objects. Per-object predictions are merged
   into one label map as the DAVIS evaluation expects: where objects overlap, the object with the
   higher ``score`` wins (ties: the higher object index, as painting objects in order does).
-  J and F per frame are recorded; the summary excludes the first and last frames
-  (davis2017-evaluation).
+  J and F per frame are recorded; the summary excludes the first and last frames, and void
+  (255) pixels count as background, both as davis2017-evaluation's semi-supervised path does.
 - images (COCO): each instance is prompted with an exemplar of the same category from another
   image (`seem_bench.prompts.exemplars`); records hold I and U; summary mIoU / cIoU.
 """
@@ -90,9 +90,9 @@ class RefImageKind(TaskKind):
                 pred = labels == k + 1
                 inst = gts.get(oid)
                 gt = inst.mask() if inst is not None else np.zeros_like(pred)
-                void = inst.ignore() if inst is not None else None
-                j[oid].append(davis_metrics.j_measure(gt, pred, void))
-                f[oid].append(davis_metrics.f_measure(gt, pred, void))
+                # davis2017-evaluation's semi-supervised path passes no void mask: void = background.
+                j[oid].append(float(davis_metrics.jaccard(gt, pred)))
+                f[oid].append(davis_metrics.f_measure(gt, pred))
                 if use_memory:
                     refs[oid] = RefImage(image, pred, source=f"{frame.sample_id}/{oid}:pred")
         n = len(ids)
@@ -126,11 +126,21 @@ class RefImageKind(TaskKind):
         ok = [r for r in records if r.get("status") == "ok"]
         decode = sum(r["model_s"] for r in ok)
         if ok and "J" in ok[0]:
+            # Records hold frames 1..T-1; davis2017-evaluation also drops the last frame.
             acc = davis_metrics.DavisAccumulator()
             for r in ok:
-                acc.update_object(r["key"], r["J"], r["F"])
-            return acc.compute(), {"decode_s_total": decode}
+                j, f = np.asarray(r["J"][:-1]), np.asarray(r["F"][:-1])
+                acc.objects[r["key"]] = davis_metrics.db_statistics(j) + davis_metrics.db_statistics(f)
+            res = acc.compute()
+            res.pop("per_object")
+            return res, {"decode_s_total": decode}
         acc_r = ReferringAccumulator()
         for r in ok:
             acc_r.update_counts(r["intersection"], r["union"])
-        return acc_r.compute(), {"decode_s_total": decode}
+        return fractions(acc_r.compute()), {"decode_s_total": decode}
+
+
+def fractions(res: dict[str, Any]) -> dict[str, float]:
+    """`ReferringAccumulator` reports ×100; summaries hold fractions (tables scale them)."""
+    return {k: (v / 100 if k.startswith(("cIoU", "mIoU", "prec@")) else v) for k, v in res.items()
+            if not isinstance(v, dict)}

@@ -83,4 +83,6 @@ class ReferringKind(TaskKind):
             if r.get("status") == "ok":
                 acc.update_counts(r["intersection"], r["union"])
                 decode += r["model_s"]
-        return acc.compute(), {"decode_s_total": decode}
+        from seem_bench.loops.ref_image import fractions
+
+        return fractions(acc.compute()), {"decode_s_total": decode}

@@ -10,6 +10,9 @@ Definitions (SPEC §3; RITM ``isegm/inference/utils.py::compute_noc_metric``):
   whose run stopped early (``iou_target`` reached) carries its last IoU forward.
 - ``SPC``: model seconds per click, summed over all instances and rounds.
 
+Means and sums use exact summation (``math.fsum``), so the numbers do not depend on the order of
+``update`` and ``merge`` calls: one worker and N workers give bit-identical results.
+
 Threshold comparison rule. RITM stores IoUs as float32 and compares them with the float64
 thresholds of ``np.arange(0.8, 1.0, 0.05)`` (0.8500000000000001, 0.9000000000000001) under
 numpy-1 casting, which performs the compare in float32. ``compare="ritm"`` (default) reproduces
@@ -19,6 +22,7 @@ that: ``float32(iou) >= float32(t)``, so an IoU of exactly 0.85 counts as reachi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -71,17 +75,24 @@ class InteractiveAccumulator:
     thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
     compare: str = "ritm"
     ious: list[list[float]] = field(default_factory=list)
-    model_seconds: float = 0.0
+    seconds: list[float] = field(default_factory=list)
     clicks: int = 0
 
+    @property
+    def model_seconds(self) -> float:
+        """Total model seconds over all instances (exact sum)."""
+        return math.fsum(self.seconds)
+
     def update(self, ious: Sequence[float], model_seconds: float = 0.0) -> None:
+        """Add one instance: its IoU after each round, and its model seconds."""
         self.ious.append([float(v) for v in ious])
-        self.model_seconds += model_seconds
+        self.seconds.append(float(model_seconds))
         self.clicks += len(ious)
 
     def merge(self, other: InteractiveAccumulator) -> InteractiveAccumulator:
+        """Add another accumulator's instances; returns ``self``."""
         self.ious.extend(other.ious)
-        self.model_seconds += other.model_seconds
+        self.seconds.extend(other.seconds)
         self.clicks += other.clicks
         return self
 
@@ -108,9 +119,9 @@ class InteractiveAccumulator:
             out[f"NoF@{_key(thr)}"] = int(never.sum())
             out[f"NoF-legacy@{_key(thr)}"] = int((nocs == self.max_rounds).sum())
         padded = self._padded()
-        out["1-IoU"] = float(padded[:, 0].mean())
+        out["1-IoU"] = math.fsum(padded[:, 0].tolist()) / n
         for k in ks:
             if 1 <= k <= self.max_rounds:
-                out[f"mIoU@{k}"] = float(padded[:, k - 1].mean())
+                out[f"mIoU@{k}"] = math.fsum(padded[:, k - 1].tolist()) / n
         out["SPC"] = self.model_seconds / self.clicks if self.clicks else 0.0
         return out

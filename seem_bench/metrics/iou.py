@@ -22,7 +22,7 @@ def mask_iou(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None)
         valid = ~ignore
         inter = np.count_nonzero(gt & pred & valid)
         union = np.count_nonzero((gt | pred) & valid)
-    return 1.0 if union == 0 else inter / union
+    return 1.0 if union == 0 else float(inter / union)
 
 
 #: Recorded in run headers: the value `mask_iou` returns when the union is empty.

@@ -508,6 +508,7 @@ def _pq_compute_hotcoco(gt_json: Path, pred_json: Path, gt_folder: Path, pred_fo
     for name in ("All", "Things", "Stuff"):
         r = res[name]
         out[name] = {"pq": float(r["pq"]), "sq": float(r["sq"]), "rq": float(r["rq"]), "n": int(r["n"])}
-    out["per_class"] = {int(k): {m: float(v[m]) for m in ("pq", "sq", "rq")}
+    # hotcoco marks a category without TP, FP or FN with -1; panopticapi lists it as 0.0.
+    out["per_class"] = {int(k): {m: max(float(v[m]), 0.0) for m in ("pq", "sq", "rq")}
                         for k, v in res["per_class"].items()}
     return out

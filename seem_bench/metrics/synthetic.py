@@ -31,9 +31,12 @@ import cv2
 import numpy as np
 
 __all__ = [
+    "DavisSequence",
     "PanopticPair",
     "coco_instances",
+    "davis_sequences",
     "panoptic_images",
+    "write_davis",
     "write_panoptic",
 ]
 
@@ -361,3 +364,93 @@ def write_panoptic(root: str | Path, categories: list[dict[str, Any]], pairs: li
     with open(paths["pred_json"], "w") as f:
         json.dump({"annotations": pred_anns}, f)
     return paths
+
+
+# --------------------------------------------------------------------------- DAVIS
+@dataclass
+class DavisSequence:
+    """One synthetic video: GT and predicted label maps, ``uint8`` (T, H, W), 0 = background."""
+
+    name: str
+    gt: np.ndarray
+    pred: np.ndarray
+
+
+def davis_sequences(seed: int, n_sequences: int = 4, frames: tuple[int, int] = (4, 12),
+                    size: tuple[int, int] = (30, 90), objects: tuple[int, int] = (1, 4),
+                    void: bool = False, shape: tuple[int, int] | None = None,
+                    ) -> list[DavisSequence]:
+    """Moving, growing ellipses as objects 1..N (all present in the first two frames) and
+    predictions that drift, erode, drop objects, swap labels or go empty on some frames.
+
+    Frame height and width are drawn from ``size`` unless ``shape`` = (H, W) fixes them.
+    ``void=True`` paints 255 borders around GT objects, as DAVIS annotations have.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for s in range(n_sequences):
+        t = int(rng.integers(frames[0], frames[1] + 1))
+        h, w = (int(v) for v in rng.integers(size[0], size[1] + 1, 2))
+        if shape is not None:
+            h, w = shape
+        n = int(rng.integers(objects[0], objects[1] + 1))
+        gt = np.zeros((t, h, w), np.uint8)
+        pred = np.zeros((t, h, w), np.uint8)
+        for k in range(1, n + 1):
+            cx, cy = rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h
+            vx, vy = rng.normal(0, 1.5, 2)
+            ax, ay = rng.uniform(2, w / 4), rng.uniform(2, h / 4)
+            for i in range(t):
+                c = (int(round(cx + vx * i)), int(round(cy + vy * i)))
+                axes = (max(1, int(ax * (1 + 0.05 * i))), max(1, int(ay)))
+                cv2.ellipse(gt[i], c, axes, 15.0 * k, 0, 360, k, -1)
+                r = rng.random()
+                if r < 0.08:
+                    continue  # missed on this frame
+                dx, dy = (int(v) for v in rng.integers(-3, 4, 2))
+                label = k if r > 0.12 else int(rng.integers(1, n + 1))
+                cv2.ellipse(pred[i], (c[0] + dx, c[1] + dy),
+                            (max(1, axes[0] + int(rng.integers(-2, 3))), axes[1]),
+                            15.0 * k, 0, 360, label, -1)
+        if void:
+            for i in range(t):
+                edge = cv2.morphologyEx((gt[i] > 0).astype(np.uint8), cv2.MORPH_GRADIENT,
+                                        np.ones((3, 3), np.uint8)).astype(bool)
+                gt[i][edge & (rng.random((h, w)) < 0.5)] = 255
+        # Frames 0 and 1 keep every object: N = the first frame's largest label, and every
+        # object is seen from the first evaluated frame on (what vos-benchmark assumes).
+        for i in range(min(2, t)):
+            for k in range(1, n + 1):
+                if not (gt[i] == k).any():
+                    gt[i][min(k, h - 1), min(k, w - 1)] = k
+        out.append(DavisSequence(f"seq{seed}_{s}", gt, pred))
+    return out
+
+
+def _save_indexed(path: Path, labels: np.ndarray) -> None:
+    from PIL import Image
+
+    im = Image.fromarray(np.asarray(labels, np.uint8), mode="P")
+    palette = [0, 0, 0] + [int(v) for k in range(1, 256) for v in ((k * 67) % 256, (k * 131) % 256, (k * 29) % 256)]
+    im.putpalette(palette)
+    im.save(path)
+
+
+def write_davis(root: str | Path, results: str | Path, sequences: list[DavisSequence],
+                subset: str = "val", skip_first_last: bool = True) -> None:
+    """Write a DAVIS 2017 layout under ``root`` (``Annotations/480p``, ``ImageSets/2017``) and
+    indexed-PNG results under ``results`` (first/last frames left out when ``skip_first_last``)."""
+    root, results = Path(root), Path(results)
+    (root / "ImageSets" / "2017").mkdir(parents=True, exist_ok=True)
+    (root / "ImageSets" / "2017" / f"{subset}.txt").write_text(
+        "".join(f"{s.name}\n" for s in sequences))
+    for s in sequences:
+        ann = root / "Annotations" / "480p" / s.name
+        res = results / s.name
+        ann.mkdir(parents=True, exist_ok=True)
+        res.mkdir(parents=True, exist_ok=True)
+        for i in range(s.gt.shape[0]):
+            _save_indexed(ann / f"{i:05d}.png", s.gt[i])
+            if skip_first_last and i in (0, s.gt.shape[0] - 1):
+                continue
+            _save_indexed(res / f"{i:05d}.png", s.pred[i])

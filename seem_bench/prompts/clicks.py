@@ -23,8 +23,10 @@ all-zero prediction.
 
 1. ``prompted`` = every pixel already given as a prompt: the (2r+1)^2 squares drawn around
    earlier clicks (r = 1, SEEM's 3x3 dilation) plus any first-prompt shape (scribble, polygon).
-2. ``fn = gt & ~pred & ~prompted`` and ``fp = ~gt & pred & ~prompted`` (and ``~ignore``: SEEM's
-   inputs had no ignore pixels; seem-bench keeps them out as it does for IoU).
+2. ``fn = gt & ~pred & ~prompted`` and ``fp = ~gt & pred & ~prompted``. Ignore pixels are *not*
+   excluded: SEEM's sampler gets binary instance masks in which void (VOC 255) is background,
+   so a void pixel predicted as object is a false positive for the click (its IoU, like
+   seem-bench's, excludes void).
 3. Positive iff ``|fn| > |fp|`` by pixel count; a tie (0 = 0 included) is negative.
 4. The chosen region's distance transform with 1-px zero padding (exact, or kornia 0.7.0's
    approximation with ``dt="kornia"``); the click goes to its first maximum in row-major
@@ -116,7 +118,8 @@ def seem_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = Non
     """The next click of SEEM's released evaluator (see the module docstring).
 
     Args:
-        gt, pred, ignore: ``bool`` (H, W).
+        gt, pred: ``bool`` (H, W).
+        ignore: accepted for a uniform signature and unused (SEEM treats void as background).
         clicked: earlier clicks; their ``blob_radius`` squares count as prompted.
         prompted: other already-prompted pixels (a first scribble or polygon), ``bool`` (H, W).
         dt: ``"exact"`` (Euclidean) or ``"kornia"`` (kornia 0.7.0's approximation, as SEEM ran).
@@ -127,9 +130,8 @@ def seem_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = Non
     done = click_squares(gt.shape, clicked, blob_radius)
     if prompted is not None:
         done |= prompted
-    fn, fp = error_masks(gt, pred, ignore)
-    fn &= ~done
-    fp &= ~done
+    fn = gt & ~pred & ~done  # no ignore here: see the module docstring
+    fp = pred & ~gt & ~done
     fn_area = np.count_nonzero(fn)
     if negatives:
         positive = fn_area > np.count_nonzero(fp)

@@ -4,7 +4,8 @@
   *different image*, crowd instances excluded. Candidates are sorted by (sample id, instance id)
   and one is drawn with ``prompt_rng(seed, sample_id, instance_id, 0).integers(n)``: a fixed
   choice for a given seed on any machine, independent of sample order or sharding. An object
-  whose category appears in no other image gets no exemplar (``None``; the loop records it).
+  whose category appears in no other image has no exemplar (`select_exemplar` raises
+  `NoExemplarError`, naming the category).
 - DAVIS (`first_frame_reference`): frame 0 of the sequence and the object's mask there; every
   later frame is segmented from it (SEEM's demo: frames independent, no temporal memory).
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from seem_bench.data.types import Instance, Sample
+from seem_bench.data.types import Dataset, Instance, Sample
 from seem_bench.errors import DataError
 from seem_bench.prompts.seeding import prompt_rng
 from seem_bench.prompts.types import RefImage
@@ -59,6 +60,27 @@ class ExemplarIndex:
             return None
         s, i = chosen
         return RefImage(image=s.image(), mask=i.mask(), source=f"{s.sample_id}/{i.instance_id}")
+
+
+class NoExemplarError(LookupError):
+    """No other image holds an instance of the object's category."""
+
+
+_LAST_INDEX: tuple[Dataset, ExemplarIndex] | None = None
+
+
+def select_exemplar(dataset: Dataset, sample: Sample, inst: Instance, *, seed: int
+                    ) -> tuple[Sample, Instance]:
+    """The exemplar ``(sample, instance)`` of ``inst`` over ``dataset`` (index built once per
+    dataset object and kept for the next call)."""
+    global _LAST_INDEX
+    if _LAST_INDEX is None or _LAST_INDEX[0] is not dataset:
+        _LAST_INDEX = (dataset, ExemplarIndex(dataset.samples))
+    chosen = _LAST_INDEX[1].choose(sample, inst, seed)
+    if chosen is None:
+        raise NoExemplarError(f"no exemplar for {sample.sample_id}/{inst.instance_id}: category "
+                              f"{inst.category_id} appears in no other image")
+    return chosen
 
 
 def first_frame_reference(video: Sample, instance_id: str) -> RefImage:

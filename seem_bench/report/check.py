@@ -95,6 +95,11 @@ def parse_tols(items: list[str] | None) -> dict[str, float]:
     return out
 
 
+def _exceeds(change: float, tol: float) -> bool:
+    """``change > tol``, the boundary inclusive up to float noise (2.1 - 2.0 is within 0.1)."""
+    return change > tol and not math.isclose(change, tol, rel_tol=1e-9, abs_tol=1e-12)
+
+
 def compare(run: dict[str, float], baseline: dict[str, float], tols: dict[str, float] | None = None,
             default_tol: float = DEFAULT_TOL, strict: bool = False) -> CheckResult:
     """Compare every baseline metric with the run's; see the module docstring for the rule."""
@@ -115,8 +120,8 @@ def compare(run: dict[str, float], baseline: dict[str, float], tols: dict[str, f
             status, diff = "missing", float("nan")
         else:
             diff = 0.0 if math.isnan(base) else value - base
-            worse = diff > tol if low else -diff > tol
-            better = -diff > tol if low else diff > tol
+            worse = _exceeds(diff if low else -diff, tol)
+            better = _exceeds(-diff if low else diff, tol)
             if worse:
                 status = "worse"
             elif better:

@@ -104,11 +104,18 @@ def _resolve_keys(records: list[dict[str, Any]], wanted: Sequence[str], where: P
     return out
 
 
-def _replay(adapter, state, sample, rec: dict[str, Any], params: dict[str, Any], upto: int):
-    """Decode the recorded prompts up to round ``upto``; returns (gt, ignore, pred, clicks, iou)."""
+def _replay(adapter, state, sample, rec: dict[str, Any], summary: dict[str, Any], upto: int):
+    """Decode the recorded prompts up to round ``upto``; returns (gt, ignore, pred, clicks, iou).
+
+    Mirrors the interactive loop for click prompts: a ``skip`` round decodes again with the same
+    prompts, a ``repeat`` round (the protocol stopped) decodes nothing. Other prompt kinds are
+    refused; any remaining difference shows up as a replayed IoU that differs from the record.
+    """
     from seem_bench.metrics.iou import mask_iou
     from seem_bench.prompts.types import Click, Prompts
 
+    params = summary["task"].get("params") or {}
+    proto_params = (summary.get("protocol") or {}).get("params") or {}
     inst_id = rec.get("instance_id", rec.get("unit"))
     inst = next((i for i in sample.instances if i.instance_id == inst_id), None)
     if inst is None:
@@ -116,17 +123,25 @@ def _replay(adapter, state, sample, rec: dict[str, Any], params: dict[str, Any],
     gt, ignore = inst.mask(), inst.ignore()
     if adapter.uses_ground_truth:
         adapter.set_target(gt)
-    prompts, memory, pred = Prompts(), None, np.zeros_like(gt)
+    prompts = Prompts(click_radius=int(proto_params.get("blob_radius", 0)))
+    memory, pred = None, np.zeros_like(gt)
     use_memory = bool(params.get("memory", True))
+    thr = float(proto_params.get("pred_thr", params.get("pred_thr", 0.49)))
     for rd in rec["rounds"][:upto]:
-        kinds = set(rd.get("prompt", {}))
-        if kinds != {"click"}:
-            raise UsageError(f"cannot replay {', '.join(sorted(kinds)) or 'empty'} prompts of "
-                             f"{rec['key']} yet (clicks only)")
-        prompts.clicks.append(Click.from_json(rd["prompt"]["click"]))
+        entry = dict(rd.get("prompt", {}))
+        if set(entry) == {"repeat"}:
+            continue
+        if "text" in entry:
+            prompts.text = entry.pop("text")
+        if "click" in entry:
+            prompts.clicks.append(Click.from_json(entry.pop("click")))
+        entry.pop("skip", None)
+        if entry:
+            raise UsageError(f"cannot replay {', '.join(sorted(entry))} prompts of {rec['key']} yet "
+                             "(clicks and text only)")
         out = adapter.decode(state, prompts, memory if use_memory else None)
         memory = out.memory
-        pred = out.binary(float(params.get("pred_thr", 0.49)))
+        pred = out.binary(thr)
     return gt, ignore, pred, list(prompts.clicks), mask_iou(gt, pred, ignore)
 
 
@@ -149,7 +164,6 @@ def samples_png(summary: dict[str, Any], samples: Sequence[str], *, rounds: int 
     by_id = {s.sample_id: s for s in dataset.samples}
     options = {**summary["model"].get("fingerprint", {}).get("options", {}), **(model_options or {})}
     adapter = build_model(summary["model"]["name"], **options)
-    params = summary["task"].get("params", {})
     plt = _pyplot()
     fig, axes = plt.subplots(len(recs), 3, figsize=(11, 3.4 * len(recs)), squeeze=False)
     try:
@@ -163,7 +177,7 @@ def samples_png(summary: dict[str, Any], samples: Sequence[str], *, rounds: int 
             if rec["sample_id"] not in states:
                 states[rec["sample_id"]] = adapter.encode(sample.image())
             k = min(rounds or len(rec["rounds"]), len(rec["rounds"]))
-            gt, ignore, pred, clicks, iou = _replay(adapter, states[rec["sample_id"]], sample, rec, params, k)
+            gt, ignore, pred, clicks, iou = _replay(adapter, states[rec["sample_id"]], sample, rec, summary, k)
             recorded = rec["rounds"][k - 1]["iou"]
             _draw_row(row, sample.image(), gt, ignore, pred, clicks, rec["key"], k, iou, recorded)
     finally:

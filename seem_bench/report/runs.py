@@ -16,6 +16,7 @@ from typing import Any
 
 from seem_bench.errors import DataError
 from seem_bench.io_utils import read_jsonl
+from seem_bench.report.metric_info import is_fraction
 
 _REQUIRED = {"task": ("name", "kind"), "model": ("name",), "dataset": ("name",)}
 
@@ -31,6 +32,7 @@ def load_summary(path: str | Path) -> dict[str, Any]:
 
     Raises `DataError` naming the file when it is missing, not JSON, or lacks the fields every
     report needs (``task.name``, ``task.kind``, ``model.name``, ``dataset.name``, ``metrics``).
+    Non-scalar metric values are moved to ``summary["_other_metrics"]``.
     """
     p = summary_path(path)
     if not p.exists():
@@ -49,11 +51,22 @@ def load_summary(path: str | Path) -> dict[str, Any]:
     metrics = summary.get("metrics")
     if not isinstance(metrics, dict):
         raise DataError(p, "summary lacks a 'metrics' object")
-    bad = [k for k, v in metrics.items() if not isinstance(v, int | float) or isinstance(v, bool)]
-    if bad:
-        raise DataError(p, f"non-numeric metric values: {', '.join(bad)}")
+    # Tables, plots and checks use scalar metrics; nested ones (per-class tables) and undefined
+    # values (None) are set aside rather than rejected, so richer summaries stay readable.
+    summary["metrics"] = {k: v for k, v in metrics.items() if _scalar(v)}
+    # The contract: IoU-like metrics are fractions. A percentage would print as 5850.0 in tables
+    # and compare wrongly against reported numbers, so it is refused instead of shown.
+    wrong = [k for k, v in summary["metrics"].items() if is_fraction(k) and abs(v) > 1.0 + 1e-9]
+    if wrong:
+        raise DataError(p, f"{', '.join(wrong)} > 1: IoU-like metrics must be stored as fractions "
+                           f"in [0, 1] (got {wrong[0]} = {summary['metrics'][wrong[0]]})")
+    summary["_other_metrics"] = {k: v for k, v in metrics.items() if not _scalar(v)}
     summary["_path"] = str(p)
     return summary
+
+
+def _scalar(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
 def run_dir_of(summary: dict[str, Any]) -> Path:

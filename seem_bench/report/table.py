@@ -23,19 +23,18 @@ def summary_frame(summaries: Sequence[dict[str, Any]], columns: Sequence[str] | 
 
 
 def _fmt(v: Any, col: str) -> str:
+    from seem_bench.report.metric_info import format_value, to_display
+
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return "–"
-    if col.startswith("NoF"):
-        return f"{int(v)}"
-    if col == "SPC":
-        return f"{v:.4f}"
-    if col.startswith(("mIoU", "1-IoU")):
-        return f"{100 * v:.2f}"
-    return f"{v:.2f}"
+    if col.startswith(("mIoU@", "1-IoU")) or col in ("SPC",):
+        return f"{100 * v:.2f}" if col != "SPC" else f"{v:.4f}"
+    return format_value(col, to_display(col, v))
 
 
 def markdown_table(summaries: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
-    """Markdown table; IoUs as percentages, NoC with two decimals, SPC in seconds."""
+    """Markdown table: fractions as percentages (mIoU@k with two decimals, as RITM prints
+    them), NoC with two decimals, NoF as counts, SPC in seconds."""
     df = summary_frame(summaries, columns)
     shown = df.copy().astype(object)
     for col in df.columns[2:]:

@@ -14,15 +14,15 @@ Three incompatibilities, each patched only while the robot runs:
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 from collections.abc import Iterator
 
 import numpy as np
 
-davisinteractive = None
-try:
-    import davisinteractive  # noqa: F811
-except ImportError:  # reported by the tests that need it
-    pass
+#: Why the original cannot run here, or None when it can.
+MISSING = next((f"{m} is not installed (scripts/bootstrap.sh --test installs it)"
+                for m in ("davisinteractive", "absl", "networkx", "sklearn")
+                if importlib.util.find_spec(m) is None), None)
 
 
 class _RS0(np.random.Generator):
@@ -42,9 +42,8 @@ def _medial_axis_rs0(image, mask=None, return_distance=False):
 @contextlib.contextmanager
 def patched() -> Iterator[object]:
     """Yields the robot module with the compatibility patches applied."""
-    import networkx as nx
-
     import davisinteractive.robot.interactive_robot as robot_mod
+    import networkx as nx
 
     saved = {name: getattr(np, name, None) for name in ("int", "float")}
     had_nx = hasattr(nx, "from_scipy_sparse_matrix")

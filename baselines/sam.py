@@ -1,0 +1,361 @@
+"""SAM (Kirillov et al. 2023) through the official ``segment_anything`` package: ``sam_b/l/h``.
+
+Encode once, decode many, exactly as the package's ``SamPredictor`` is meant to be used:
+``encode`` runs ``SamPredictor.set_image`` (``ResizeLongestSide(1024)`` + the ViT image encoder)
+once per image and keeps the embedding in the state; ``decode`` hands the state back to the
+predictor and calls ``SamPredictor.predict(point_coords, point_labels, box, mask_input,
+multimask_output)`` (``segment_anything/predictor.py``), so prompt transforms and mask
+post-processing are the package's own:
+
+- clicks go in as (x, y) pixels of the original image with labels 1/0; the predictor scales
+  them by ``ResizeLongestSide.apply_coords`` (x * new_w / W, y * new_h / H, where the longer
+  side becomes 1024) and the prompt encoder adds 0.5 (pixel centres);
+- a box goes in as ``[x0, y0, x1, y1]`` (``Box`` of the prompt);
+- with ``memory`` on, the previous round's low-resolution logits (1, 256, 256) of the chosen
+  mask are passed as ``mask_input`` (SAM's iterative refinement input);
+- the returned mask is SAM's own decision, ``logits > 0`` after upsampling to the original
+  size; the harness's ``pred_thr`` does not apply (the mask is returned, not a probability).
+
+Options (``--model-opt k=v``):
+
+``multimask``  ``top`` (default): of several candidate masks keep the one with the highest
+    predicted IoU; ``oracle``: keep the one with the highest IoU against the ground truth (SAM
+    paper §7.1 "oracle"; ignore pixels are not excluded in this choice). ``oracle`` makes the
+    model use ground truth (recorded in the run header as ``uses_ground_truth``).
+``multimask_output``  when to ask for 3 candidates: ``single-point`` (default; one click and no
+    box, the ambiguous case the SAM authors recommend it for), ``always``, ``never``.
+``arch``  ``vit_b`` / ``vit_l`` / ``vit_h`` (default: the model name's) or ``auto``: read the
+    encoder size from the checkpoint (for fine-tuned or reduced encoders; the fingerprint
+    records the dimensions found). A checkpoint that does not fit the architecture is refused.
+
+All three, the checkpoint sha256 and the package version go into the fingerprint.
+
+>>> choose_mask(np.array([[[True, False]], [[True, True]]]), np.array([0.2, 0.9]), "top")
+1
+>>> choose_mask(np.array([[[True, False]], [[True, True]]]), np.array([0.2, 0.9]), "oracle",
+...             gt=np.array([[True, False]]))
+0
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any, ClassVar
+
+import numpy as np
+
+from seem_bench.adapters.base import Adapter, Capabilities, Prediction
+from seem_bench.adapters.weights import (
+    checkpoint_problem,
+    find_checkpoint,
+    missing_modules,
+    resolve_device,
+    sha256_file,
+)
+from seem_bench.errors import UsageError
+from seem_bench.prompts.types import Prompts
+
+MULTIMASK_POLICIES = ("top", "oracle")
+MULTIMASK_OUTPUTS = ("single-point", "always", "never")
+
+#: The encoder dimensions of the released SAM models (``segment_anything/build_sam.py``).
+SAM_ARCHS: dict[str, dict[str, Any]] = {
+    "vit_b": {"encoder_embed_dim": 768, "encoder_depth": 12, "encoder_num_heads": 12,
+              "encoder_global_attn_indexes": [2, 5, 8, 11]},
+    "vit_l": {"encoder_embed_dim": 1024, "encoder_depth": 24, "encoder_num_heads": 16,
+              "encoder_global_attn_indexes": [5, 11, 17, 23]},
+    "vit_h": {"encoder_embed_dim": 1280, "encoder_depth": 32, "encoder_num_heads": 16,
+              "encoder_global_attn_indexes": [7, 15, 23, 31]},
+}
+# _build_sam's fixed geometry: 1024-px input, 16-px patches, 14-px attention windows.
+_GLOBAL_REL_POS = 2 * (1024 // 16) - 1
+_WINDOW_REL_POS = 2 * 14 - 1
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+def wants_multimask(rule: str, prompts: Prompts) -> bool:
+    """Whether to ask the model for several candidates under ``rule`` (see module docstring)."""
+    if rule == "always":
+        return True
+    if rule == "never":
+        return False
+    return len(prompts.clicks) == 1 and prompts.box is None
+
+
+def choose_mask(masks: np.ndarray, scores: np.ndarray, policy: str, gt: np.ndarray | None = None) -> int:
+    """Index of the candidate to keep: ``top`` = highest predicted IoU, ``oracle`` = highest IoU vs ``gt``.
+
+    ``masks``: bool (C, H, W); ``scores``: (C,). Ties go to the lowest index (``numpy.argmax``).
+    An empty union counts as IoU 0 for the oracle's choice.
+    """
+    if policy == "top" or len(masks) == 1:
+        return int(np.argmax(scores))
+    if gt is None:
+        raise RuntimeError("multimask=oracle needs the ground truth (set_target was not called)")
+    flat = masks.reshape(len(masks), -1)
+    g = np.asarray(gt, bool).reshape(-1)
+    inter = (flat & g).sum(1)
+    union = (flat | g).sum(1)
+    iou = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+    return int(np.argmax(iou))
+
+
+def click_arrays(prompts: Prompts) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(point_coords (N, 2) float, point_labels (N,) int)`` as SAM predictors take them, or ``None``s."""
+    if not prompts.clicks:
+        return None, None
+    coords = np.array([[c.x, c.y] for c in prompts.clicks], dtype=np.float64)
+    labels = np.array([1 if c.positive else 0 for c in prompts.clicks], dtype=np.int64)
+    return coords, labels
+
+
+def box_array(prompts: Prompts) -> np.ndarray | None:
+    """``[x0, y0, x1, y1]`` as SAM predictors take a box, or ``None``."""
+    if prompts.box is None:
+        return None
+    b = prompts.box
+    return np.array([b.x0, b.y0, b.x1, b.y1], dtype=np.float64)
+
+
+def arch_from_state_dict(sd: dict[str, Any]) -> dict[str, Any]:
+    """The ``_build_sam`` encoder arguments that fit a SAM state dict (raises ``ValueError``).
+
+    embed dim from the patch embedding, depth from the block indices, heads from the relative
+    position tables (their width is the head dim), global-attention blocks from the tables'
+    length (2*64-1 for global attention at 1024 px, 2*14-1 for 14-px windows).
+    """
+    try:
+        embed = int(sd["image_encoder.patch_embed.proj.weight"].shape[0])
+    except KeyError:
+        raise ValueError("no image_encoder.patch_embed.proj.weight: not a SAM state dict") from None
+    blocks = sorted({int(m.group(1)) for k in sd if (m := re.match(r"image_encoder\.blocks\.(\d+)\.", k))})
+    if not blocks or blocks != list(range(len(blocks))):
+        raise ValueError("image_encoder.blocks.* are missing or not numbered 0..N-1")
+    head_dim = int(sd["image_encoder.blocks.0.attn.rel_pos_h"].shape[1])
+    if embed % head_dim:
+        raise ValueError(f"embed dim {embed} is not a multiple of the head dim {head_dim}")
+    glob = []
+    for i in blocks:
+        n = int(sd[f"image_encoder.blocks.{i}.attn.rel_pos_h"].shape[0])
+        if n == _GLOBAL_REL_POS:
+            glob.append(i)
+        elif n != _WINDOW_REL_POS:
+            raise ValueError(f"block {i} has relative positions for {n} offsets: not SAM's 1024-px / "
+                             "14-px-window geometry")
+    return {"encoder_embed_dim": embed, "encoder_depth": len(blocks),
+            "encoder_num_heads": embed // head_dim, "encoder_global_attn_indexes": glob}
+
+
+def parse_policy_options(multimask: str, multimask_output: str) -> tuple[str, str]:
+    """Validate the two multimask options (``UsageError`` naming the allowed values)."""
+    if multimask not in MULTIMASK_POLICIES:
+        raise UsageError(f"--model-opt multimask must be one of {', '.join(MULTIMASK_POLICIES)}, "
+                         f"got {multimask!r}")
+    if multimask_output not in MULTIMASK_OUTPUTS:
+        raise UsageError(f"--model-opt multimask_output must be one of {', '.join(MULTIMASK_OUTPUTS)}, "
+                         f"got {multimask_output!r}")
+    return multimask, multimask_output
+
+
+def reject_unknown(model: str, options: dict[str, Any]) -> None:
+    unknown = sorted(k for k, v in options.items() if v is not None)
+    if unknown:
+        raise UsageError(f"model {model!r}: unknown option(s) {', '.join(unknown)}")
+
+
+# --------------------------------------------------------------------------- the adapter
+
+@dataclass
+class SamState:
+    """One encoded image: the (1, 256, 64, 64) embedding and the sizes the predictor needs."""
+
+    features: Any  # torch.Tensor on the model's device
+    original_size: tuple[int, int]  # (H, W) of the image
+    input_size: tuple[int, int]  # (h, w) after ResizeLongestSide, before padding to 1024
+
+
+class SamAdapter(Adapter):
+    """Base of ``sam_b``, ``sam_l``, ``sam_h``; subclasses name the architecture and the file."""
+
+    arch: ClassVar[str] = ""
+    checkpoint_name: ClassVar[str] = ""
+    capabilities = Capabilities(tasks={"interactive"}, prompts={"point", "box"}, memory=True)
+
+    def __init__(self, checkpoint: str | None = None, device: str | None = None, multimask: str = "top",
+                 multimask_output: str = "single-point", arch: str | None = None, **options: Any) -> None:
+        reject_unknown(self.name, options)
+        import torch
+        from segment_anything import SamPredictor
+        from segment_anything.build_sam import _build_sam, sam_model_registry
+
+        self.multimask, self.multimask_output = parse_policy_options(multimask, multimask_output)
+        arch = arch or self.arch
+        if arch != "auto" and arch not in SAM_ARCHS:
+            raise UsageError(f"--model-opt arch must be auto or one of {', '.join(SAM_ARCHS)}, got {arch!r}")
+        path = find_checkpoint(checkpoint, self.checkpoint_name)
+        problem = checkpoint_problem(checkpoint, self.checkpoint_name)
+        if problem:
+            raise UsageError(f"model {self.name!r}: {problem}")
+        super().__init__(checkpoint=str(path), multimask=self.multimask,
+                         multimask_output=self.multimask_output, arch=arch)
+        self.checkpoint = path
+        self.device = resolve_device(device)
+        self.device_type = self.device.type
+        sd = torch.load(path, map_location="cpu", weights_only=True)
+        if isinstance(sd, dict) and "model" in sd and "image_encoder.patch_embed.proj.weight" not in sd:
+            sd = sd["model"]  # training-style checkpoints wrap the state dict
+        try:
+            found = arch_from_state_dict(sd)
+        except ValueError as e:
+            raise UsageError(f"checkpoint {path}: {e}") from None
+        if arch == "auto":
+            dims = found
+            sam = _build_sam(checkpoint=None, **dims)
+        else:
+            dims = SAM_ARCHS[arch]
+            if found != dims:  # say what the file is instead of listing a hundred missing keys
+                raise UsageError(
+                    f"checkpoint {path} holds a ViT encoder with embed dim {found['encoder_embed_dim']}, "
+                    f"depth {found['encoder_depth']}, {found['encoder_num_heads']} heads, not SAM {arch} "
+                    f"({dims['encoder_embed_dim']}, {dims['encoder_depth']}, {dims['encoder_num_heads']}); "
+                    "pick the model that matches the file (sam_b/sam_l/sam_h) or --model-opt arch=auto")
+            sam = sam_model_registry[arch](checkpoint=None)  # the package's own builder
+        try:
+            sam.load_state_dict(sd, strict=True)
+        except RuntimeError as e:
+            detail = " ".join(str(e).split())[:300]
+            raise UsageError(f"checkpoint {path} does not load into SAM {arch}: {detail}") from None
+        self.arch_dims = dict(dims)
+        self.arch_name = arch
+        self.model = sam.to(self.device).eval()
+        self.predictor = SamPredictor(self.model)
+        self._gt: np.ndarray | None = None
+        # The oracle policy reads the target; the runner records uses_ground_truth in the header.
+        self.uses_ground_truth = self.multimask == "oracle"  # type: ignore[misc]
+
+    @classmethod
+    def availability(cls, checkpoint: str | None = None, **options: Any) -> tuple[bool, str]:
+        missing = missing_modules("torch", "torchvision", "segment_anything")
+        if missing:
+            return False, (f"python package(s) {', '.join(missing)} not installed "
+                           "(pip install 'seem-bench[sam]')")
+        problem = checkpoint_problem(checkpoint, cls.checkpoint_name)
+        if problem:
+            return False, problem
+        arch = options.get("arch") or cls.arch
+        if arch == "auto":
+            return True, "ok"
+        found = _peek_arch(find_checkpoint(checkpoint, cls.checkpoint_name))  # type: ignore[arg-type]
+        if found is not None and found != SAM_ARCHS.get(arch):
+            return False, (f"checkpoint holds a ViT encoder with embed dim {found['encoder_embed_dim']} and depth "
+                           f"{found['encoder_depth']}, not SAM {arch}; use the matching sam_* name or "
+                           "--model-opt arch=auto")
+        return True, "ok"
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"name": self.name, "arch": self.arch_name, "encoder": self.arch_dims,
+                "checkpoint_file": self.checkpoint.name, "checkpoint_sha256": sha256_file(self.checkpoint),
+                "multimask": self.multimask, "multimask_output": self.multimask_output,
+                "segment_anything": _version("segment-anything")}
+
+    # -- encode / decode
+    def encode(self, image: np.ndarray) -> SamState:
+        _check_image(image)
+        p = self.predictor
+        p.set_image(image, image_format="RGB")
+        state = SamState(p.features, tuple(p.original_size), tuple(p.input_size))
+        p.reset_image()  # the state now owns the features
+        return state
+
+    def _activate(self, state: SamState) -> None:
+        # SamPredictor keeps one image; point it at this state's (read-only) embedding.
+        p = self.predictor
+        p.features = state.features
+        p.original_size = state.original_size
+        p.input_size = state.input_size
+        p.is_image_set = True
+
+    def decode(self, state: SamState, prompts: Prompts, memory: Any = None) -> Prediction:
+        coords, labels = click_arrays(prompts)
+        box = box_array(prompts)
+        if coords is None and box is None:
+            return Prediction(mask=np.zeros(state.original_size, bool))
+        self._activate(state)
+        multi = wants_multimask(self.multimask_output, prompts)
+        masks, scores, low = self.predictor.predict(point_coords=coords, point_labels=labels, box=box,
+                                                    mask_input=memory, multimask_output=multi)
+        k = choose_mask(masks, scores, self.multimask, self._gt)
+        return Prediction(mask=np.asarray(masks[k], bool), score=float(scores[k]),
+                          memory=np.asarray(low[k:k + 1], np.float32))
+
+    def set_target(self, gt: np.ndarray) -> None:
+        self._gt = np.asarray(gt, bool)
+
+    # -- feature cache
+    def dump_state(self, state: SamState) -> dict[str, np.ndarray]:
+        return {"features": state.features.detach().cpu().numpy(),
+                "original_size": np.asarray(state.original_size, np.int64),
+                "input_size": np.asarray(state.input_size, np.int64)}
+
+    def load_state(self, arrays: dict[str, np.ndarray]) -> SamState:
+        import torch
+
+        return SamState(torch.from_numpy(np.ascontiguousarray(arrays["features"])).to(self.device),
+                        tuple(int(v) for v in arrays["original_size"]),  # type: ignore[arg-type]
+                        tuple(int(v) for v in arrays["input_size"]))  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.predictor.reset_image()
+
+
+def _peek_arch(path: Any) -> dict[str, Any] | None:
+    """Encoder dimensions of a SAM checkpoint read through a memory map (no weights loaded).
+
+    ``None`` when the file cannot be mapped (legacy torch format) or is not a SAM state dict:
+    then only loading it can tell.
+    """
+    import torch
+
+    try:
+        sd = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        if isinstance(sd, dict) and "model" in sd and "image_encoder.patch_embed.proj.weight" not in sd:
+            sd = sd["model"]
+        return arch_from_state_dict(sd)
+    except Exception:
+        return None
+
+
+def _check_image(image: np.ndarray) -> None:
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected a uint8 (H, W, 3) RGB image, got {image.dtype} {image.shape}")
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+class SamViTB(SamAdapter):
+    name = "sam_b"
+    summary = "SAM ViT-B (segment_anything, sam_vit_b_01ec64.pth)"
+    arch = "vit_b"
+    checkpoint_name = "sam_vit_b_01ec64.pth"
+
+
+class SamViTL(SamAdapter):
+    name = "sam_l"
+    summary = "SAM ViT-L (segment_anything, sam_vit_l_0b3195.pth)"
+    arch = "vit_l"
+    checkpoint_name = "sam_vit_l_0b3195.pth"
+
+
+class SamViTH(SamAdapter):
+    name = "sam_h"
+    summary = "SAM ViT-H (segment_anything, sam_vit_h_4b8939.pth)"
+    arch = "vit_h"
+    checkpoint_name = "sam_vit_h_4b8939.pth"

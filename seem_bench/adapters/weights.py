@@ -1,0 +1,82 @@
+"""Finding checkpoints, hashing them, choosing a torch device: shared by the neural adapters.
+
+A checkpoint is looked up, in order: the ``checkpoint`` option (``--checkpoint PATH``); then the
+released file name (e.g. ``sam_vit_b_01ec64.pth``) in ``$SEEM_BENCH_CHECKPOINTS`` and in
+``~/.cache/seem-bench/checkpoints``. ``seem-bench models`` reports what it found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+
+def checkpoint_dirs() -> list[Path]:
+    """Directories searched for released checkpoint files, in order."""
+    dirs = []
+    env = os.environ.get("SEEM_BENCH_CHECKPOINTS")
+    if env:
+        dirs.append(Path(env).expanduser())
+    dirs.append(Path.home() / ".cache" / "seem-bench" / "checkpoints")
+    return dirs
+
+
+def find_checkpoint(option: str | os.PathLike | None, filename: str) -> Path | None:
+    """The checkpoint to use: the explicit option if given (even if missing), else a found file."""
+    if option:
+        return Path(option).expanduser()
+    for d in checkpoint_dirs():
+        if (d / filename).is_file():
+            return d / filename
+    return None
+
+
+def checkpoint_problem(option: str | os.PathLike | None, filename: str) -> str | None:
+    """Why no usable checkpoint is available (``None`` if one is), phrased for the user."""
+    path = find_checkpoint(option, filename)
+    if path is None:
+        where = " or ".join(str(d) for d in checkpoint_dirs())
+        return f"no checkpoint: pass --checkpoint PATH (released file {filename}) or put it in {where}"
+    if not path.is_file():
+        return f"checkpoint {path} not found"
+    return None
+
+
+def missing_modules(*names: str) -> list[str]:
+    """The importable-module names among ``names`` that are not installed (cheap: no import)."""
+    out = []
+    for n in names:
+        try:
+            if importlib.util.find_spec(n) is None:
+                out.append(n)
+        except (ImportError, ValueError):
+            out.append(n)
+    return out
+
+
+@lru_cache(maxsize=16)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """sha256 of a file, memoised per (path, size, mtime) within the process."""
+    st = os.stat(path)
+    return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+
+
+def resolve_device(device: Any = None) -> Any:
+    """``torch.device`` from an option: ``None``/``"auto"`` = CUDA if available, else CPU."""
+    import torch
+
+    if device in (None, "", "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(str(device))

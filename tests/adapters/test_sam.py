@@ -1,0 +1,213 @@
+"""SAM adapter against the real ``segment_anything`` package with random weights.
+
+What is checked: one image-encoder forward per image whatever the number of rounds (also when
+images are interleaved); clicks and boxes reach the prompt encoder at ResizeLongestSide
+coordinates computed here in closed form; masks come back at the original size and equal a
+direct ``SamPredictor`` call; memory feeds the chosen low-res logits back as ``mask_input``;
+the ``top``/``oracle`` choice and its record in the fingerprint.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from segment_anything import SamPredictor
+
+from seem_bench.adapters.cache import with_feature_cache
+from seem_bench.adapters.registry import build_model
+from seem_bench.baselines.sam import arch_from_state_dict, choose_mask
+from seem_bench.errors import MissingDependencyError, UsageError
+from seem_bench.prompts.types import Box, Click, Prompts
+
+from adapter_helpers import TINY_SAM, random_image
+
+
+@pytest.fixture(scope="module")
+def sam(tiny_sam_checkpoint):
+    return build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto", device="cpu")
+
+
+def _count_calls(module: torch.nn.Module) -> list:
+    calls: list = []
+    module.register_forward_hook(lambda m, i, o: calls.append(1))
+    return calls
+
+
+def _expected_scale(h: int, w: int) -> tuple[float, float]:
+    # ResizeLongestSide(1024): the longer side becomes 1024, the other rounds half up.
+    s = 1024 / max(h, w)
+    return int(w * s + 0.5) / w, int(h * s + 0.5) / h
+
+
+def test_encoder_runs_once_per_image_whatever_the_rounds(sam):
+    calls = _count_calls(sam.model.image_encoder)
+    imgs = [random_image(120, 160, 1), random_image(90, 70, 2)]
+    states = [sam.encode(im) for im in imgs]
+    assert len(calls) == 2
+    # Interleave rounds of the two images: states must not leak into each other.
+    prompts = [Prompts(), Prompts()]
+    interleaved = [[], []]
+    mem = [None, None]
+    for r in range(3):
+        for i, im in enumerate(imgs):
+            h, w = im.shape[:2]
+            prompts[i].clicks.append(Click((7 * r + 3) % w, (5 * r + 2) % h, r % 2 == 0))
+            out = sam.decode(states[i], prompts[i], mem[i])
+            mem[i] = out.memory
+            interleaved[i].append(out.mask)
+    assert len(calls) == 2
+    # The same rounds image by image give the same masks.
+    for i in range(2):
+        p, m = Prompts(), None
+        for r in range(3):
+            p.clicks.append(prompts[i].clicks[r])
+            out = sam.decode(states[i], p, m)
+            m = out.memory
+            np.testing.assert_array_equal(out.mask, interleaved[i][r])
+
+
+def test_click_and_box_reach_the_prompt_encoder_transformed(sam):
+    h, w = 333, 500
+    state = sam.encode(random_image(h, w, 3))
+    seen = {}
+
+    def grab(module, args, kwargs):
+        seen.update(kwargs)
+
+    handle = sam.model.prompt_encoder.register_forward_pre_hook(grab, with_kwargs=True)
+    try:
+        p = Prompts(clicks=[Click(10, 20, True), Click(499, 332, False)], box=Box(5, 6, 300, 200))
+        out = sam.decode(state, p)
+    finally:
+        handle.remove()
+    sx, sy = _expected_scale(h, w)
+    assert (sx, sy) == (1024 / 500, 682 / 333)  # int(333 * 2.048 + 0.5) = 682
+    coords, labels = seen["points"]
+    np.testing.assert_allclose(coords[0].numpy(), [[10 * sx, 20 * sy], [499 * sx, 332 * sy]], rtol=1e-6)
+    assert labels[0].tolist() == [1, 0]
+    np.testing.assert_allclose(seen["boxes"].numpy().reshape(-1), [5 * sx, 6 * sy, 300 * sx, 200 * sy], rtol=1e-6)
+    assert out.mask.shape == (h, w) and out.mask.dtype == bool
+
+
+@pytest.mark.parametrize("hw", [(240, 320), (97, 61)])
+def test_mask_is_original_size_and_equals_direct_predictor(sam, hw):
+    img = random_image(*hw, seed=4)
+    state = sam.encode(img)
+    p = Prompts(clicks=[Click(hw[1] // 2, hw[0] // 3, True)])
+    out = sam.decode(state, p)
+    direct = SamPredictor(sam.model)
+    direct.set_image(img)
+    masks, scores, low = direct.predict(np.array([[hw[1] // 2, hw[0] // 3]]), np.array([1]),
+                                        multimask_output=True)
+    k = int(np.argmax(scores))
+    assert out.mask.shape == hw
+    np.testing.assert_array_equal(out.mask, masks[k])
+    assert out.score == pytest.approx(float(scores[k]))
+    np.testing.assert_array_equal(out.memory, low[k:k + 1])
+
+
+def test_memory_is_fed_back_as_mask_input(sam):
+    state = sam.encode(random_image(100, 150, 5))
+    p = Prompts(clicks=[Click(50, 40, True)])
+    first = sam.decode(state, p)
+    seen = {}
+    handle = sam.model.prompt_encoder.register_forward_pre_hook(
+        lambda m, a, kw: seen.update(kw), with_kwargs=True)
+    try:
+        p.clicks.append(Click(10, 10, False))
+        sam.decode(state, p, first.memory)
+        with_memory = seen["masks"]
+        sam.decode(state, p, None)
+        without = seen["masks"]
+    finally:
+        handle.remove()
+    assert first.memory.shape == (1, 256, 256)
+    np.testing.assert_array_equal(with_memory[0].numpy(), first.memory)
+    assert without is None
+
+
+def test_multimask_policy_top_and_oracle(sam, tiny_sam_checkpoint):
+    img = random_image(120, 160, 6)
+    oracle = build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto", device="cpu",
+                         multimask="oracle")
+    assert oracle.uses_ground_truth
+    assert oracle.fingerprint()["multimask"] == "oracle"
+    state = oracle.encode(img)
+    p = Prompts(clicks=[Click(80, 60, True)])
+    direct = SamPredictor(oracle.model)
+    direct.set_image(img)
+    masks, scores, _ = direct.predict(np.array([[80, 60]]), np.array([1]), multimask_output=True)
+    assert masks.shape[0] == 3
+    for target in range(3):  # make each candidate the ground truth in turn
+        gt = masks[target].copy()
+        ious = [(m & gt).sum() / max((m | gt).sum(), 1) for m in masks]
+        oracle.set_target(gt)
+        np.testing.assert_array_equal(oracle.decode(state, p).mask, masks[int(np.argmax(ious))])
+    # `sam` is the same weights with the default policy: the top-scored candidate.
+    assert not sam.uses_ground_truth and sam.fingerprint()["multimask"] == "top"
+    np.testing.assert_array_equal(sam.decode(state, p).mask, masks[int(np.argmax(scores))])
+    # Two clicks: one mask is asked for (multimask_output=single-point), so the policies agree.
+    p.clicks.append(Click(10, 10, False))
+    oracle.set_target(np.zeros((120, 160), bool))
+    np.testing.assert_array_equal(oracle.decode(state, p).mask, sam.decode(state, p).mask)
+
+
+def test_choose_mask_ties_and_empty_union():
+    masks = np.zeros((3, 2, 2), bool)
+    assert choose_mask(masks, np.array([0.5, 0.5, 0.1]), "top") == 0
+    assert choose_mask(masks, np.array([0.1, 0.2, 0.3]), "oracle", gt=np.zeros((2, 2), bool)) == 0
+    with pytest.raises(RuntimeError, match="set_target"):
+        choose_mask(masks, np.zeros(3), "oracle")
+
+
+def test_state_round_trips_through_the_disk_cache(tiny_sam_checkpoint, tmp_path):
+    img = random_image(64, 96, 7)
+    p = Prompts(clicks=[Click(30, 20, True)])
+    a = with_feature_cache(build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto",
+                                       device="cpu"), tmp_path)
+    ref = a.decode(a.encode(img), p).mask
+    b = with_feature_cache(build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto",
+                                       device="cpu"), tmp_path)
+    calls = _count_calls(b.model.image_encoder)
+    state = b.encode(img)
+    assert (a.stats.encodes, a.stats.disk_writes, b.stats.encodes, b.stats.disk_hits) == (1, 1, 0, 1)
+    assert calls == []
+    np.testing.assert_array_equal(b.decode(state, p).mask, ref)
+
+
+def test_architecture_is_read_from_the_checkpoint(tiny_sam_checkpoint):
+    sd = torch.load(tiny_sam_checkpoint, map_location="cpu", weights_only=True)
+    assert arch_from_state_dict(sd) == TINY_SAM
+    # The named architecture refuses a file of another size, saying what the file is.
+    with pytest.raises(MissingDependencyError, match="embed dim 32 and depth 2, not SAM vit_b"):
+        build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), device="cpu")
+
+
+def test_bad_options_and_checkpoints(tiny_sam_checkpoint, tmp_path):
+    with pytest.raises(UsageError, match="multimask must be one of top, oracle"):
+        build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto", multimask="best")
+    with pytest.raises(UsageError, match="unknown option"):
+        build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto", multimsk="top")
+    with pytest.raises(MissingDependencyError, match="not found"):
+        build_model("sam_b", checkpoint=str(tmp_path / "missing.pth"))
+    bad = tmp_path / "bad.pth"
+    torch.save({"something": torch.zeros(1)}, bad)
+    with pytest.raises(UsageError, match="not a SAM state dict"):
+        build_model("sam_b", checkpoint=str(bad), arch="auto")
+
+
+def test_fingerprint_names_weights_not_paths(tiny_sam_checkpoint, tmp_path):
+    import shutil
+
+    copy = tmp_path / "elsewhere.pth"
+    shutil.copy(tiny_sam_checkpoint, copy)
+    a = build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto", device="cpu")
+    b = build_model("sam_b", checkpoint=str(copy), arch="auto", device="cpu")
+    fa, fb = a.fingerprint(), b.fingerprint()
+    assert fa["checkpoint_sha256"] == fb["checkpoint_sha256"] and len(fa["checkpoint_sha256"]) == 64
+    assert {k: v for k, v in fa.items() if k != "checkpoint_file"} == \
+        {k: v for k, v in fb.items() if k != "checkpoint_file"}
+    assert math.isclose(len(str(fa)), len(str(fa)))  # JSON-able, no tensors
