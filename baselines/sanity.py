@@ -85,3 +85,67 @@ class DisksModel(Adapter):
     def decode(self, state: Any, prompts: Prompts, memory: Any = None) -> Prediction:
         h, w = state
         return Prediction(mask=disk_union((h, w), prompts, 0.05 * min(h, w)))
+
+
+def _erode(mask: np.ndarray, px: int) -> np.ndarray:
+    import cv2
+
+    if px <= 0:
+        return mask.copy()
+    return cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=px).astype(bool)
+
+
+class NoisyOracleModel(OracleModel):
+    """The oracle with controlled noise: every GT region eroded by ``erode`` pixels (default 2).
+
+    Generic task: each panoptic segment eroded (its pixels become VOID), instance masks eroded
+    with scores ``1 / (1 + k)`` in GT order, semantic map from the eroded panoptic map. Prompted
+    tasks: the eroded object mask. Metrics are then below 100 % by amounts an independent
+    evaluation of the same predictions must reproduce.
+    """
+
+    name = "noisy-oracle"
+    summary = "sanity model: the GT eroded by `erode` px (default 2)"
+
+    def __init__(self, erode: int | str = 2, **options: Any) -> None:
+        super().__init__(erode=int(erode), **options)
+        self.erode = int(erode)
+
+    def decode(self, state: Any, prompts: Prompts, memory: Any = None) -> Prediction:
+        out = super().decode(state, prompts, memory)
+        if out.mask is not None:
+            return Prediction(mask=_erode(out.mask, self.erode), score=1.0)
+        ids, segments = out.extra["panoptic"]
+        noisy = np.zeros_like(ids)
+        for s in segments:
+            noisy[_erode(ids == s["id"], self.erode)] = s["id"]
+        semantic = np.full(ids.shape, 255, np.int64)
+        for s in segments:
+            semantic[noisy == s["id"]] = self._gt["to_class"][s["category_id"]]
+        instances = [{**d, "mask": _erode(d["mask"], self.erode), "score": 1.0 / (1 + k)}
+                     for k, d in enumerate(out.extra["instances"])]
+        return Prediction(extra={"panoptic": (noisy, segments), "semantic": semantic, "instances": instances})
+
+
+class RefCopyModel(Adapter):
+    """Returns the referenced image's mask unchanged (resized to the target image if needed).
+
+    On DAVIS from the first frame this is the classic "static first-frame" baseline, whose J&F
+    is computable from the GT alone.
+    """
+
+    name = "ref-copy"
+    summary = "baseline: copies the reference mask (static first-frame VOS baseline)"
+    capabilities = Capabilities(tasks={"ref-image"}, prompts={"ref_image"})
+
+    def encode(self, image: np.ndarray) -> tuple[int, int]:
+        return image.shape[:2]
+
+    def decode(self, state: Any, prompts: Prompts, memory: Any = None) -> Prediction:
+        import cv2
+
+        h, w = state
+        m = prompts.ref_image.mask
+        if m.shape != (h, w):
+            m = cv2.resize(m.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+        return Prediction(mask=m.copy())

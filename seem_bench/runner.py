@@ -47,6 +47,7 @@ class RunConfig:
     data_root: Path | None = None
     out_dir: Path | None = None
     limit: int | None = None  # evaluate only the first N samples (smoke runs)
+    subset: Path | None = None  # id-list file (e.g. the 600-image COCO-mini); hashed into the record
     progress: bool = True
     fail_fast: bool = False
     worker: Worker = field(default_factory=Worker)
@@ -56,7 +57,7 @@ class RunConfig:
         return {"task": self.task.to_json(), "model": self.model,
                 "model_options": {k: str(v) for k, v in self.model_options.items()},
                 "data_root": None if self.data_root is None else str(self.data_root),
-                "limit": self.limit}
+                "limit": self.limit, "subset": None if self.subset is None else str(self.subset)}
 
 
 def config_from_run_dir(run_dir: Path, **changes: Any) -> RunConfig:
@@ -70,7 +71,8 @@ def config_from_run_dir(run_dir: Path, **changes: Any) -> RunConfig:
     cfg = RunConfig(task=TaskSpec(**{k: v for k, v in inv["task"].items()}), model=inv["model"],
                     model_options=dict(inv["model_options"]),
                     data_root=None if inv["data_root"] is None else Path(inv["data_root"]),
-                    out_dir=Path(run_dir), limit=inv["limit"])
+                    out_dir=Path(run_dir), limit=inv["limit"],
+                    subset=None if inv.get("subset") is None else Path(inv["subset"]))
     for k, v in changes.items():
         setattr(cfg, k, v)
     return cfg
@@ -110,7 +112,7 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
         data_root = ensure_demo(quiet=not cfg.worker.is_main)
         if cfg.worker.is_main:
             print(f"seem-bench: no --data-root given, using the demo data in {data_root}", file=sys.stderr)
-    dataset = load_dataset(task.dataset, resolve_root(task.dataset, data_root), task.split)
+    dataset = load_dataset(task.dataset, resolve_root(task.dataset, data_root), task.split, subset=cfg.subset)
     samples = list(dataset.samples[: cfg.limit] if cfg.limit else dataset.samples)
     kind.bind(dataset)
     model_fp = adapter.fingerprint()

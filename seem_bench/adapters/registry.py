@@ -30,6 +30,8 @@ _BUILTIN = {
     "random-walker": "seem_bench.baselines.classical:RandomWalkerModel",
     "oracle": "seem_bench.baselines.sanity:OracleModel",
     "disks": "seem_bench.baselines.sanity:DisksModel",
+    "noisy-oracle": "seem_bench.baselines.sanity:NoisyOracleModel",
+    "ref-copy": "seem_bench.baselines.sanity:RefCopyModel",
     "sam_b": "seem_bench.baselines.sam:SamViTB",
     "sam_l": "seem_bench.baselines.sam:SamViTL",
     "sam_h": "seem_bench.baselines.sam:SamViTH",

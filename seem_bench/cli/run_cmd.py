@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model-opt", action="append", default=[], metavar="KEY=VALUE",
                    help="adapter-specific option (repeatable), e.g. --model-opt iterations=5")
     p.add_argument("--limit", type=int, help="evaluate only the first N samples")
+    p.add_argument("--subset", type=Path, metavar="FILE",
+                   help="evaluate only the sample ids listed in FILE (hashed into the run record)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first model error")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=main)
@@ -77,7 +79,7 @@ def main(args: argparse.Namespace) -> int:
             if getattr(args, key):
                 options[key] = getattr(args, key)
         cfg = RunConfig(task=task, model=args.model, model_options=options, data_root=args.data_root,
-                        out_dir=args.out, limit=args.limit, **common)
+                        out_dir=args.out, limit=args.limit, subset=args.subset, **common)
     summary = run(cfg)
     if summary is None:
         if not worker.torchrun:

@@ -165,6 +165,39 @@ def f_measure(gt: np.ndarray, pred: np.ndarray, void: np.ndarray | None = None,
     return _f_from_boundaries(boundary_map(pred), boundary_map(gt), kernel)
 
 
+def _frame_object_scores(g: np.ndarray, p: np.ndarray, n_objects: int, kernel: np.ndarray,
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """J and F of objects 1..n in one frame of label maps (H, W): two (n,) arrays.
+
+    Each object is scored inside the bounding box of its GT and predicted pixels grown by one
+    pixel: every boundary pixel of either mask lies there (a pixel outside a mask is a boundary
+    pixel only next to it, up or left), and a crop edge inside the image borders a mask-free
+    row or column, where the reference's last-row / last-column rules and the general rule
+    agree. So the numbers equal full-frame ones.
+    """
+    h, w = g.shape
+    j = np.ones(n_objects)
+    f = np.ones(n_objects)
+    for k in range(1, n_objects + 1):
+        gm = g == k
+        pm = p == k
+        # cv2.boundingRect on an 8-bit image: the box of its non-zero pixels, (0, 0, 0, 0) if none.
+        bx = [b for b in (cv2.boundingRect(gm.view(np.uint8)), cv2.boundingRect(pm.view(np.uint8)))
+              if b[2] > 0]
+        if not bx:
+            continue  # both empty: J = 1 (empty union), F = 1 (no boundary on either side)
+        x0 = max(min(b[0] for b in bx) - 1, 0)
+        y0 = max(min(b[1] for b in bx) - 1, 0)
+        x1 = min(max(b[0] + b[2] for b in bx) + 1, w)
+        y1 = min(max(b[1] + b[3] for b in bx) + 1, h)
+        gk = gm[y0:y1, x0:x1]
+        pk = pm[y0:y1, x0:x1]
+        inter = np.count_nonzero(gk & pk)
+        j[k - 1] = inter / (np.count_nonzero(gk) + np.count_nonzero(pk) - inter)
+        f[k - 1] = _f_from_boundaries(boundary_map(pk), boundary_map(gk), kernel)
+    return j, f
+
+
 def frame_scores(gt_labels: np.ndarray, pred_labels: np.ndarray, n_objects: int,
                  bound_th: float = BOUND_TH) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame, per-object J and F of label maps (T, H, W): two (T, n_objects) arrays.
@@ -172,49 +205,20 @@ def frame_scores(gt_labels: np.ndarray, pred_labels: np.ndarray, n_objects: int,
     Object k is the pixels equal to k (k = 1..n_objects); other labels (including 255) are
     background for every object. This is ``davisinteractive``'s ``batched_jaccard`` /
     ``batched_f_measure`` with ``nb_objects`` given, and per object the ``davis2017`` J and F.
-
-    Each object is scored inside the bounding box of its GT and predicted pixels grown by one
-    pixel: every boundary pixel of either mask lies there (a pixel outside a mask is a boundary
-    pixel only next to it, up or left), so the numbers equal full-frame ones.
     """
-    from scipy.ndimage import find_objects
-
     gt_labels = np.asarray(gt_labels)
     pred_labels = np.asarray(pred_labels)
     if gt_labels.shape != pred_labels.shape or gt_labels.ndim != 3:
         raise ValueError(f"label stacks must be (T, H, W) and equal: {gt_labels.shape} vs "
                          f"{pred_labels.shape}")
-    t, h, w = gt_labels.shape
+    t = gt_labels.shape[0]
     j = np.ones((t, n_objects))
     f = np.ones((t, n_objects))
     if t == 0 or n_objects == 0:
         return j, f
-    kernel = disk_kernel(bound_pixels((h, w), bound_th))
+    kernel = disk_kernel(bound_pixels(gt_labels.shape[1:], bound_th))
     for i in range(t):
-        g, p = gt_labels[i], pred_labels[i]
-        if g.dtype.kind not in "iu":
-            g, p = g.astype(np.int64), p.astype(np.int64)
-        if g.dtype.kind == "i" and g.size and (g.min() < 0 or p.min() < 0):
-            g, p = np.maximum(g, 0), np.maximum(p, 0)
-        box_g = find_objects(g, max_label=n_objects)
-        box_p = find_objects(p, max_label=n_objects)
-        for k in range(1, n_objects + 1):
-            bg, bp = box_g[k - 1], box_p[k - 1]
-            if bg is None and bp is None:
-                continue  # both empty: J = 1 (empty union), F = 1 (no boundary on either side)
-            boxes = [b for b in (bg, bp) if b is not None]
-            y0 = max(min(b[0].start for b in boxes) - 1, 0)
-            y1 = min(max(b[0].stop for b in boxes) + 1, h)
-            x0 = max(min(b[1].start for b in boxes) - 1, 0)
-            x1 = min(max(b[1].stop for b in boxes) + 1, w)
-            gk = g[y0:y1, x0:x1] == k
-            pk = p[y0:y1, x0:x1] == k
-            inter = np.count_nonzero(gk & pk)
-            union = np.count_nonzero(gk) + np.count_nonzero(pk) - inter
-            j[i, k - 1] = inter / union
-            # A crop edge inside the image borders a mask-free row/column, where the
-            # reference's last-row/last-column rules and the general rule agree (no boundary).
-            f[i, k - 1] = _f_from_boundaries(boundary_map(pk), boundary_map(gk), kernel)
+        j[i], f[i] = _frame_object_scores(gt_labels[i], pred_labels[i], n_objects, kernel)
     return j, f
 
 
@@ -281,7 +285,11 @@ class DavisAccumulator:
                 raise DataError(sequence, f"prediction uses object index {top} but the GT first "
                                           f"frame has {n_objects} object(s)")
         j, f = frame_scores(gt, pred, n_objects, self.bound_th)
-        for k in range(n_objects):
+        self.add_scores(sequence, j, f)
+
+    def add_scores(self, sequence: str, j: np.ndarray, f: np.ndarray) -> None:
+        """Add one sequence from its evaluated frames' J and F, two (T, n_objects) arrays."""
+        for k in range(j.shape[1]):
             self.objects[f"{sequence}_{k + 1}"] = db_statistics(j[:, k]) + db_statistics(f[:, k])
 
     def merge(self, other: DavisAccumulator) -> DavisAccumulator:
@@ -326,16 +334,24 @@ def _eval_sequences(args: tuple[list[str], str, str, float]) -> dict[str, tuple]
         names = sorted(p.name for p in seq_dir.glob("*.png")) if seq_dir.is_dir() else []
         if not names:
             raise DataError(seq_dir, "no GT annotation PNGs for this sequence")
-        gt = np.stack([_read_index_png(seq_dir / n) for n in names])
-        first = gt[0]
+        first = _read_index_png(seq_dir / names[0])
         n_objects = int(np.max(np.where(first == VOID_LABEL, 0, first)))
-        pred = np.zeros_like(gt, dtype=np.int64)
-        for i, n in enumerate(names[1:-1], start=1):
-            p = _read_index_png(Path(res_root) / seq / n)
-            if p.shape != gt.shape[1:]:
-                raise DataError(Path(res_root) / seq / n, f"size {p.shape} differs from the GT {gt.shape[1:]}")
-            pred[i] = p
-        acc.update(seq, gt, pred, n_objects)
+        kernel = disk_kernel(bound_pixels(first.shape, bound_th))
+        evaluated = names[1:-1]
+        j = np.ones((len(evaluated), n_objects))
+        f = np.ones((len(evaluated), n_objects))
+        # Frame by frame: a 480p video held whole would be ~30 MB per label stack.
+        for i, n in enumerate(evaluated):
+            g = _read_index_png(seq_dir / n)
+            res_path = Path(res_root) / seq / n
+            p = _read_index_png(res_path)
+            if p.shape != first.shape or g.shape != first.shape:
+                raise DataError(res_path, f"size {p.shape} differs from the GT {first.shape}")
+            if p.size and int(p.max()) > n_objects:
+                raise DataError(res_path, f"prediction uses object index {int(p.max())} but the GT "
+                                          f"first frame has {n_objects} object(s)")
+            j[i], f[i] = _frame_object_scores(g, p, n_objects, kernel)
+        acc.add_scores(seq, j, f)
     return acc.objects
 
 
