@@ -24,7 +24,7 @@ class OracleModel(Adapter):
 
     name = "oracle"
     summary = "sanity model: returns the GT mask (NoC = 1 on every protocol)"
-    capabilities = Capabilities(tasks={"interactive", "ref-image", "referring", "generic"},
+    capabilities = Capabilities(tasks={"interactive", "ref-image", "referring", "generic", "davis-interactive"},
                                 prompts={"point", "box", "scribble", "polygon", "text", "ref_image", "none"},
                                 composition=True, memory=True)
     uses_ground_truth = True

@@ -161,9 +161,9 @@ def rasterize_prompts(prompts: Prompts, orig_hw: tuple[int, int], net_hw: tuple[
     Everything is drawn at network resolution ``net_hw`` inside the zero-padded ``pad_hw`` canvas:
     a click is the 3x3 square around its grid cell (``prepare_next_spaital_mask``: a one-pixel
     mask convolved with a 3x3 ones kernel, padding 1), clipped at the borders; a box is filled
-    (cells whose centres lie in ``[x0, x1) x [y0, y1)``, scaled); a scribble is a polyline
-    ``scribble_width`` cells wide; a polygon is its closed outline dilated like
-    ``Polygon.draw_eval``. A pixel both positive and negative stays in both (SEEM keeps two masks).
+    (cells whose centres lie in ``[x0, x1) x [y0, y1)``, scaled); a scribble is its 1-cell
+    polyline dilated by a ``scribble_width`` square (3: as wide as a click); a polygon is its
+    closed outline dilated like ``Polygon.draw_eval``. A pixel both positive and negative stays in both (SEEM keeps two masks).
     """
     ph, pw = pad_hw
     nh, nw = net_hw
@@ -182,9 +182,15 @@ def rasterize_prompts(prompts: Prompts, orig_hw: tuple[int, int], net_hw: tuple[
         y1 = min(nh, math.ceil(b.y1 * nh / h - 0.5))
         pos[y0:y1, x0:x1] = 1
     for s in prompts.scribbles:
+        # A 1-cell 8-connected polyline dilated by a width x width square (like a click's 3x3),
+        # rather than cv2's thick lines, whose width is not exactly `thickness`.
+        stroke = np.zeros((ph, pw), np.uint8)
         pts = _scaled_points(s.points, orig_hw, net_hw)
-        cv2.polylines(pos if s.positive else neg, [pts.reshape(-1, 1, 2)], False, 1,
-                      thickness=max(1, int(scribble_width)))
+        cv2.polylines(stroke, [pts.reshape(-1, 1, 2)], False, 1, thickness=1)
+        k = max(1, int(scribble_width))
+        stroke = cv2.dilate(stroke, np.ones((k, k), np.uint8))
+        target = pos if s.positive else neg
+        target |= stroke
     for poly in prompts.polygons:
         outline = np.zeros((ph, pw), np.uint8)
         pts = _scaled_points(poly.points, orig_hw, net_hw)

@@ -2,9 +2,10 @@
 
 PQ (COCO panoptic files) vs panopticapi and hotcoco; AP (COCO instances, segm and bbox) vs
 pycocotools, faster-coco-eval and hotcoco; DAVIS J&F vs vos-benchmark. Default size is COCO
-val (5,000 images) and DAVIS 2017 val (30 sequences, ~70 frames of 480x854). Each tool runs once
-on the same files; the table gives seconds and seem-bench's time as a ratio of each tool's, and
-checks that the numbers agree.
+val (5,000 images) and DAVIS 2017 val (30 sequences, ~70 frames of 480x854). Each tool runs on the
+same files (fastest of ``--repeat`` runs, 3 by default, once for tools slower than 20 s); the
+table gives seconds, seem-bench's time as a ratio of each tool's, and the headline value each
+tool computed (they must agree).
 
 Usage::
 
@@ -43,12 +44,22 @@ from seem_bench.metrics.synthetic import (
     write_davis,
 )
 
+#: Runs per tool; the fastest counts (the machine may be shared). Tools slower than
+#: `REPEAT_UNDER` seconds run once.
+REPEAT = 3
+REPEAT_UNDER = 20.0
+
 
 def timed(fn):
-    t = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):
-        out = fn()
-    return time.perf_counter() - t, out
+    best, out = float("inf"), None
+    for _ in range(REPEAT):
+        t = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            out = fn()
+        best = min(best, time.perf_counter() - t)
+        if best > REPEAT_UNDER:
+            break
+    return best, out
 
 
 def machine() -> str:
@@ -250,8 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="pq,ap,jf", help="comma list of pq, ap, jf")
     ap.add_argument("--workdir", type=Path, help="where to generate data (default: a temp dir)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for J&F")
+    ap.add_argument("--repeat", type=int, default=REPEAT,
+                    help=f"runs per tool, fastest kept (tools over {REPEAT_UNDER:.0f} s run once)")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = ap.parse_args(argv)
+    global REPEAT
+    REPEAT = max(1, args.repeat)
     n = args.images or (200 if args.quick else 5000)
     only = set(args.only.split(","))
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="seem-bench-bench-"))

@@ -78,3 +78,4 @@ KINDS.register("interactive", "seem_bench.loops.interactive_kind:InteractiveKind
 KINDS.register("referring", "seem_bench.loops.referring:ReferringKind")
 KINDS.register("ref-image", "seem_bench.loops.ref_image:RefImageKind")
 KINDS.register("generic", "seem_bench.loops.generic:GenericKind")
+KINDS.register("davis-interactive", "seem_bench.loops.davis_interactive:DavisInteractiveKind")

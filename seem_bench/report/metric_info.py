@@ -24,7 +24,7 @@ _COUNT_PREFIXES = ("NoF@", "NoF-legacy@")
 # IoU-like keys stored as fractions (the contract between tasks and reports).
 _FRACTION = re.compile(
     r"^(mIoU(@\d+)?|1-IoU|PQ|SQ|RQ|PQ_th|PQ_st|SQ_th|SQ_st|RQ_th|RQ_st|mAP|AP\d*|cIoU|gIoU|"
-    r"fwIoU|mACC|pACC|N-acc|T-acc|(prec|Pr)@[\d.]+|J&F-Mean|[JF]-(Mean|Recall|Decay)|J&F@\d+s|AUC)$"
+    r"fwIoU|mACC|pACC|N-acc|T-acc|(prec|Pr)@[\d.]+|J&F-Mean|[JF]-(Mean|Recall|Decay)|J&F@\d+s|J&F@\d+int|AUC)$"
 )
 
 

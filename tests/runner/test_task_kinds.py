@@ -149,3 +149,34 @@ def test_vos_static_first_frame_equals_davis_evaluation_on_disk(demo_root, tmp_p
     assert 0.1 < m["J&F-Mean"] < 0.99
     for k in ("J&F-Mean", "J-Mean", "J-Recall", "J-Decay", "F-Mean", "F-Recall", "F-Decay"):
         assert abs(m[k] - ref[k]) < 1e-12, k
+
+
+def test_davis_interactive_oracle_and_noisy_oracle(demo_root, tmp_path):
+    from seem_bench.data import load_dataset
+    from seem_bench.metrics.davis import f_measure, jaccard
+
+    s = _run("davis-interactive", "oracle", demo_root, tmp_path / "o", "clock=interactions", "max_interactions=3")
+    m = s["metrics"]
+    # davisinteractive's curve starts at J&F 0 at t = 0 and reaches 1 after the first round (1 s
+    # with clock=interactions); it ends at the timeout = mean objects per sequence x 30 s.
+    ds = load_dataset("davis2017", demo_root / "DAVIS", "val")
+    timeout = np.mean([v.meta["n_objects"] for v in ds.samples]) * 30
+    assert m["AUC"] == pytest.approx((timeout - 0.5) / timeout, abs=1e-12)
+    assert m["J&F@60s"] == pytest.approx(1.0) and m["J&F@1int"] == m["J&F@3int"] == pytest.approx(1.0)
+
+    s = _run("davis-interactive", "noisy-oracle", demo_root, tmp_path / "n", "clock=interactions",
+             "max_interactions=2")
+    # The noisy oracle ignores prompts: every round scores the eroded GT; objects never overlap.
+    per_object = []
+    for video in ds.samples:
+        for k in range(1, video.meta["n_objects"] + 1):
+            vals = []
+            for frame in video.frames:
+                gt = {i.instance_id: i for i in frame.instances}[str(k)].mask()
+                pred = _erode(gt)
+                vals.append((float(jaccard(gt, pred)) + f_measure(gt, pred)) / 2)
+            per_object.append(np.mean(vals))
+    expected = float(np.mean(per_object))
+    assert 0.3 < expected < 0.99
+    assert s["metrics"]["J&F@1int"] == pytest.approx(expected, abs=1e-9)
+    assert s["metrics"]["J&F@2int"] == pytest.approx(expected, abs=1e-9)

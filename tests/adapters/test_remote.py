@@ -1,0 +1,216 @@
+"""The remote model bridge: wire format, worker session, and real worker processes.
+
+The decisive check: a run through a second Python process serving a baseline gives records
+identical (timings aside) to the in-process run of the same baseline.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from adapter_helpers import random_image
+
+from seem_bench.adapters import remote_worker as wire
+from seem_bench.adapters.registry import build_model
+from seem_bench.adapters.remote import RemoteModelError, RemoteWorkerError, prompts_to_wire, worker_path
+from seem_bench.errors import SeemBenchError, UsageError
+from seem_bench.prompts.types import Box, Click, Polygon, Prompts, RefImage, Scribble
+from seem_bench.runner import RunConfig, load_records, run, strip_timings
+from seem_bench.tasks import get_task
+
+WORKER = str(worker_path())
+
+
+def _roundtrip(body):
+    buf = io.BytesIO()
+    wire.write_message(buf, body)
+    buf.seek(0)
+    out = wire.read_message(buf)
+    assert wire.read_message(buf) is None  # clean end of stream
+    return out
+
+
+def test_wire_round_trip_is_exact_for_dtypes_and_shapes():
+    arrays = {"b": np.array([[True, False]]), "u8": random_image(3, 4), "f4": np.float32([1.5, -0.0, np.inf]),
+              "be": np.arange(3, dtype=">i4"), "f8": np.zeros((0, 2)), "s": np.float64(2.0)}
+    out = _roundtrip({"arrays": arrays, "n": None, "t": (1, "x")})
+    for k in ("b", "u8", "f4", "be", "f8"):
+        assert out["arrays"][k].dtype == arrays[k].dtype and out["arrays"][k].shape == arrays[k].shape
+        np.testing.assert_array_equal(out["arrays"][k], arrays[k])
+    assert out["arrays"]["s"] == 2.0 and out["t"] == [1, "x"] and out["n"] is None
+    out["arrays"]["u8"][0, 0, 0] = 7  # received arrays are writable
+    non_contig = np.arange(12).reshape(3, 4).T
+    np.testing.assert_array_equal(_roundtrip(non_contig), non_contig)
+
+
+def test_wire_rejects_garbage_and_truncation():
+    with pytest.raises(wire.ProtocolError, match="does not start"):
+        wire.read_message(io.BytesIO(b"hello world, not a frame"))
+    buf = io.BytesIO()
+    wire.write_message(buf, {"x": np.zeros(100)})
+    with pytest.raises(wire.ProtocolError, match="ended inside"):
+        wire.read_message(io.BytesIO(buf.getvalue()[:-8]))
+    with pytest.raises(wire.ProtocolError):
+        wire.write_message(io.BytesIO(), {"x": object()})
+
+
+def test_prompts_survive_the_wire_exactly():
+    pytest.importorskip("seem_bench")
+    p = Prompts(clicks=[Click(3, 4, True), Click(0, 9, False)], box=Box(1.5, 2, 30, 40),
+                scribbles=[Scribble(np.array([[1.25, 2.0], [3, 4]]), False)],
+                polygons=[Polygon(np.array([[0.0, 0], [5, 0], [5, 5]]))], text="the dog",
+                ref_image=RefImage(random_image(4, 5), np.eye(4, 5, dtype=bool), "s/1"))
+    back = wire.wire_to_prompts(_roundtrip(prompts_to_wire(p)))
+    assert back.clicks == p.clicks and back.box == p.box and back.text == p.text
+    np.testing.assert_array_equal(back.scribbles[0].points, p.scribbles[0].points)
+    assert back.scribbles[0].positive is False
+    np.testing.assert_array_equal(back.polygons[0].points, p.polygons[0].points)
+    np.testing.assert_array_equal(back.ref_image.image, p.ref_image.image)
+    np.testing.assert_array_equal(back.ref_image.mask, p.ref_image.mask)
+    assert back.ref_image.source == "s/1" and back.kinds() == p.kinds()
+
+
+class _Toy:
+    name = "toy"
+    capabilities = {"tasks": ["interactive"], "prompts": ["point"], "composition": False, "memory": True}
+
+    def encode(self, image):
+        return image.shape[:2]
+
+    def decode(self, state, prompts, memory):
+        if prompts["clicks"][-1][0] < 0:
+            raise ValueError("negative x")
+        return {"mask": np.ones(state, bool), "memory": ("m", len(prompts["clicks"]))}
+
+
+def test_session_handles_and_errors_in_process():
+    s = wire.Session(_Toy())
+    assert s.handle({"op": "hello", "protocol": wire.PROTOCOL, "version": wire.VERSION})["ok"]
+    bad = s.handle({"op": "hello", "protocol": wire.PROTOCOL, "version": 99})
+    assert not bad["ok"] and bad["where"] == "protocol" and "v99" in bad["error"]
+    st = s.handle({"op": "encode", "image": random_image(3, 4)})["state"]
+    r = s.handle({"op": "decode", "state": st, "prompts": {"clicks": [[1, 1, 1]]}, "memory": None})
+    assert r["ok"] and r["prediction"]["mask"].shape == (3, 4) and r["prediction"]["memory"] is not None
+    err = s.handle({"op": "decode", "state": st, "prompts": {"clicks": [[-1, 1, 1]]}, "memory": None})
+    assert not err["ok"] and err["where"] == "model" and err["error"] == "ValueError: negative x"
+    assert "Traceback" in err["traceback"]
+    assert len(s.objects) == 2
+    s.handle({"op": "close", "free": [st, r["prediction"]["memory"]]})
+    assert s.objects == {}
+    gone = s.handle({"op": "decode", "state": st, "prompts": {"clicks": [[1, 1, 1]]}})
+    assert not gone["ok"] and "unknown state handle" in gone["error"]
+
+
+def _interactive(rounds: int):
+    return get_task("interactive").with_overrides([f"max_rounds={rounds}"])
+
+
+def test_remote_run_records_equal_the_in_process_run(demo_root, tmp_path):
+    """GrabCut with memory on, through a real worker process, against GrabCut in process."""
+    task = _interactive(4)
+    kw = dict(task=task, data_root=demo_root, limit=3, progress=False)
+    run(RunConfig(model="grabcut", out_dir=tmp_path / "local", **kw))
+    summary = run(RunConfig(model="remote", model_options={"command": f"{sys.executable} {WORKER} --model grabcut"},
+                            out_dir=tmp_path / "remote", **kw))
+    skip = {"run_id", "fingerprint"}
+    local = [{k: v for k, v in strip_timings(r).items() if k not in skip} for r in load_records(tmp_path / "local")]
+    remote = [{k: v for k, v in strip_timings(r).items() if k not in skip} for r in load_records(tmp_path / "remote")]
+    assert len(local) == 3 and all(r["status"] == "ok" for r in local)
+    assert local == remote
+    assert summary["model"]["fingerprint"]["served"]["name"] == "grabcut"
+
+
+def test_duck_typed_worker_needs_no_seem_bench_and_survives_prints(tmp_path):
+    mod = tmp_path / "toy_model.py"
+    mod.write_text(textwrap.dedent('''
+        import sys
+        import numpy as np
+
+        class Model:
+            name = "toy"
+            capabilities = {"tasks": ["interactive"], "prompts": ["point"], "composition": False,
+                            "memory": False}
+
+            def __init__(self, radius="2"):
+                self.r = int(radius)
+                print("loading weights...")  # must not corrupt the protocol stream
+
+            def fingerprint(self):
+                return {"name": "toy", "radius": self.r}
+
+            def encode(self, image):
+                assert not any(m.startswith("seem_bench") for m in sys.modules), "worker imported seem_bench"
+                return image.shape[:2]
+
+            def decode(self, state, prompts, memory):
+                print("decoding", prompts["clicks"])
+                h, w = state
+                yy, xx = np.mgrid[:h, :w]
+                m = np.zeros((h, w), bool)
+                for x, y, pos in prompts["clicks"]:
+                    m |= (xx - x) ** 2 + (yy - y) ** 2 <= self.r ** 2
+                if prompts["clicks"][-1][0] == 0:
+                    raise ZeroDivisionError("x == 0")
+                return {"mask": m, "score": 0.5}
+    '''))
+    # Run the copied worker file, as a user would in the model's environment.
+    copy = tmp_path / "remote_worker.py"
+    copy.write_text(Path(WORKER).read_text())
+    model = build_model("remote", command=f"{sys.executable} -I {copy} --adapter toy_model:Model --opt radius=1",
+                        )  # -I: no PYTHONPATH, no user site; the worker's own dir is on sys.path
+    try:
+        assert model.fingerprint()["served"] == {"name": "toy", "radius": 1}
+        assert not model.capabilities.memory and not model.uses_ground_truth
+        state = model.encode(random_image(5, 6))
+        out = model.decode(state, Prompts(clicks=[Click(2, 2, True)]))
+        expect = np.zeros((5, 6), bool)
+        expect[1:4, 2] = expect[2, 1:4] = True
+        np.testing.assert_array_equal(out.mask, expect)
+        assert out.score == 0.5 and out.memory is None
+        with pytest.raises(RemoteModelError, match="ZeroDivisionError: x == 0") as e:
+            model.decode(state, Prompts(clicks=[Click(0, 1, True)]))
+        assert not isinstance(e.value, SeemBenchError)  # the runner records it and goes on
+        assert model.decode(state, Prompts(clicks=[Click(1, 1, True)])).mask.sum() == 5  # still alive
+        with pytest.raises(UsageError, match="does not accept box"):
+            model.decode(state, Prompts(box=Box(0, 0, 2, 2)))
+    finally:
+        model.close()
+    assert model._proc.returncode == 0
+
+
+def test_socket_worker_and_dead_worker(tmp_path):
+    sock = tmp_path / "w.sock"
+    proc = subprocess.Popen([sys.executable, WORKER, "--model", "disks", "--listen", f"unix:{sock}", "--once"],
+                            stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if sock.exists():
+                break
+            time.sleep(0.05)
+        remote = build_model("remote", address=f"unix:{sock}")
+        local = build_model("disks")
+        img = random_image(40, 50)
+        p = Prompts(clicks=[Click(10, 12, True), Click(12, 12, False)])
+        np.testing.assert_array_equal(remote.decode(remote.encode(img), p).mask,
+                                      local.decode(local.encode(img), p).mask)
+        remote.close()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    dead = build_model("remote", command=f"{sys.executable} -c \"import sys; sys.stdin.read(0)\"",
+                       ) if False else None
+    assert dead is None
+    with pytest.raises(RemoteWorkerError, match="went away during 'hello'.*exit code 3"):
+        build_model("remote", command=f"{sys.executable} -c \"raise SystemExit(3)\"")
+    with pytest.raises(UsageError, match="exactly one of"):
+        build_model("remote", command="x", address="unix:/nowhere")
+    with pytest.raises(UsageError, match="worker's command line"):
+        build_model("remote", command="x", checkpoint="w.pt")
