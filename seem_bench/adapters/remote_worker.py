@@ -345,6 +345,9 @@ def _parse_opts(items):
 def build_served_model(args):
     opts = _parse_opts(args.opt)
     if args.adapter:
+        # Like `python -m`: modules in the current directory can be served.
+        if os.getcwd() not in sys.path:
+            sys.path.append(os.getcwd())
         return _import(args.adapter)(**opts)
     return _SeemBenchModel(args.model, **opts)
 

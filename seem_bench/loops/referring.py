@@ -18,19 +18,14 @@ from seem_bench.data.types import Instance, Sample
 from seem_bench.errors import UsageError
 from seem_bench.loops.base import Encoder, TaskKind
 from seem_bench.metrics.referring import ReferringAccumulator
+from seem_bench.prompts.text import SENTENCE_RULES, select_sentences
 from seem_bench.prompts.types import Prompts
 from seem_bench.tasks import TaskSpec
-
-SENTENCE_RULES = ("all-sentences", "first-sentence")
 
 
 def sentences(inst: Instance, rule: str) -> list[tuple[int, str]]:
     """``(index, text)`` of the sentences a rule evaluates for one ref."""
-    if rule == "all-sentences":
-        return list(enumerate(inst.sentences))
-    if rule == "first-sentence":
-        return [(0, inst.sentences[0].lower())] if inst.sentences else []
-    raise UsageError(f"unknown sentence rule {rule!r}; choose one of {', '.join(SENTENCE_RULES)}")
+    return select_sentences(inst.sentences, rule)
 
 
 class ReferringKind(TaskKind):
