@@ -255,6 +255,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global REPEAT
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke size (200 images, 4 short videos)")
     ap.add_argument("--images", type=int, help="images for PQ and AP (default 5000, quick 200)")
@@ -265,7 +266,6 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"runs per tool, fastest kept (tools over {REPEAT_UNDER:.0f} s run once)")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = ap.parse_args(argv)
-    global REPEAT
     REPEAT = max(1, args.repeat)
     n = args.images or (200 if args.quick else 5000)
     only = set(args.only.split(","))

@@ -180,3 +180,17 @@ def test_davis_interactive_oracle_and_noisy_oracle(demo_root, tmp_path):
     assert 0.3 < expected < 0.99
     assert s["metrics"]["J&F@1int"] == pytest.approx(expected, abs=1e-9)
     assert s["metrics"]["J&F@2int"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_every_registered_task_runs_on_the_demo_data(demo_root, tmp_path):
+    from seem_bench.tasks import TASKS
+
+    names = TASKS.names()
+    assert {"interactive", "generic", "referring", "ref-image", "vos", "davis-interactive", "composed"} <= set(names)
+    for name in names:
+        overrides = {"interactive": ["max_rounds=2"], "composed": ["max_rounds=2"],
+                     "davis-interactive": ["max_interactions=1", "clock=interactions"]}.get(name, [])
+        s = run(RunConfig(task=get_task(name).with_overrides(overrides), model="oracle", data_root=demo_root,
+                          out_dir=tmp_path / name, progress=False, limit=2))
+        assert s["counts"]["errors"] == 0 and s["counts"]["ok"] == s["counts"]["expected"] > 0, name
+        assert s["metrics"], name
