@@ -385,11 +385,20 @@ class SeemAdapter(Adapter):
                 "orig_hw": (h, w), "net_hw": tuple(net_hw), "pad_hw": tuple(images.tensor.shape[-2:])}
 
     # -- decode
-    def _grounding(self, text: str, pad_value: float | None = None) -> tuple[dict[str, Any], Any]:
+    def _grounding(self, text: str, composed: bool) -> tuple[dict[str, Any], Any]:
         import torch
+        from torch import nn
 
         gtext = self.lang.get_text_token_embeddings([text], name="grounding", token=False, norm=False)
         token_emb, tokens = gtext["token_emb"], gtext["tokens"]
+        if composed:
+            # evaluate_interactive_grounding: padded with -1 and masked where the embedding sums
+            # to < 0 (which, as in the official code, also masks real tokens with a negative sum).
+            query_emb = nn.utils.rnn.pad_sequence(
+                [token_emb[i][tokens["attention_mask"][i].bool()] for i in range(len(token_emb))],
+                padding_value=-1)
+            nonzero = query_emb.sum(dim=-1) < 0
+            return {"grounding_tokens": query_emb, "grounding_nonzero_mask": nonzero.t()}, gtext
         # evaluate_grounding: all valid tokens of the one sentence, none masked.
         query_emb = token_emb[tokens["attention_mask"].bool()]
         nonzero = torch.zeros(query_emb[:, None].shape[:-1], dtype=torch.bool, device=query_emb.device)
@@ -419,7 +428,7 @@ class SeemAdapter(Adapter):
             if "ref_image" in kinds:
                 return self._decode_ref_image(state, prompts, memory)
             if not visual:  # referring: text only (evaluate_grounding)
-                extra, gtext = self._grounding(prompts.text or "")
+                extra, gtext = self._grounding(prompts.text or "", composed=False)
                 out = pred(state["multi_scale_features"], state["mask_features"], target_queries=None,
                            extra=extra, task="grounding_eval")
                 k = select_grounding(out["pred_gtexts"][0].float().cpu().numpy(),
@@ -433,7 +442,7 @@ class SeemAdapter(Adapter):
                 extra["prev_mask"] = memory
             ctx: Any = contextlib.nullcontext()
             if prompts.text is not None:  # composition (evaluate_interactive_grounding)
-                g, _ = self._grounding(prompts.text)
+                g, _ = self._grounding(prompts.text, composed=True)
                 extra.update(g)
                 ctx = self._composed_attention()
             with ctx:

@@ -48,6 +48,7 @@ class RunConfig:
     out_dir: Path | None = None
     limit: int | None = None  # evaluate only the first N samples (smoke runs)
     subset: Path | None = None  # id-list file (e.g. the 600-image COCO-mini); hashed into the record
+    feature_cache: Path | None = None  # on-disk encode cache (image sha256 + model identity)
     progress: bool = True
     fail_fast: bool = False
     worker: Worker = field(default_factory=Worker)
@@ -57,7 +58,8 @@ class RunConfig:
         return {"task": self.task.to_json(), "model": self.model,
                 "model_options": {k: str(v) for k, v in self.model_options.items()},
                 "data_root": None if self.data_root is None else str(self.data_root),
-                "limit": self.limit, "subset": None if self.subset is None else str(self.subset)}
+                "limit": self.limit, "subset": None if self.subset is None else str(self.subset),
+                "feature_cache": None if self.feature_cache is None else str(self.feature_cache)}
 
 
 def config_from_run_dir(run_dir: Path, **changes: Any) -> RunConfig:
@@ -72,7 +74,8 @@ def config_from_run_dir(run_dir: Path, **changes: Any) -> RunConfig:
                     model_options=dict(inv["model_options"]),
                     data_root=None if inv["data_root"] is None else Path(inv["data_root"]),
                     out_dir=Path(run_dir), limit=inv["limit"],
-                    subset=None if inv.get("subset") is None else Path(inv["subset"]))
+                    subset=None if inv.get("subset") is None else Path(inv["subset"]),
+                    feature_cache=None if inv.get("feature_cache") is None else Path(inv["feature_cache"]))
     for k, v in changes.items():
         setattr(cfg, k, v)
     return cfg
@@ -103,7 +106,9 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
     cls = model_class(cfg.model)
     check_capabilities(cls, task.kind, kind.prompt_kinds(task), memory=kind.memory_required(task))
     protocol_json = _protocol_json(task)
-    adapter = build_model(cfg.model, **cfg.model_options)
+    adapter = build_model(cfg.model, feature_cache=cfg.feature_cache, **cfg.model_options)
+    # Some adapters (the remote bridge) learn their capabilities only once built.
+    check_capabilities(adapter, task.kind, kind.prompt_kinds(task), memory=kind.memory_required(task))
 
     data_root = cfg.data_root
     if data_root is None:

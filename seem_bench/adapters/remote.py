@@ -16,8 +16,8 @@ Errors: a model exception inside the worker raises `RemoteModelError` (a ``Runti
 runner records it for that sample and goes on, as for an in-process model); a worker that cannot
 be started, dies, or speaks another protocol version raises a `SeemBenchError` that stops the run.
 
-Timing: the loop's ``model_s`` of a remote model includes the transport (a few milliseconds per
-round for a 480p mask over a pipe).
+Timing: the loop's ``model_s`` of a remote model includes the transport (measured: about 0.5 ms
+per round for a 480x854 mask over a pipe, on a shared 2-core CPU).
 """
 
 from __future__ import annotations
@@ -114,7 +114,8 @@ class RemoteAdapter(Adapter):
 
     Options: ``command`` (the worker's command line, split with `shlex`) or ``address``
     (``unix:PATH`` / ``tcp:HOST:PORT`` of a worker started with ``--listen``). The served
-    model's own options go on the worker's command line, not here. Capabilities,
+    model's own options go on the worker's command line, not here (``--device`` is ignored: the
+    worker chooses its device; any other option is refused). Capabilities,
     ``uses_ground_truth`` and the fingerprint are the served model's, read at connection.
     """
 

@@ -45,6 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="torch device for neural models (default: cuda if available)")
     p.add_argument("--model-opt", action="append", default=[], metavar="KEY=VALUE",
                    help="adapter-specific option (repeatable), e.g. --model-opt iterations=5")
+    p.add_argument("--feature-cache", type=Path, metavar="DIR",
+                   help="cache image encodings on disk (keyed by image sha256 + model identity)")
     p.add_argument("--limit", type=int, help="evaluate only the first N samples")
     p.add_argument("--subset", type=Path, metavar="FILE",
                    help="evaluate only the sample ids listed in FILE (hashed into the run record)")
@@ -79,7 +81,8 @@ def main(args: argparse.Namespace) -> int:
             if getattr(args, key):
                 options[key] = getattr(args, key)
         cfg = RunConfig(task=task, model=args.model, model_options=options, data_root=args.data_root,
-                        out_dir=args.out, limit=args.limit, subset=args.subset, **common)
+                        out_dir=args.out, limit=args.limit, subset=args.subset,
+                        feature_cache=args.feature_cache, **common)
     summary = run(cfg)
     if summary is None:
         if not worker.torchrun:

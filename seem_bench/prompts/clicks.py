@@ -8,9 +8,11 @@ places no click (only with ``negatives=False`` and nothing left to correct).
 
 1. ``fn = gt & ~pred & ~ignore`` and ``fp = ~gt & pred & ~ignore``.
 2. Both are zero-padded by one pixel, so the image border counts as boundary, and get the exact
-   Euclidean distance transform (``cv2.distanceTransform(m, cv2.DIST_L2, 0)``; float32).
+   Euclidean distance transform (RITM calls ``cv2.distanceTransform(m, cv2.DIST_L2, 0)``, whose
+   float32 output has thread-dependent last-bit noise; seem-bench compares exact distances, see
+   `seem_bench.prompts.distance.farthest_pixel`).
 3. Distances at already-clicked pixels are set to 0 (RITM multiplies by a not-clicked map).
-4. The click is positive iff ``max(fn_dt) > max(fp_dt)`` (float32 compare; a tie is negative).
+4. The click is positive iff ``max(fn_dt) > max(fp_dt)`` (a tie is negative).
 5. It goes to the *first* maximum of the chosen map in row-major order.
 
 Odd cases, kept as RITM has them: when both maps are all zero (perfect prediction, or every
@@ -53,7 +55,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from seem_bench.errors import UsageError
-from seem_bench.prompts.distance import kornia070_dt, padded_dt
+from seem_bench.prompts.distance import farthest_pixel, kornia070_dt, padded_dt
 from seem_bench.prompts.types import Click
 
 __all__ = ["click_squares", "error_masks", "padded_dt", "ritm_click", "sam_random_click",
@@ -82,11 +84,6 @@ def click_squares(shape: tuple[int, int], clicks: Sequence[Click], radius: int) 
     return out
 
 
-def _first_argmax(a: np.ndarray) -> tuple[int, int]:
-    y, x = divmod(int(np.argmax(a)), a.shape[1])  # argmax = first maximum, row-major
-    return x, y
-
-
 def ritm_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None,
                clicked: Sequence[Click] = (), *, negatives: bool = True, **_: object
                ) -> Click | None:
@@ -96,19 +93,17 @@ def ritm_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = Non
     always taken from the FN map; ``None`` when no unclicked FN pixel is left.
     """
     fn, fp = error_masks(gt, pred, ignore)
-    fn_dt = padded_dt(fn)
+    done = None
     if clicked:
-        ys = np.fromiter((c.y for c in clicked), np.intp, len(clicked))
-        xs = np.fromiter((c.x for c in clicked), np.intp, len(clicked))
-        fn_dt[ys, xs] = 0
-    fn_max = fn_dt.max()
+        done = (np.fromiter((c.y for c in clicked), np.intp, len(clicked)),
+                np.fromiter((c.x for c in clicked), np.intp, len(clicked)))
+    fx, fy, fn_d2 = farthest_pixel(fn, done)
     if not negatives:
-        return Click(*_first_argmax(fn_dt), True) if fn_max > 0 else None
-    fp_dt = padded_dt(fp)
-    if clicked:
-        fp_dt[ys, xs] = 0
-    positive = bool(fn_max > fp_dt.max())
-    return Click(*_first_argmax(fn_dt if positive else fp_dt), positive)
+        return Click(fx, fy, True) if fn_d2 > 0 else None
+    px, py, fp_d2 = farthest_pixel(fp, done)
+    if fn_d2 > fp_d2:
+        return Click(fx, fy, True)
+    return Click(px, py, False)  # a tie (0 = 0 included) is negative; empty -> (0, 0)
 
 
 def seem_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None,
@@ -140,8 +135,12 @@ def seem_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = Non
     else:
         return None
     region = fn if positive else fp
-    dist = padded_dt(region) if dt == "exact" else kornia070_dt(region)
-    return Click(*_first_argmax(dist), bool(positive))
+    if dt == "exact":
+        x, y, _ = farthest_pixel(region)
+        return Click(x, y, bool(positive))
+    dist = kornia070_dt(region)
+    y, x = divmod(int(np.argmax(dist)), dist.shape[1])  # first maximum of the float32 map
+    return Click(x, y, bool(positive))
 
 
 def sam_random_click(gt: np.ndarray, ignore: np.ndarray | None, rng: np.random.Generator

@@ -5,8 +5,16 @@ the region zero-padded by one pixel first so that the image border counts as out
 SEEM both pad). Shapes: ``mask`` is ``bool`` (H, W); results are ``float32`` (H, W), 0 outside
 the region.
 
-- `padded_dt`: exact Euclidean distance (``cv2.distanceTransform(m, DIST_L2, DIST_MASK_PRECISE)``,
-  as RITM calls it). Squared distances are integers, so two pixels tie only at equal distances.
+- `padded_dt`: Euclidean distance as RITM computes it (``cv2.distanceTransform(m, DIST_L2,
+  DIST_MASK_PRECISE)``, float32). OpenCV's result carries last-bit noise that depends on its
+  threading: two pixels at the same true distance sqrt(50) come out as 7.071068 *or*
+  7.0710683 from one call to the next. So RITM's own argmax and its ``fn_max > fp_max`` are
+  not reproducible at ties; `farthest_pixel` removes the noise.
+- `farthest_pixel`: the exact rule every simulator uses: the largest *exact* distance (squared
+  distances are integers, so ties are true ties) and the first pixel in row-major order that
+  has it. From OpenCV's map it rounds ``d**2`` to the integer it must be for the pixels near the
+  maximum (the noise is ~1e-6 relative, far below the gap between neighbouring squared
+  distances); above a maximum distance of 1000 px it uses scipy's exact EDT instead.
 - `kornia070_dt`: the approximate cascaded-convolution transform of kornia 0.7.0
   (``kornia.contrib.distance_transform``, ``kernel_size=3, h=0.35``), the version SEEM's
   requirements pin and its evaluator calls. Kept op-for-op in float32 torch so that its values,
@@ -36,6 +44,41 @@ def padded_dt(mask: np.ndarray) -> np.ndarray:
     padded = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)
     padded[1:-1, 1:-1] = mask
     return cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+
+
+def farthest_pixel(mask: np.ndarray, exclude: tuple[np.ndarray, np.ndarray] | None = None
+                   ) -> tuple[int, int, int]:
+    """``(x, y, d2)``: the first pixel (row-major) with the largest exact padded distance.
+
+    ``mask``: ``bool`` (H, W). ``exclude``: ``(ys, xs)`` pixels whose distance counts as 0
+    (RITM's not-clicked map). ``d2`` is the exact squared distance, an integer; an empty (or
+    fully excluded) region gives ``(0, 0, 0)``: the first pixel of an all-zero map.
+
+    >>> m = np.zeros((5, 7), bool); m[1:4, 1:6] = True
+    >>> farthest_pixel(m)
+    (2, 2, 4)
+    """
+    d = padded_dt(mask)
+    if exclude is not None:
+        d[exclude] = 0
+    top = float(d.max())
+    if top == 0.0:
+        return 0, 0, 0
+    if top > 1000.0:  # keep the rounding argument below safe: exact EDT for huge objects
+        from scipy.ndimage import distance_transform_edt
+
+        exact = distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+        if exclude is not None:
+            exact[exclude] = 0
+        sq = np.rint(exact.ravel() ** 2)
+        flat = int(np.argmax(sq))
+        return flat % mask.shape[1], flat // mask.shape[1], int(sq[flat])
+    # Distinct distances near the top differ by >= 1 / (2 * top): every pixel at the true
+    # maximum is within a quarter of that of OpenCV's maximum, and d**2 rounds exactly.
+    cand = np.flatnonzero(d.ravel() >= top - 0.25 / top)
+    sq = np.rint(np.square(d.ravel()[cand], dtype=np.float64))
+    best = int(cand[int(np.argmax(sq))])  # argmax: first of the ties, cand is in row-major order
+    return best % mask.shape[1], best // mask.shape[1], int(sq.max())
 
 
 def kornia070_dt(mask: np.ndarray, h: float = 0.35) -> np.ndarray:

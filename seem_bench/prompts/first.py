@@ -35,7 +35,7 @@ import numpy as np
 from seem_bench.errors import UsageError
 from seem_bench.prompts.boxes import jitter_box, seem_box_region, tight_box
 from seem_bench.prompts.clicks import click_squares
-from seem_bench.prompts.distance import padded_dt
+from seem_bench.prompts.distance import farthest_pixel
 from seem_bench.prompts.types import Box, Click, Polygon, Scribble
 from seem_bench.registry import Registry
 
@@ -103,7 +103,7 @@ def _seem_box(gt, ignore, rng, opts):
     region = seem_box_region(gt)
     if not region.any():
         return None
-    y, x = divmod(int(np.argmax(padded_dt(region))), gt.shape[1])
+    x, y, _ = farthest_pixel(region)
     click = Click(x, y, True)  # SEEM puts it in the positive mask, no area rule
     target = str(opts["seem_box_target"])
     if target not in ("box", "mask"):

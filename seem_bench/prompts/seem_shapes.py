@@ -45,7 +45,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from seem_bench.prompts.boxes import tight_box
-from seem_bench.prompts.distance import padded_dt
+from seem_bench.prompts.distance import farthest_pixel
 from seem_bench.prompts.types import Polygon, Scribble
 
 #: SEEM's stroke presets (``datasets/visual_sampler/scribble.py``), used as given.
@@ -58,11 +58,6 @@ STROKE_PRESETS = {
                          "max_init_speed": 3},
 }
 LINE_ACCELERATION = {"rand_curve": (5, 0.5), "rand_curve_small": (3, 0.5)}
-
-
-def _start_point(region: np.ndarray) -> tuple[int, int]:
-    y, x = divmod(int(np.argmax(padded_dt(region))), region.shape[1])
-    return x, y
 
 
 def seem_scribble(gt: np.ndarray, rng: np.random.Generator, region: np.ndarray | None = None
@@ -79,7 +74,7 @@ def seem_scribble(gt: np.ndarray, rng: np.random.Generator, region: np.ndarray |
     name = "rand_curve" if rng.random() < 0.5 else "rand_curve_small"
     p = STROKE_PRESETS[name]
     width = int(rng.integers(*p["brush"]))
-    x, y = _start_point(region)
+    x, y, _ = farthest_pixel(region)
     xs, ys = [float(x)], [float(y)]
     n_vertex = int(rng.integers(*p["vertices"]))
     heading = rng.uniform(0, 2 * np.pi)

@@ -9,8 +9,14 @@ import pytest
 from adapter_helpers import random_image
 
 from seem_bench.adapters.base import Adapter, Capabilities, Prediction
-from seem_bench.adapters.cache import (CachedAdapter, identity_key, image_digest, pack_tree, unpack_tree,
-                                       with_feature_cache)
+from seem_bench.adapters.cache import (
+    CachedAdapter,
+    identity_key,
+    image_digest,
+    pack_tree,
+    unpack_tree,
+    with_feature_cache,
+)
 from seem_bench.adapters.registry import build_model
 from seem_bench.prompts.types import Click, Prompts
 
@@ -83,7 +89,7 @@ def test_disk_cache_survives_a_new_adapter_and_gives_identical_outputs(tmp_path)
     second = with_feature_cache(Counting(), tmp_path, memory_items=0)
     got = [second.decode(second.encode(im), p).mask for im in imgs]
     assert second.inner.encodes == 0 and second.stats.disk_hits == 3
-    for a, b in zip(ref, got):
+    for a, b in zip(ref, got, strict=True):
         np.testing.assert_array_equal(a, b)
     key = identity_key(Counting().cache_identity())
     assert (tmp_path / key / "identity.json").is_file()

@@ -49,8 +49,16 @@ def test_capability_checks_class_instance_and_deferred():
         check_capabilities(DisksModel(), "referring", {"text"})
     with pytest.raises(UsageError, match="has no memory prompt"):
         check_capabilities(model_class("random-walker"), "interactive", {"point"}, memory=True)
-    with pytest.raises(UsageError, match="cannot compose text with point"):
+    with pytest.raises(UsageError, match="does not accept text"):
         check_capabilities(model_class("sam_b"), "interactive", {"point", "text"})
+
+    class TextOrPoint(DisksModel):
+        name = "text-or-point"
+        capabilities = Capabilities({"interactive"}, {"point", "text"}, composition=False)
+
+    check_capabilities(TextOrPoint, "interactive", {"text"})
+    with pytest.raises(UsageError, match="cannot compose text with point"):
+        check_capabilities(TextOrPoint, "interactive", {"point", "text"})
     remote_cls = model_class("remote")
     check_capabilities(remote_cls, "referring", {"text"})  # deferred: decided by the worker
     assert Capabilities.from_json(Capabilities({"a"}, {"point"}, memory=True).to_json()) == \

@@ -19,7 +19,12 @@ from adapter_helpers import random_image
 
 from seem_bench.adapters import remote_worker as wire
 from seem_bench.adapters.registry import build_model
-from seem_bench.adapters.remote import RemoteModelError, RemoteWorkerError, prompts_to_wire, worker_path
+from seem_bench.adapters.remote import (
+    RemoteModelError,
+    RemoteWorkerError,
+    prompts_to_wire,
+    worker_path,
+)
 from seem_bench.errors import SeemBenchError, UsageError
 from seem_bench.prompts.types import Box, Click, Polygon, Prompts, RefImage, Scribble
 from seem_bench.runner import RunConfig, load_records, run, strip_timings

@@ -14,15 +14,14 @@ import math
 import numpy as np
 import pytest
 import torch
+from adapter_helpers import TINY_SAM, random_image
+from seem_bench.baselines.sam import arch_from_state_dict, choose_mask
 from segment_anything import SamPredictor
 
 from seem_bench.adapters.cache import with_feature_cache
 from seem_bench.adapters.registry import build_model
-from seem_bench.baselines.sam import arch_from_state_dict, choose_mask
 from seem_bench.errors import MissingDependencyError, UsageError
 from seem_bench.prompts.types import Box, Click, Prompts
-
-from adapter_helpers import TINY_SAM, random_image
 
 
 @pytest.fixture(scope="module")

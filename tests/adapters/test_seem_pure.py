@@ -11,12 +11,20 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from seem_bench.baselines.seem import (
+    input_sizes,
+    padded_hw,
+    postprocess_logits,
+    rasterize_prompts,
+    resized_hw,
+    select_grounding,
+    spatial_extra,
+    to_grid,
+)
 from torchvision import transforms
 from torchvision.transforms import InterpolationMode
 
 from seem_bench.adapters.registry import model_class
-from seem_bench.baselines.seem import (input_sizes, padded_hw, postprocess_logits, rasterize_prompts,
-                                       resized_hw, select_grounding, spatial_extra, to_grid)
 from seem_bench.errors import UsageError
 from seem_bench.prompts.types import Box, Click, Polygon, Prompts, Scribble
 

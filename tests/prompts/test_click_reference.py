@@ -221,3 +221,23 @@ def test_unknown_protocol_and_option_are_one_line_errors():
         next_click(gt, gt, protocol="seem", dt="approx")
     with pytest.raises(UsageError, match="one shape"):
         next_click(gt, gt[:3], protocol="ritm")
+
+
+def test_clicks_are_repeatable_despite_opencv_noise():
+    """OpenCV's float32 DT varies in the last bit between calls (threading); ties must not."""
+    rng = np.random.default_rng(20240401)
+    for _ in range(300):
+        gt, pred, ignore, clicks = random_case(rng)
+        cl = [Click(*t) for t in clicks]
+        first = next_click(gt, pred, protocol="ritm", ignore=ignore, clicked=cl)
+        assert all(next_click(gt, pred, protocol="ritm", ignore=ignore, clicked=cl) == first
+                   for _ in range(4))
+        assert (first.x, first.y, first.positive) == ritm_reference(gt, pred, ignore, clicks)
+
+
+def test_farthest_pixel_beyond_1000px_uses_exact_edt():
+    from seem_bench.prompts.distance import farthest_pixel
+
+    m = np.ones((2005, 2201), bool)  # DT max 1003 at rows/cols 1002..1002+: first is (1002, 1002)
+    x, y, d2 = farthest_pixel(m)
+    assert (x, y, d2) == (1002, 1002, 1003 ** 2)

@@ -122,10 +122,9 @@ def test_seem_keep_rule_is_float32():
     p[37:] = False
     assert seem_keep_iou(t, p) == np.float32(0.925)
     # I/U just below 0.925 in float64 but equal to it in float32: SEEM's torch code stops there
-    u = 1_000_000
-    i = int(np.ceil(0.925 * u)) - 1
-    while not (i / u < 0.925 and np.float32(i) / np.float32(u) >= np.float32(0.925)):
-        i += 1
+    # (40 I = 37 U - 1 puts I/U 1/(40 U) below 0.925, inside float32's rounding for U > 1.4e6)
+    u = next(u for u in range(1_500_000, 1_500_100) if (37 * u - 1) % 40 == 0)
+    i = (37 * u - 1) // 40
     t = np.ones(u, bool)
     p = np.zeros(u, bool)
     p[:i] = True

@@ -171,3 +171,14 @@ def test_torn_tail_is_cut_before_appending(tmp_path):
     with JsonlWriter(p) as w:
         w.write({"c": np.int64(3).item()})
     assert read_jsonl(p) == [{"a": 1}, {"c": 3}]
+
+
+def test_feature_cache_gives_identical_records_and_is_reused(demo_root, tmp_path):
+    task = get_task("interactive").with_overrides(["max_rounds=3"])
+    plain = run(RunConfig(task=task, model="oracle", data_root=demo_root, out_dir=tmp_path / "plain", progress=False))
+    for name in ("c1", "c2"):
+        cached = run(RunConfig(task=task, model="oracle", data_root=demo_root, out_dir=tmp_path / name,
+                               progress=False, feature_cache=tmp_path / "cache"))
+        assert cached["fingerprint"] == plain["fingerprint"]  # caching does not change the run
+        assert _records(tmp_path / name) == _records(tmp_path / "plain")
+    assert len(list((tmp_path / "cache").rglob("*.npz"))) == plain["dataset"]["samples"]
