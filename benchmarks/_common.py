@@ -95,6 +95,14 @@ def emit(name: str, table: str, result: dict[str, Any], command: str) -> None:
     print("RESULT " + json.dumps({"benchmark": name, **result}, sort_keys=True))
 
 
+def set_threads(n: int | None) -> None:
+    """Set torch's intra-op CPU threads (``None`` leaves torch's default)."""
+    if n:
+        import torch
+
+        torch.set_num_threads(n)
+
+
 def median(xs: Sequence[float]) -> float:
     return float(statistics.median(xs))
 

@@ -92,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=20, help="clicks per object (default 20)")
     ap.add_argument("--protocol", default="ritm", help="click protocol (default ritm)")
     ap.add_argument("--device", default="cpu", help="torch device for SAM (default cpu)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch CPU threads (default 1: on a shared machine more threads made SAM slower)")
     args = ap.parse_args(argv)
+    C.set_threads(args.threads)
     n_images = args.images or (4 if args.quick else 20)
     reps = args.reps or (2 if args.quick else 3)
     C.register_zero_cost()
@@ -141,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     table = C.markdown_table(["quantity", "median", "unit"], rows)
     C.emit("overhead", table, {
         "images": n_images, "rounds": args.rounds, "reps": reps, "protocol": args.protocol,
-        "size": [480, 854], "device": args.device,
+        "size": [480, 854], "device": args.device, "torch_threads": args.threads,
         "harness_ms_per_click": round(per_click * 1e3, 3),
         "harness_all_in_ms_per_click": round(all_in * 1e3, 3),
         "run_fixed_s": round(fixed, 3), "sam_decode_ms": round(dec * 1e3, 2),

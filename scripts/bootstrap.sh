@@ -16,6 +16,8 @@ if [ "${1:-}" = "--test" ]; then
   # Reference implementations installed without their (stale) dependency pins; see tests/README.md.
   $PIP install -q --no-deps panopticapi-lite vos-benchmark
   $PIP install -q --no-build-isolation --no-deps davisinteractive
+  # kornia 0.7.0, the release SEEM pins, apart from the newer test kornia (tests/prompts/test_kornia_dt.py).
+  $PIP install -q --no-deps --target .venv/ref/kornia-0.7.0 "kornia==0.7.0"
   # SAM 2 (tests/adapters/test_sam2.py): skip its CUDA extension, which only speeds up post-processing.
   SAM2_BUILD_CUDA=0 $PIP install -q "sam2>=1.1"
   # Headless Debian Chromium renders the HTML report in tests/report (apt only when missing).

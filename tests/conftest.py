@@ -33,3 +33,9 @@ def run_cli(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None,
     env = {**os.environ, **(env_extra or {})}
     return subprocess.run([sys.executable, "-m", "seem_bench", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def cli():
+    """`run_cli` as a fixture, so tests in any folder can use it without importing conftest."""
+    return run_cli

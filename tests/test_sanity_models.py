@@ -10,7 +10,6 @@ import json
 
 import cv2
 import numpy as np
-from conftest import run_cli
 
 
 def _write_grabcut_layout(root, masks: dict[str, np.ndarray]) -> None:
@@ -28,7 +27,7 @@ def _plus(mask: np.ndarray, x: int, y: int) -> None:
     mask[y - 1:y + 2, x] = True
 
 
-def test_disks_click_sequences_match_hand_derivation(tmp_path):
+def test_disks_click_sequences_match_hand_derivation(cli, tmp_path):
     # 20x20 image: r = 1, a disk is a plus shape (centre + 4-neighbours).
     two_plus = np.zeros((20, 20), bool)
     _plus(two_plus, 5, 5)
@@ -39,7 +38,7 @@ def test_disks_click_sequences_match_hand_derivation(tmp_path):
     broken[5, 6] = False
     _write_grabcut_layout(tmp_path / "set", {"a_two_plus": two_plus, "b_broken": broken})
 
-    res = run_cli(["run", "--task", "interactive", "--model", "disks", "--data-root", str(tmp_path / "set"),
+    res = cli(["run", "--task", "interactive", "--model", "disks", "--data-root", str(tmp_path / "set"),
                    "--set", "max_rounds=4", "--out", str(tmp_path / "run"), "--no-progress"], cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     recs = {r["sample_id"]: r for r in map(json.loads, (tmp_path / "run" / "records-rank0.jsonl").read_text().splitlines())}

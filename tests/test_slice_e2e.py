@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_cli
 
-
-def test_readme_main_command_writes_records_summary_and_table(demo_cache, tmp_path):
-    res = run_cli(["run", "--task", "interactive", "--model", "grabcut"], cwd=tmp_path,
+def test_readme_main_command_writes_records_summary_and_table(cli, demo_cache, tmp_path):
+    res = cli(["run", "--task", "interactive", "--model", "grabcut"], cwd=tmp_path,
                   env_extra={"SEEM_BENCH_CACHE": str(demo_cache)})
     assert res.returncode == 0, res.stderr
     header = res.stdout.splitlines()[0]
@@ -33,8 +31,8 @@ def test_readme_main_command_writes_records_summary_and_table(demo_cache, tmp_pa
     assert summary["protocol"]["name"] == "ritm"
 
 
-def test_oracle_is_perfect_after_one_click(demo_cache, tmp_path):
-    res = run_cli(["run", "--task", "interactive", "--model", "oracle", "--out", str(tmp_path / "o"),
+def test_oracle_is_perfect_after_one_click(cli, demo_cache, tmp_path):
+    res = cli(["run", "--task", "interactive", "--model", "oracle", "--out", str(tmp_path / "o"),
                    "--no-progress"], cwd=tmp_path, env_extra={"SEEM_BENCH_CACHE": str(demo_cache)})
     assert res.returncode == 0, res.stderr
     m = json.loads((tmp_path / "o" / "summary.json").read_text())["metrics"]
@@ -42,8 +40,8 @@ def test_oracle_is_perfect_after_one_click(demo_cache, tmp_path):
     assert m["NoF@85"] == 0 and m["NoF@90"] == 0
 
 
-def test_seem_without_its_code_is_one_line_exit_2(tmp_path):
-    res = run_cli(["run", "--task", "interactive", "--model", "seem_b"], cwd=tmp_path)
+def test_seem_without_its_code_is_one_line_exit_2(cli, tmp_path):
+    res = cli(["run", "--task", "interactive", "--model", "seem_b"], cwd=tmp_path)
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in res.stderr
@@ -51,23 +49,23 @@ def test_seem_without_its_code_is_one_line_exit_2(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
-def test_unknown_names_suggest_close_matches(tmp_path):
-    res = run_cli(["run", "--task", "interactive", "--model", "grabcat"], cwd=tmp_path)
+def test_unknown_names_suggest_close_matches(cli, tmp_path):
+    res = cli(["run", "--task", "interactive", "--model", "grabcat"], cwd=tmp_path)
     assert res.returncode == 2 and "Did you mean 'grabcut'" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
-    res = run_cli(["run", "--task", "interactiv", "--model", "grabcut"], cwd=tmp_path)
+    res = cli(["run", "--task", "interactiv", "--model", "grabcut"], cwd=tmp_path)
     assert res.returncode == 2 and "Did you mean 'interactive'" in res.stderr
-    res = run_cli(["run", "--task", "interactive", "--model", "disks", "--set", "max_round=3"],
+    res = cli(["run", "--task", "interactive", "--model", "disks", "--set", "max_round=3"],
                   cwd=tmp_path)
     assert res.returncode == 2 and "max_rounds" in res.stderr
 
 
-def test_every_listed_verb_has_working_help(tmp_path):
+def test_every_listed_verb_has_working_help(cli, tmp_path):
     from seem_bench.cli import VERBS
 
-    res = run_cli(["--help"], cwd=tmp_path)
+    res = cli(["--help"], cwd=tmp_path)
     assert res.returncode == 0
     for verb in VERBS:
         assert verb in res.stdout
-        sub = run_cli([verb, "--help"], cwd=tmp_path)
+        sub = cli([verb, "--help"], cwd=tmp_path)
         assert sub.returncode == 0, (verb, sub.stderr)

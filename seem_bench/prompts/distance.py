@@ -54,47 +54,71 @@ def farthest_pixel(mask: np.ndarray, exclude: tuple[np.ndarray, np.ndarray] | No
     (RITM's not-clicked map). ``d2`` is the exact squared distance, an integer; an empty (or
     fully excluded) region gives ``(0, 0, 0)``: the first pixel of an all-zero map.
 
+    The transform runs on the region's bounding box only: the ring of pixels just outside the
+    box is all non-region, and for any pixel farther out the perpendicular foot on that ring
+    is a closer non-region pixel, so distances inside are unchanged.
+
     >>> m = np.zeros((5, 7), bool); m[1:4, 1:6] = True
     >>> farthest_pixel(m)
     (2, 2, 4)
     """
-    d = padded_dt(mask)
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return 0, 0, 0
+    cols = np.flatnonzero(mask.any(axis=0))
+    r0, c0 = int(rows[0]), int(cols[0])
+    sub = mask[r0:rows[-1] + 1, c0:cols[-1] + 1]
+    d = padded_dt(sub)
     if exclude is not None:
-        d[exclude] = 0
+        ys, xs = exclude[0] - r0, exclude[1] - c0
+        inside = (ys >= 0) & (ys < sub.shape[0]) & (xs >= 0) & (xs < sub.shape[1])
+        d[ys[inside], xs[inside]] = 0
     top = float(d.max())
     if top == 0.0:
         return 0, 0, 0
+    w = sub.shape[1]
     if top > 1000.0:  # keep the rounding argument below safe: exact EDT for huge objects
         from scipy.ndimage import distance_transform_edt
 
-        exact = distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+        exact = distance_transform_edt(np.pad(sub, 1))[1:-1, 1:-1]
         if exclude is not None:
-            exact[exclude] = 0
+            exact[ys[inside], xs[inside]] = 0
         sq = np.rint(exact.ravel() ** 2)
         flat = int(np.argmax(sq))
-        return flat % mask.shape[1], flat // mask.shape[1], int(sq[flat])
+        return c0 + flat % w, r0 + flat // w, int(sq[flat])
     # Distinct distances near the top differ by >= 1 / (2 * top): every pixel at the true
     # maximum is within a quarter of that of OpenCV's maximum, and d**2 rounds exactly.
     cand = np.flatnonzero(d.ravel() >= top - 0.25 / top)
     sq = np.rint(np.square(d.ravel()[cand], dtype=np.float64))
     best = int(cand[int(np.argmax(sq))])  # argmax: first of the ties, cand is in row-major order
-    return best % mask.shape[1], best // mask.shape[1], int(sq.max())
+    return c0 + best % w, r0 + best // w, int(sq.max())
 
 
-def kornia070_dt(mask: np.ndarray, h: float = 0.35) -> np.ndarray:
+def kornia070_dt(mask: np.ndarray, h: float = 0.35, crop: bool = True) -> np.ndarray:
     """kornia 0.7.0's approximate distance transform of ``mask`` with SEEM's 1-pixel padding.
 
     SEEM feeds ``~pad(mask)`` as the source image, so sources are the pixels outside the region
     plus the padding ring; the value at a region pixel approximates its distance to them.
     ``mask``: ``bool`` (H, W). Returns ``float32`` (H, W).
+
+    ``crop``: run the cascade on the region's bounding box plus a one-pixel ring only. Source
+    pixels never change and the cascade stops at the same step, so every region value is the
+    same as on the full image (the tests check this bit for bit); pixels outside stay 0.
     """
     import torch
     import torch.nn.functional as F
 
+    out_full = np.zeros(mask.shape, np.float32)
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return out_full
+    cols = np.flatnonzero(mask.any(axis=0))
     hp, wp = mask.shape[0] + 2, mask.shape[1] + 2
+    # In padded coordinates the region spans rows[0]+1 .. rows[-1]+1; keep one source ring.
+    r0, r1, c0, c1 = (rows[0], rows[-1] + 3, cols[0], cols[-1] + 3) if crop else (0, hp, 0, wp)
     src = np.ones((hp, wp), np.float32)
     src[1:-1, 1:-1] = ~mask
-    image = torch.from_numpy(src)[None, None]
+    image = torch.from_numpy(np.ascontiguousarray(src[r0:r1, c0:c1]))[None, None]
     k_half = 1  # kernel_size 3
     # Same float32 ops in the same order as the release, so every value is reproduced exactly.
     axis = torch.linspace(0, 2, 3, dtype=torch.float32) - k_half
@@ -103,7 +127,7 @@ def kornia070_dt(mask: np.ndarray, h: float = 0.35) -> np.ndarray:
     out = torch.zeros_like(image)
     boundary = image.clone()
     ones = torch.ones_like(boundary)
-    for i in range(math.ceil(max(hp, wp) / k_half)):
+    for i in range(math.ceil(max(hp, wp) / k_half)):  # the full image's bound; stops earlier
         cdt = F.conv2d(F.pad(boundary, [1, 1, 1, 1], mode="replicate"), kernel)
         cdt = torch.nan_to_num(-h * torch.log(cdt), posinf=0.0)
         step = torch.where(cdt > 0, 1.0, 0.0)
@@ -111,4 +135,6 @@ def kornia070_dt(mask: np.ndarray, h: float = 0.35) -> np.ndarray:
             break
         out += (i * 3 // 2 + cdt) * step  # the 0.7.0 offset, see the module docstring
         boundary = torch.where(step == 1, ones, boundary)
-    return out[0, 0, 1:-1, 1:-1].numpy()
+    full = np.zeros((hp, wp), np.float32)
+    full[r0:r1, c0:c1] = out[0, 0].numpy()
+    return full[1:-1, 1:-1]

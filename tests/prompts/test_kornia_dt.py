@@ -40,7 +40,7 @@ def release_dt(tmp_path_factory):
     if not (REF / "kornia" / "__init__.py").exists():
         pytest.skip(f"kornia 0.7.0 reference not installed in {REF} (run scripts/bootstrap.sh --test)")
     rng = np.random.default_rng(70)
-    regions = {f"r{i}": random_gt(rng, int(rng.integers(8, 48)), int(rng.integers(8, 48))) for i in range(60)}
+    regions = {f"r{i}": random_gt(rng, int(rng.integers(8, 48)), int(rng.integers(8, 48))) for i in range(30)}
     regions["full"] = np.ones((20, 30), bool)
     regions["empty"] = np.zeros((20, 30), bool)
     regions["big"] = random_gt(rng, 120, 200)
@@ -84,3 +84,15 @@ def test_seem_kornia_protocol_alias():
         cl = [Click(*t) for t in clicks]
         assert next_click(gt, pred, protocol="seem-kornia", clicked=cl) == \
             next_click(gt, pred, protocol="seem", dt="kornia", clicked=cl)
+
+
+def test_cropped_cascade_equals_full_image_cascade():
+    rng = np.random.default_rng(71)
+    for _ in range(8):
+        region = np.zeros((150, 220), bool)
+        h, w = int(rng.integers(5, 40)), int(rng.integers(5, 40))
+        y, x = int(rng.integers(0, 150 - h)), int(rng.integers(0, 220 - w))
+        region[y:y + h, x:x + w] = random_gt(rng, h, w)
+        if rng.random() < 0.3:
+            region[0, :30] = True  # touching the image border
+        np.testing.assert_array_equal(kornia070_dt(region), kornia070_dt(region, crop=False))

@@ -20,9 +20,6 @@ from seem_bench.io_utils import read_jsonl
 from seem_bench.runner import RunConfig, load_records, run, strip_timings
 from seem_bench.tasks import get_task
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from conftest import run_cli  # noqa: E402
-
 
 def _records(run_dir: Path) -> list[dict]:
     return [strip_timings(r) for r in load_records(run_dir)]
@@ -32,10 +29,10 @@ def _summary(run_dir: Path) -> dict:
     return json.loads((run_dir / "summary.json").read_text())
 
 
-def test_one_vs_two_torchrun_workers_identical(demo_cache, tmp_path):
+def test_one_vs_two_torchrun_workers_identical(cli, demo_cache, tmp_path):
     env = {**os.environ, "SEEM_BENCH_CACHE": str(demo_cache)}
     args = ["run", "--task", "interactive", "--model", "disks", "--no-progress"]
-    one = run_cli([*args, "--out", str(tmp_path / "one")], cwd=tmp_path, env_extra=env)
+    one = cli([*args, "--out", str(tmp_path / "one")], cwd=tmp_path, env_extra=env)
     assert one.returncode == 0, one.stderr
     torchrun = Path(sys.executable).with_name("torchrun")
     two = subprocess.run([str(torchrun), "--nproc_per_node", "2", "-m", "seem_bench", *args,
@@ -51,17 +48,17 @@ def test_one_vs_two_torchrun_workers_identical(demo_cache, tmp_path):
     assert two.stdout.count("| disks") == 1  # only rank 0 prints the table
 
 
-def test_shards_and_merge_equal_single_run(demo_cache, tmp_path):
+def test_shards_and_merge_equal_single_run(cli, demo_cache, tmp_path):
     env = {"SEEM_BENCH_CACHE": str(demo_cache)}
     args = ["run", "--task", "interactive", "--model", "disks", "--no-progress", "--set", "max_rounds=5"]
-    assert run_cli([*args, "--out", str(tmp_path / "one")], cwd=tmp_path, env_extra=env).returncode == 0
+    assert cli([*args, "--out", str(tmp_path / "one")], cwd=tmp_path, env_extra=env).returncode == 0
     for i in range(3):
-        res = run_cli([*args, "--out", str(tmp_path / f"s{i}"), "--shard", f"{i}/3"], cwd=tmp_path, env_extra=env)
+        res = cli([*args, "--out", str(tmp_path / f"s{i}"), "--shard", f"{i}/3"], cwd=tmp_path, env_extra=env)
         assert res.returncode == 0, res.stderr
         assert not (tmp_path / f"s{i}" / "summary.json").exists()
-    partial = run_cli(["merge", str(tmp_path / "s0"), str(tmp_path / "s1")], cwd=tmp_path)
+    partial = cli(["merge", str(tmp_path / "s0"), str(tmp_path / "s1")], cwd=tmp_path)
     assert partial.returncode == 2 and "of 12 objects" in partial.stderr
-    res = run_cli(["merge", *(str(tmp_path / f"s{i}") for i in range(3)), "--out", str(tmp_path / "m")],
+    res = cli(["merge", *(str(tmp_path / f"s{i}") for i in range(3)), "--out", str(tmp_path / "m")],
                   cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert _records(tmp_path / "one") == _records(tmp_path / "m")
