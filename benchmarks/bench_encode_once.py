@@ -29,9 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import _common as C
+import numpy as np
 from bench_overhead import sam_clicks, sam_predictor
 
 

@@ -39,9 +39,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import _common as C
+import numpy as np
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -71,7 +70,7 @@ def make_coco(root: Path, n_images: int, size: int = 64, seed: int = 0) -> Path:
             ids[rows] = next_id
             segs.append({"id": next_id, "category_id": cat, "iscrowd": 0})
             next_id += 1
-        for j in range(int(rng.integers(1, 4))):
+        for _ in range(int(rng.integers(1, 4))):
             m = np.zeros((size, size), np.uint8)
             cv2.ellipse(m, (int(rng.integers(8, size - 8)), int(rng.integers(8, size - 8))),
                         (int(rng.integers(4, size // 3)), int(rng.integers(4, size // 3))),

@@ -31,9 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import _common as C
+import numpy as np
 
 
 def sam_predictor(device: str) -> Any:

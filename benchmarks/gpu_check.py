@@ -83,10 +83,10 @@ def harness_run(checkpoint: Path, arch: str, device: str, limit: int | None, rou
 
 def encode_once_check(model: Any, device: str, n_images: int, rounds: int) -> dict[str, Any]:
     """Encode-once vs re-encode per round on the first demo images (interleaved per image)."""
-    from segment_anything import SamPredictor
-
     from bench_encode_once import encode_once, re_encode
     from bench_overhead import sam_clicks
+    from segment_anything import SamPredictor
+
     from seem_bench.data.clicksets import load_grabcut
     from seem_bench.data.demo import ensure_demo
 

@@ -121,13 +121,14 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
     samples = list(dataset.samples[: cfg.limit] if cfg.limit else dataset.samples)
     kind.bind(dataset)
     model_fp = adapter.fingerprint()
-    fingerprint = digest({"task": task.to_json(), "protocol": protocol_json, "model": model_fp,
+    fingerprint = digest({"task": task.to_json(), "protocol": protocol_json, "prompting": kind.describe(task),
+                          "model": model_fp,
                           "dataset": dataset.fingerprint, "limit": cfg.limit})
     header = {
         "schema": SCHEMA_VERSION,
         "run_id": fingerprint[:12],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "task": task.to_json(), "protocol": protocol_json,
+        "task": task.to_json(), "protocol": protocol_json, "prompting": kind.describe(task),
         "model": {"name": cfg.model, "fingerprint": model_fp,
                   "uses_ground_truth": adapter.uses_ground_truth},
         "dataset": {"name": dataset.name, "root": str(dataset.root), "split": dataset.split,

@@ -39,21 +39,40 @@ class TaskSpec:
                 "protocol": self.protocol, "first_prompt": self.first_prompt,
                 "params": dict(self.params), "metrics": list(self.metrics)}
 
+    def protocol_keys(self) -> set[str]:
+        """Parameters the task's click protocol and the first-prompt simulators accept."""
+        from seem_bench.prompts.first import FIRST_PROMPTS
+        from seem_bench.prompts.protocols import PROTOCOLS
+
+        keys: set[str] = set()
+        if self.protocol and self.protocol in PROTOCOLS:
+            keys |= set(PROTOCOLS.get(self.protocol).params)
+            keys |= {"first_prompt_protocol"}
+            for _, sim in FIRST_PROMPTS.items():
+                keys |= set(sim.params)
+        return keys
+
     def with_overrides(self, overrides: list[str]) -> TaskSpec:
-        """Apply ``key=value`` strings; values parse as YAML scalars (``on``/``off`` -> bool)."""
+        """Apply ``key=value`` strings; values parse as YAML scalars (``on``/``off`` -> bool).
+
+        Top-level fields are applied first (so ``protocol=seem dt=kornia`` works in any order);
+        a key may be a task parameter or a parameter of the task's protocol.
+        """
         spec = copy.deepcopy(self)
+        parsed = []
         for item in overrides:
             key, sep, raw = item.partition("=")
             key = key.strip()
             if not sep or not key:
                 raise UsageError(f"--set expects key=value, got {item!r}")
-            value = parse_value(raw)
+            parsed.append((key not in TOP_LEVEL, key, parse_value(raw)))
+        for _, key, value in sorted(parsed, key=lambda t: t[0]):
             if key in TOP_LEVEL:
                 setattr(spec, key, value)
-            elif key in spec.params:
+            elif key in spec.params or key in spec.protocol_keys():
                 spec.params[key] = value
             else:
-                known = sorted([*TOP_LEVEL, *spec.params])
+                known = sorted({*TOP_LEVEL, *spec.params, *spec.protocol_keys()})
                 import difflib
 
                 close = difflib.get_close_matches(key, known, n=2)

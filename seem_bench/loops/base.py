@@ -68,6 +68,10 @@ class TaskKind(ABC):
     def bind(self, dataset: Dataset) -> None:  # noqa: B027 - optional hook, no-op by default
         """See the whole dataset before the loop (exemplar prompts come from other samples)."""
 
+    def describe(self, task: TaskSpec) -> dict[str, Any]:
+        """Prompting details for the run header (e.g. the first-prompt simulator and version)."""
+        return {}
+
     def dataset_header(self, dataset: Dataset) -> dict[str, Any]:
         """Extra dataset facts the summary needs (merged into the header's ``dataset``)."""
         return {}

@@ -6,9 +6,11 @@ from typing import Any
 
 from seem_bench.adapters.base import Adapter
 from seem_bench.data.types import Sample
+from seem_bench.errors import UsageError
 from seem_bench.loops.base import Encoder, TaskKind
 from seem_bench.loops.interactive import run_sample
 from seem_bench.metrics.interactive import InteractiveAccumulator
+from seem_bench.prompts.first import FIRST_PROMPTS, FirstPromptSimulator, default_first_prompt
 from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.tasks import TaskSpec
 
@@ -18,11 +20,30 @@ LOOP_PARAMS = ("max_rounds", "iou_target", "pred_thr", "memory", "negatives")
 class InteractiveKind(TaskKind):
     name = "interactive"
 
+    def first_simulator(self, task: TaskSpec) -> FirstPromptSimulator | None:
+        """The first-round simulator (``None`` = the click protocol's own first click)."""
+        name = task.params.get("first_prompt_protocol") or default_first_prompt(task.first_prompt, task.protocol)
+        return None if name is None else FIRST_PROMPTS.get(name)
+
+    def check_task(self, task: TaskSpec) -> None:
+        PROTOCOLS.get(task.protocol)
+        sim = self.first_simulator(task)
+        if sim is not None and sim.kind != task.first_prompt:
+            raise UsageError(f"first_prompt_protocol {sim.name!r} makes {sim.kind} prompts, "
+                             f"but the task's first_prompt is {task.first_prompt!r}")
+
     def prompt_kinds(self, task: TaskSpec) -> set[str]:
-        kinds = {task.first_prompt, "point"} if task.params.get("max_rounds", 1) > 1 else {task.first_prompt}
+        sim = self.first_simulator(task)
+        kinds = {sim.gives if sim is not None else "point"}
+        if int(task.params.get("max_rounds", 1)) > 1:
+            kinds.add("point")
         if task.params.get("text", "none") not in (None, "none", False):
             kinds.add("text")
         return kinds
+
+    def describe(self, task: TaskSpec) -> dict[str, Any]:
+        sim = self.first_simulator(task)
+        return {"first_prompt": None if sim is None else sim.to_json(task.params)}
 
     def units(self, sample: Sample, task: TaskSpec) -> list[str]:
         return [inst.instance_id for inst in sample.instances]
@@ -30,7 +51,7 @@ class InteractiveKind(TaskKind):
     def run_sample(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
                    seed: int) -> list[dict[str, Any]]:
         proto = PROTOCOLS.get(task.protocol)
-        params = {k: v for k, v in task.params.items()}
+        params = {**proto.params, **task.params}  # protocol defaults (pred_thr 0.49 for ritm, 0.5 else)
         params.setdefault("first_prompt", task.first_prompt)
         state = encoder(sample.image())
         records = run_sample(adapter, state, sample, list(sample.instances), proto, params, seed)
@@ -42,7 +63,8 @@ class InteractiveKind(TaskKind):
         acc = InteractiveAccumulator(max_rounds=int(params["max_rounds"]), compare=params.get("compare", "ritm"))
         for r in records:
             if r.get("status") == "ok":
-                acc.update(r["ious"], sum(rd["model_s"] for rd in r["rounds"]))
+                decoded = [rd for rd in r["rounds"] if "repeat" not in rd["prompt"]]
+                acc.update(r["ious"], sum(rd["model_s"] for rd in decoded), clicks=len(decoded))
         metrics = acc.compute()
         metrics.pop("instances", None)
         timings = {"decode_s_total": acc.model_seconds, "clicks": acc.clicks}

@@ -83,11 +83,12 @@ class InteractiveAccumulator:
         """Total model seconds over all instances (exact sum)."""
         return math.fsum(self.seconds)
 
-    def update(self, ious: Sequence[float], model_seconds: float = 0.0) -> None:
-        """Add one instance: its IoU after each round, and its model seconds."""
+    def update(self, ious: Sequence[float], model_seconds: float = 0.0, clicks: int | None = None) -> None:
+        """Add one instance: its IoU after each round, its model seconds and the number of
+        decoded rounds (default ``len(ious)``; SEEM's repeated rounds are not decoded)."""
         self.ious.append([float(v) for v in ious])
         self.seconds.append(float(model_seconds))
-        self.clicks += len(ious)
+        self.clicks += len(ious) if clicks is None else int(clicks)
 
     def merge(self, other: InteractiveAccumulator) -> InteractiveAccumulator:
         """Add another accumulator's instances; returns ``self``."""

@@ -58,8 +58,9 @@ def check_against_pycocotools(gt, dt, iou_type, per_category=True):
     assert np.abs(ours["recall"] - recall).max() <= TOL
     if per_category:
         # Per-category stats equal pycocotools run on that category alone.
-        for cid, entry in ours["per_category"].items():
+        for k, (cid, entry) in enumerate(ours["per_category"].items()):
             ref, _, _ = pycocotools_eval(gt, dt, iou_type, cat_ids=[cid])
+            assert np.abs(summarize(ours["precision"], ours["recall"], category=k) - ref).max() <= TOL
             assert np.abs(np.asarray(entry["stats"]) - ref).max() <= TOL, cid
     return ours
 

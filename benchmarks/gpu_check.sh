@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The prepared device check (issue 9, deliverable 3): SAM ViT-B with random weights on the
+# interactive task over the demo data; prints the harness share of wall time and the
+# encode-once speed-up, then a one-line RESULT {json}. Extra arguments go to gpu_check.py.
+#
+#   bash benchmarks/gpu_check.sh                  # full check (GPU: ~1-2 min after start-up)
+#   bash benchmarks/gpu_check.sh --quick --limit 2
+#
+# Python: $PYTHON, else .venv/bin/python, else python3. If seem-bench is not importable there,
+# it is installed editable without dependencies (no network needed); torch and
+# segment-anything must already be installed. Output is also written to $OUT/gpu_check.txt
+# when $OUT is set (the device runner collects that folder), else to ./gpu_check.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-}"
+if [[ -z "$PY" ]]; then
+  if [[ -x .venv/bin/python ]]; then PY=.venv/bin/python; else PY=python3; fi
+fi
+if ! "$PY" -c "import seem_bench.baselines.sam" 2>/dev/null; then
+  "$PY" -m pip install --no-deps --no-build-isolation -q -e . >&2
+fi
+"$PY" -c "import torch, segment_anything; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')" >&2
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >&2 || true
+mkdir -p "${OUT:-.}"
+export SEEM_BENCH_CACHE="${SEEM_BENCH_CACHE:-$(mktemp -d)}"
+"$PY" benchmarks/gpu_check.py "$@" 2>&1 | tee "${OUT:-.}/gpu_check.txt"

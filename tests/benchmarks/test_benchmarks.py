@@ -1,0 +1,96 @@
+"""Smoke tests of the benchmark scripts (tiny settings, CPU): they run and print their result.
+
+The figures themselves are not checked here (they depend on the machine); the README in
+``benchmarks/`` records them with the commands that produced them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "benchmarks"
+
+
+def _result(stdout: str) -> dict:
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("RESULT ")]
+    assert lines, stdout[-2000:]
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+@pytest.fixture
+def bench_path(monkeypatch):
+    """Import the scripts' helper modules as the scripts do (their folder on ``sys.path``)."""
+    monkeypatch.syspath_prepend(str(BENCH))
+
+
+def test_gpu_check_runs_on_cpu_with_tiny_settings(demo_cache):
+    pytest.importorskip("segment_anything")
+    env = {**os.environ, "SEEM_BENCH_CACHE": str(demo_cache)}
+    res = subprocess.run([sys.executable, str(BENCH / "gpu_check.py"), "--quick", "--limit", "1",
+                          "--max-rounds", "2", "--arch", "tiny", "--device", "cpu", "--threads", "1"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = _result(res.stdout)
+    assert out["benchmark"] == "gpu_check" and out["device"] == "cpu" and out["arch"] == "tiny"
+    assert out["clicks"] == 2  # 1 demo object x 2 rounds, all through the real sam_b adapter
+    assert 0.0 <= out["harness_share"] < 1.0
+    assert out["encode_once_speedup"] > 0
+    assert "not a SAM ViT-B figure" in out["note"]
+
+
+def test_zero_cost_model_measures_the_real_runner(bench_path, tmp_path):
+    import _common as C
+    from bench_overhead import harness_once
+
+    C.register_zero_cost()
+    C.make_clickset(tmp_path / "data", 2, 48, 64)
+    h = harness_once(tmp_path / "data", tmp_path / "run", 3, "ritm")
+    assert h["clicks"] == 6  # every round runs (iou_target null)
+    assert h["per_click_s"] > 0 and h["loop_s"] <= h["wall_s"]
+    recs = C.record_times(tmp_path / "run")
+    assert recs["instances"] == 2 and recs["clicks"] == 6
+
+
+def test_round_masks_leave_errors_that_shrink(bench_path):
+    import _common as C
+
+    gt = np.zeros((40, 50), bool)
+    gt[10:30, 12:40] = True
+    masks = C.round_masks(gt, 20)
+    errors = [int((m ^ gt).sum()) for m in masks]
+    assert all(e > 0 for e in errors)  # every round leaves something to click on
+    assert errors[0] > errors[-1]
+
+
+def test_generated_coco_set_loads(bench_path, tmp_path):
+    from bench_memory import make_coco
+
+    from seem_bench.data.registry import load_dataset
+
+    make_coco(tmp_path, 5, size=32)
+    ds = load_dataset("coco_panoptic", tmp_path / "coco", "val2017")
+    assert len(ds.samples) == 5
+    ids, segments = ds.samples[0].targets["panoptic"]()
+    assert ids.shape == (32, 32) and len(segments) >= 2
+
+
+def test_hotspot_candidates_match_the_exact_rule(bench_path):
+    from bench_hotspots import ObjectIoU, ellipse_pairs, ritm_click_crop, ritm_exact
+
+    from seem_bench.metrics.iou import mask_iou
+    from seem_bench.prompts.clicks import ritm_click
+
+    for gt, pred in ellipse_pairs(60, seed=3):
+        ref = ritm_exact(gt, pred, None, ())
+        for fn in (ritm_click, ritm_click_crop):
+            c = fn(gt, pred)
+            assert (c.x, c.y, c.positive) == ref
+        assert ObjectIoU(gt, None)(pred) == mask_iou(gt, pred)
