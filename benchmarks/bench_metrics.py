@@ -24,7 +24,6 @@ import contextlib
 import io
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
+from _common import emit, machine  # benchmarks/_common.py (the script's folder is on sys.path)
 
 from seem_bench.metrics.synthetic import (
     coco_instances,
@@ -60,18 +59,6 @@ def timed(fn):
         if best > REPEAT_UNDER:
             break
     return best, out
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, numpy {np.__version__}"
 
 
 # --------------------------------------------------------------------------- PQ
@@ -272,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="seem-bench-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
-    print(f"machine: {machine()}", file=sys.stderr)
+    print(f"machine: {machine()}", file=sys.stderr)  # also on stderr: the run takes minutes
     try:
         if "pq" in only:
             rows += bench_pq(work, n, (360, 640))
@@ -286,11 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"Machine: {machine()}")
-    print(f"Command: python benchmarks/bench_metrics.py {' '.join(argv if argv is not None else sys.argv[1:])}")
-    print(table(rows))
+    command = "python benchmarks/bench_metrics.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    result = {"images": n, "rows": [{k: v for k, v in r.items() if k != "ours_seconds"} for r in rows]}
+    emit("metrics", table(rows), result, command.strip())
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2))
+        args.json.write_text(json.dumps({"machine": machine(), "command": command, **result}, indent=2))
     return 0
 
 

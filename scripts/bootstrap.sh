@@ -12,8 +12,11 @@ if ! .venv/bin/python -c "import torch, torchvision" 2>/dev/null; then
   $PIP install -q "torch==2.14.1" "torchvision==0.29.1"
 fi
 if [ "${1:-}" = "--test" ]; then
-  $PIP install -q ".[test]"
-  # Reference implementations installed without their (stale) dependency pins; see tests/README.md.
+  # Editable: `python -m pytest` puts the checkout first on sys.path, so the tests must see the
+  # same tree the package maps (baselines/, tasks/ -> seem_bench.*); tests/test_packaging.py
+  # checks a non-editable install separately.
+  $PIP install -q -e ".[test]"
+  # Reference implementations installed without their (stale) dependency pins; see docs/metrics.md and docs/protocols.md.
   $PIP install -q --no-deps panopticapi-lite vos-benchmark
   $PIP install -q --no-build-isolation --no-deps davisinteractive
   # kornia 0.7.0, the release SEEM pins, apart from the newer test kornia (tests/prompts/test_kornia_dt.py).

@@ -235,7 +235,10 @@ def coco_evaluate(gt: str | Path | Mapping[str, Any], dt: str | Path | Sequence[
             categories = coco_gt.load_cats(coco_gt.get_cat_ids())
         else:
             _check_gt(gt, gt_where)
-            coco_gt = hotcoco.COCO(dict(gt))
+            try:
+                coco_gt = hotcoco.COCO(dict(gt))
+            except (ValueError, KeyError, TypeError, RuntimeError) as e:
+                raise DataError(gt_where, f"bad GT instances: {_first_line(e)}") from None
             categories = list(gt["categories"])
         if isinstance(dt, str | Path):
             if not Path(dt).is_file():

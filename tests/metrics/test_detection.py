@@ -228,3 +228,23 @@ def test_file_errors(tmp_path):
         coco_evaluate(tmp_path / "gt.json", tmp_path / "orphan.json", "bbox")
     with pytest.raises(DataError, match="not found"):
         coco_evaluate(tmp_path / "missing.json", tmp_path / "bad.json", "bbox")
+
+
+def test_fields_pycocotools_overwrites_or_ignores():
+    """Result ``area``/``id`` are recomputed by loadRes; a GT ``ignore`` key is overwritten by
+    ``iscrowd``; polygon masks in results (with boxes) are rasterised like GT polygons."""
+    from pycocotools import mask as mask_utils
+
+    gt, dt = coco_instances(13, n_images=10, iou_type="segm", size=(40, 200))
+    bogus = [dict(d, area=5.0 + i, id=1000 - i) for i, d in enumerate(dt)]
+    check_against_pycocotools(gt, bogus, "segm", per_category=False)
+    flagged = dict(gt, annotations=[dict(a, ignore=1) if i % 3 == 0 else a
+                                    for i, a in enumerate(gt["annotations"])])
+    check_against_pycocotools(flagged, dt, "segm", per_category=False)
+    polys = []
+    for d in copy.deepcopy(dt):
+        x, y, w, h = mask_utils.toBbox(d["segmentation"]).tolist()
+        d["bbox"] = [x, y, w, h]
+        d["segmentation"] = [[x, y, x + w, y, x + w, y + h, x, y + h]]
+        polys.append(d)
+    check_against_pycocotools(gt, polys, "segm", per_category=False)

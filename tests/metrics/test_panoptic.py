@@ -281,3 +281,22 @@ def test_degenerate_sets_equal_panopticapi(tmp_path, case):
     for backend in ("numpy", "hotcoco"):
         assert_same(pq_compute(paths["gt_json"], paths["pred_json"], paths["gt_folder"],
                                paths["pred_folder"], backend=backend, workers=1), ref)
+
+
+def test_prediction_area_and_crowd_fields_are_ignored(tmp_path):
+    """panopticapi overwrites a prediction's ``area`` with its PNG count and never reads a
+    prediction ``iscrowd``."""
+    cats, pairs = panoptic_images(21, n_images=6)
+    for p in pairs:
+        for k, s in enumerate(p.pred_segments):
+            s["area"] = 1 + 7 * k
+            s["iscrowd"] = k % 2
+    paths = write_panoptic(tmp_path, cats, pairs)
+    ref = reference(paths)
+    for backend in ("numpy", "hotcoco"):
+        assert_same(pq_compute(paths["gt_json"], paths["pred_json"], paths["gt_folder"],
+                               paths["pred_folder"], backend=backend, workers=1), ref)
+    acc = PanopticAccumulator(cats)
+    for p in pairs:
+        acc.update(p.gt_ids, p.gt_segments, p.pred_ids, p.pred_segments, p.image_id)
+    assert_same(acc.compute(), ref)
