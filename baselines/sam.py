@@ -11,30 +11,40 @@ post-processing are the package's own:
   them by ``ResizeLongestSide.apply_coords`` (x * new_w / W, y * new_h / H, where the longer
   side becomes 1024) and the prompt encoder adds 0.5 (pixel centres);
 - a box goes in as ``[x0, y0, x1, y1]`` (``Box`` of the prompt);
-- with ``memory`` on, the previous round's low-resolution logits (1, 256, 256) of the chosen
-  mask are passed as ``mask_input`` (SAM's iterative refinement input);
+- with ``memory`` on, the low-resolution logits (1, 256, 256) of the mask the loop kept last
+  round (the top-ranked one, or the ``output=oracle`` choice) are passed as ``mask_input``
+  (SAM's iterative refinement input);
 - the returned mask is SAM's own decision, ``logits > 0`` after upsampling to the original
   size; the harness's ``pred_thr`` does not apply (the mask is returned, not a probability).
 
+Several candidates: when SAM is asked for 3 masks (``multimask_output``), every candidate goes
+back to the loop in ``Prediction.extra`` (the loop's ``output=top|oracle`` task parameter picks
+one; the adapter never sees the ground truth):
+
+- ``candidates``: the masks, ``bool`` (H, W) at the original size, in the model's order;
+- ``candidate_memory``: their low-resolution logits, (1, 256, 256) ``float32`` each (what
+  ``output=oracle`` feeds back as ``mask_input`` for the chosen one when memory is on);
+- ``candidate_scores``: SAM's predicted IoUs.
+
+``mask`` / ``score`` / ``memory`` are the top-ranked candidate (highest predicted IoU, first on
+ties): what ``output=top`` scores. With one mask asked for, ``extra`` holds no candidates.
+
 Options (``--model-opt k=v``):
 
-``multimask``  ``top`` (default): of several candidate masks keep the one with the highest
-    predicted IoU; ``oracle``: keep the one with the highest IoU against the ground truth (SAM
-    paper §7.1 "oracle"; ignore pixels are not excluded in this choice). ``oracle`` makes the
-    model use ground truth (recorded in the run header as ``uses_ground_truth``).
 ``multimask_output``  when to ask for 3 candidates: ``single-point`` (default; one click and no
     box, the ambiguous case the SAM authors recommend it for), ``always``, ``never``.
 ``arch``  ``vit_b`` / ``vit_l`` / ``vit_h`` (default: the model name's) or ``auto``: read the
     encoder size from the checkpoint (for fine-tuned or reduced encoders; the fingerprint
     records the dimensions found). A checkpoint that does not fit the architecture is refused.
 
-All three, the checkpoint sha256 and the package version go into the fingerprint.
+``multimask_output``, the architecture, the checkpoint sha256 and the package version go into
+the fingerprint. (The former
+``multimask=top|oracle`` option is refused with a pointer to ``--set output=...``.)
 
->>> choose_mask(np.array([[[True, False]], [[True, True]]]), np.array([0.2, 0.9]), "top")
-1
->>> choose_mask(np.array([[[True, False]], [[True, True]]]), np.array([0.2, 0.9]), "oracle",
-...             gt=np.array([[True, False]]))
-0
+>>> p = candidates_prediction(np.array([[[True, False]], [[True, True]]]), np.array([0.2, 0.9]),
+...                           np.zeros((2, 4, 4), np.float32), several=True)
+>>> p.mask.tolist(), p.score, len(p.extra["candidates"]), p.memory.shape
+([[True, True]], 0.9, 2, (1, 4, 4))
 """
 
 from __future__ import annotations
@@ -57,7 +67,6 @@ from seem_bench.adapters.weights import (
 from seem_bench.errors import UsageError
 from seem_bench.prompts.types import Prompts
 
-MULTIMASK_POLICIES = ("top", "oracle")
 MULTIMASK_OUTPUTS = ("single-point", "always", "never")
 
 #: The encoder dimensions of the released SAM models (``segment_anything/build_sam.py``).
@@ -85,22 +94,26 @@ def wants_multimask(rule: str, prompts: Prompts) -> bool:
     return len(prompts.clicks) == 1 and prompts.box is None
 
 
-def choose_mask(masks: np.ndarray, scores: np.ndarray, policy: str, gt: np.ndarray | None = None) -> int:
-    """Index of the candidate to keep: ``top`` = highest predicted IoU, ``oracle`` = highest IoU vs ``gt``.
+def candidates_prediction(masks: np.ndarray, scores: np.ndarray, low_res: np.ndarray,
+                          several: bool) -> Prediction:
+    """The `Prediction` of one SAM / SAM 2 ``predict`` call (see module docstring).
 
-    ``masks``: bool (C, H, W); ``scores``: (C,). Ties go to the lowest index (``numpy.argmax``).
-    An empty union counts as IoU 0 for the oracle's choice.
+    ``masks``: (C, H, W) at the original size (bool, or SAM 2's float 0/1); ``scores``: (C,)
+    predicted IoUs; ``low_res``: (C, 256, 256) logits. ``mask``/``score``/``memory`` are the
+    top-ranked candidate (``numpy.argmax``: first on ties); with ``several`` every candidate also
+    goes into ``extra`` in the model's order, for the loop's ``output=oracle``.
     """
-    if policy == "top" or len(masks) == 1:
-        return int(np.argmax(scores))
-    if gt is None:
-        raise RuntimeError("multimask=oracle needs the ground truth (set_target was not called)")
-    flat = masks.reshape(len(masks), -1)
-    g = np.asarray(gt, bool).reshape(-1)
-    inter = (flat & g).sum(1)
-    union = (flat | g).sum(1)
-    iou = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
-    return int(np.argmax(iou))
+    masks = np.asarray(masks)
+    masks = masks > 0 if masks.dtype != bool else masks
+    scores = np.asarray(scores, np.float64).reshape(-1)
+    low = np.asarray(low_res, np.float32)
+    k = int(np.argmax(scores))
+    extra: dict[str, Any] = {}
+    if several:
+        extra = {"candidates": [masks[i] for i in range(len(masks))],
+                 "candidate_memory": [low[i:i + 1] for i in range(len(low))],
+                 "candidate_scores": [float(v) for v in scores]}
+    return Prediction(mask=masks[k], score=float(scores[k]), memory=low[k:k + 1], extra=extra)
 
 
 def click_arrays(prompts: Prompts) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -149,18 +162,18 @@ def arch_from_state_dict(sd: dict[str, Any]) -> dict[str, Any]:
             "encoder_num_heads": embed // head_dim, "encoder_global_attn_indexes": glob}
 
 
-def parse_policy_options(multimask: str, multimask_output: str) -> tuple[str, str]:
-    """Validate the two multimask options (``UsageError`` naming the allowed values)."""
-    if multimask not in MULTIMASK_POLICIES:
-        raise UsageError(f"--model-opt multimask must be one of {', '.join(MULTIMASK_POLICIES)}, "
-                         f"got {multimask!r}")
+def parse_multimask_output(multimask_output: str) -> str:
+    """Validate ``multimask_output`` (``UsageError`` naming the allowed values)."""
     if multimask_output not in MULTIMASK_OUTPUTS:
         raise UsageError(f"--model-opt multimask_output must be one of {', '.join(MULTIMASK_OUTPUTS)}, "
                          f"got {multimask_output!r}")
-    return multimask, multimask_output
+    return multimask_output
 
 
 def reject_unknown(model: str, options: dict[str, Any]) -> None:
+    if options.get("multimask") is not None:
+        raise UsageError(f"model {model!r}: --model-opt multimask was removed: the adapter returns every "
+                         "candidate and the task parameter output picks one (--set output=top|oracle)")
     unknown = sorted(k for k, v in options.items() if v is not None)
     if unknown:
         raise UsageError(f"model {model!r}: unknown option(s) {', '.join(unknown)}")
@@ -184,14 +197,14 @@ class SamAdapter(Adapter):
     checkpoint_name: ClassVar[str] = ""
     capabilities = Capabilities(tasks={"interactive"}, prompts={"point", "box"}, memory=True)
 
-    def __init__(self, checkpoint: str | None = None, device: str | None = None, multimask: str = "top",
+    def __init__(self, checkpoint: str | None = None, device: str | None = None,
                  multimask_output: str = "single-point", arch: str | None = None, **options: Any) -> None:
         reject_unknown(self.name, options)
         import torch
         from segment_anything import SamPredictor
         from segment_anything.build_sam import _build_sam, sam_model_registry
 
-        self.multimask, self.multimask_output = parse_policy_options(multimask, multimask_output)
+        self.multimask_output = parse_multimask_output(multimask_output)
         arch = arch or self.arch
         if arch != "auto" and arch not in SAM_ARCHS:
             raise UsageError(f"--model-opt arch must be auto or one of {', '.join(SAM_ARCHS)}, got {arch!r}")
@@ -199,8 +212,7 @@ class SamAdapter(Adapter):
         problem = checkpoint_problem(checkpoint, self.checkpoint_name)
         if problem:
             raise UsageError(f"model {self.name!r}: {problem}")
-        super().__init__(checkpoint=str(path), multimask=self.multimask,
-                         multimask_output=self.multimask_output, arch=arch)
+        super().__init__(checkpoint=str(path), multimask_output=self.multimask_output, arch=arch)
         self.checkpoint = path
         self.device = resolve_device(device)
         self.device_type = self.device.type
@@ -232,9 +244,6 @@ class SamAdapter(Adapter):
         self.arch_name = arch
         self.model = sam.to(self.device).eval()
         self.predictor = SamPredictor(self.model)
-        self._gt: np.ndarray | None = None
-        # The oracle policy reads the target; the runner records uses_ground_truth in the header.
-        self.uses_ground_truth = self.multimask == "oracle"  # type: ignore[misc]
 
     @classmethod
     def availability(cls, checkpoint: str | None = None, **options: Any) -> tuple[bool, str]:
@@ -258,7 +267,7 @@ class SamAdapter(Adapter):
     def fingerprint(self) -> dict[str, Any]:
         return {"name": self.name, "arch": self.arch_name, "encoder": self.arch_dims,
                 "checkpoint_file": self.checkpoint.name, "checkpoint_sha256": sha256_file(self.checkpoint),
-                "multimask": self.multimask, "multimask_output": self.multimask_output,
+                "multimask_output": self.multimask_output,
                 "segment_anything": _version("segment-anything")}
 
     # -- encode / decode
@@ -287,12 +296,7 @@ class SamAdapter(Adapter):
         multi = wants_multimask(self.multimask_output, prompts)
         masks, scores, low = self.predictor.predict(point_coords=coords, point_labels=labels, box=box,
                                                     mask_input=memory, multimask_output=multi)
-        k = choose_mask(masks, scores, self.multimask, self._gt)
-        return Prediction(mask=np.asarray(masks[k], bool), score=float(scores[k]),
-                          memory=np.asarray(low[k:k + 1], np.float32))
-
-    def set_target(self, gt: np.ndarray) -> None:
-        self._gt = np.asarray(gt, bool)
+        return candidates_prediction(masks, scores, low, several=multi and len(masks) > 1)
 
     # -- feature cache
     def dump_state(self, state: SamState) -> dict[str, np.ndarray]:

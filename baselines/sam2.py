@@ -14,7 +14,12 @@ encoder and FPN neck, ``no_mem_embed`` added as the package does for single imag
   ``apply_postprocessing=True`` (dynamic multimask fallback by stability, as
   ``SAM2ImagePredictor.from_pretrained`` builds it).
 
-Options: ``multimask``, ``multimask_output`` (as for SAM, see `baselines.sam`) and ``version``
+Several candidates (``multimask_output`` as for SAM): all of them go into ``Prediction.extra``
+(``candidates`` bool at the original size in the model's order, ``candidate_memory`` their
+(1, 256, 256) logits, ``candidate_scores``) for the loop's ``output=top|oracle``; ``mask`` /
+``memory`` are the top-ranked one (see `baselines.sam`).
+
+Options: ``multimask_output`` (as for SAM) and ``version``
 (``2.1``, default: configs ``configs/sam2.1/sam2.1_hiera_*.yaml`` and ``sam2.1_hiera_*.pt``; or
 ``2``: the original SAM 2 release). Names: ``sam2_t`` (tiny), ``sam2_s`` (small), ``sam2_b``
 (base+), ``sam2_l`` (large).
@@ -30,9 +35,9 @@ import numpy as np
 from seem_bench.baselines.sam import (
     _check_image,
     box_array,
-    choose_mask,
+    candidates_prediction,
     click_arrays,
-    parse_policy_options,
+    parse_multimask_output,
     reject_unknown,
     wants_multimask,
 )
@@ -86,21 +91,20 @@ class Sam2Adapter(Adapter):
         except KeyError:
             raise UsageError(f"--model-opt version must be 2.1 or 2, got {version!r}") from None
 
-    def __init__(self, checkpoint: str | None = None, device: str | None = None, multimask: str = "top",
+    def __init__(self, checkpoint: str | None = None, device: str | None = None,
                  multimask_output: str = "single-point", version: str = "2.1", **options: Any) -> None:
         reject_unknown(self.name, options)
         from sam2.build_sam import build_sam2
         from sam2.sam2_image_predictor import SAM2ImagePredictor
 
-        self.multimask, self.multimask_output = parse_policy_options(multimask, multimask_output)
+        self.multimask_output = parse_multimask_output(multimask_output)
         self.version = str(version)
         self.config, ckpt_name = self.files(self.version)
         problem = checkpoint_problem(checkpoint, ckpt_name)
         if problem:
             raise UsageError(f"model {self.name!r}: {problem}")
         path = find_checkpoint(checkpoint, ckpt_name)
-        super().__init__(checkpoint=str(path), multimask=self.multimask,
-                         multimask_output=self.multimask_output, version=self.version)
+        super().__init__(checkpoint=str(path), multimask_output=self.multimask_output, version=self.version)
         self.checkpoint = path
         self.device = resolve_device(device)
         self.device_type = self.device.type
@@ -111,8 +115,6 @@ class Sam2Adapter(Adapter):
                              f"({self.config}): {type(e).__name__} {e}".strip()) from None
         self.model = model
         self.predictor = SAM2ImagePredictor(model)
-        self._gt: np.ndarray | None = None
-        self.uses_ground_truth = self.multimask == "oracle"  # type: ignore[misc]
 
     @classmethod
     def availability(cls, checkpoint: str | None = None, version: str = "2.1",
@@ -134,7 +136,7 @@ class Sam2Adapter(Adapter):
         except metadata.PackageNotFoundError:
             pkg = None
         return {"name": self.name, "config": self.config, "checkpoint_file": self.checkpoint.name,
-                "checkpoint_sha256": sha256_file(self.checkpoint), "multimask": self.multimask,
+                "checkpoint_sha256": sha256_file(self.checkpoint),
                 "multimask_output": self.multimask_output, "apply_postprocessing": True, "sam2": pkg}
 
     def encode(self, image: np.ndarray) -> Sam2State:
@@ -164,11 +166,7 @@ class Sam2Adapter(Adapter):
         masks, scores, low = self.predictor.predict(point_coords=coords, point_labels=labels, box=box,
                                                     mask_input=memory, multimask_output=multi)
         masks = np.asarray(masks) > 0  # the package returns float 0/1 masks
-        k = choose_mask(masks, np.asarray(scores), self.multimask, self._gt)
-        return Prediction(mask=masks[k], score=float(scores[k]), memory=np.asarray(low[k:k + 1], np.float32))
-
-    def set_target(self, gt: np.ndarray) -> None:
-        self._gt = np.asarray(gt, bool)
+        return candidates_prediction(masks, scores, low, several=multi and len(masks) > 1)
 
     def dump_state(self, state: Sam2State) -> dict[str, np.ndarray]:
         out = {"image_embed": state.image_embed.detach().cpu().numpy(),

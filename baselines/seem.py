@@ -30,6 +30,9 @@ How the adapter maps onto the official code (v1 = ``seem_model_v1.py`` + ``inter
   ``backbone`` and ``sem_seg_head.pixel_decoder.forward_features`` (the "image encoder" of the
   paper). The state keeps ``mask_features`` and ``multi_scale_features``.
 - decode, visual prompts: clicks/boxes/scribbles/polygons are rasterised at network resolution
+  (a click as a ``2 * Prompts.click_radius + 1`` square of cells: the ``seem`` protocol's radius
+  1 is SEEM's 3x3; a scribble or polygon from its ``mask`` when the simulator gave one, resampled
+  to the grid, else drawn from its points)
   into ``extra = {'spatial_query_pos_mask': [(1, Hp, Wp) bool], 'spatial_query_neg_mask': [...]}``
   (the format of ``evaluate_interactive``); memory on adds ``extra['prev_mask']`` = the previous
   round's ``outputs['prev_mask']`` (``evaluate_interactive``: ``extra.update(outputs)``); then
@@ -84,7 +87,7 @@ from seem_bench.adapters.weights import (
     sha256_file,
 )
 from seem_bench.errors import UsageError
-from seem_bench.prompts.types import Prompts
+from seem_bench.prompts.types import Polygon, Prompts
 
 HOW = ("install the official SEEM code's requirements (detectron2-xyz, its torch, a CUDA GPU) and pass "
        "--seem-root PATH_TO_CHECKOUT --checkpoint PATH_TO_{ckpt}, or serve it from its own "
@@ -92,7 +95,8 @@ HOW = ("install the official SEEM code's requirements (detectron2-xyz, its torch
 
 #: Config sections whose INPUT sizes the official evaluator uses for each benchmark family.
 INPUT_SECTIONS = ("VOC", "SBD", "DAVIS", "REF", "COCO")
-#: ``STROKE_SAMPLER.DILATION`` of every released config: a click is a 3x3 square.
+#: ``STROKE_SAMPLER.DILATION`` of every released config: a click is a 3x3 square (what the
+#: ``seem`` protocol's ``click_radius`` 1 gives); also the width of a scribble drawn from points.
 CLICK_DILATION = 3
 #: ``Polygon.draw_eval`` (datasets/visual_sampler/polygon.py): the outline is dilated 5 times
 #: with the 8-connected 3x3 structure, i.e. an 11x11 square brush.
@@ -153,23 +157,52 @@ def _scaled_points(points: np.ndarray, src_hw: tuple[int, int], dst_hw: tuple[in
     return np.round(out).astype(np.int32)
 
 
+def mask_to_grid(mask: np.ndarray, net_hw: tuple[int, int], pad_hw: tuple[int, int]) -> np.ndarray:
+    """An original-size ``bool`` (H, W) prompt mask on the network grid, ``bool`` (Hp, Wp).
+
+    A cell is set when the pixel holding its centre is set (nearest at cell centres), plus the
+    cell holding each set pixel's centre (`to_grid`), so that a down-scaled 1-pixel stroke keeps
+    every pixel; nothing spills into the padding.
+
+    >>> mask_to_grid(np.eye(2, dtype=bool), (4, 4), (4, 5)).astype(int)
+    array([[1, 1, 0, 0, 0],
+           [1, 1, 0, 0, 0],
+           [0, 0, 1, 1, 0],
+           [0, 0, 1, 1, 0]])
+    """
+    m = np.asarray(mask, bool)
+    (h, w), (nh, nw) = m.shape, net_hw
+    rows = np.minimum(((np.arange(nh) + 0.5) * h / nh).astype(np.int64), h - 1)
+    cols = np.minimum(((np.arange(nw) + 0.5) * w / nw).astype(np.int64), w - 1)
+    out = np.zeros(pad_hw, bool)
+    out[:nh, :nw] = m[np.ix_(rows, cols)]
+    ys, xs = np.nonzero(m)
+    out[np.clip(((ys + 0.5) * nh / h).astype(np.int64), 0, nh - 1),
+        np.clip(((xs + 0.5) * nw / w).astype(np.int64), 0, nw - 1)] = True
+    return out
+
+
 def rasterize_prompts(prompts: Prompts, orig_hw: tuple[int, int], net_hw: tuple[int, int],
                       pad_hw: tuple[int, int], scribble_width: int = CLICK_DILATION
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Positive and negative prompt masks, ``bool`` (Hp, Wp), as SEEM's spatial queries take them.
 
     Everything is drawn at network resolution ``net_hw`` inside the zero-padded ``pad_hw`` canvas:
-    a click is the 3x3 square around its grid cell (``prepare_next_spaital_mask``: a one-pixel
-    mask convolved with a 3x3 ones kernel, padding 1), clipped at the borders; a box is filled
-    (cells whose centres lie in ``[x0, x1) x [y0, y1)``, scaled); a scribble is its 1-cell
-    polyline dilated by a ``scribble_width`` square (3: as wide as a click); a polygon is its
-    closed outline dilated like ``Polygon.draw_eval``. A pixel both positive and negative stays in both (SEEM keeps two masks).
+    a click is the ``(2r+1) x (2r+1)`` square around its grid cell with ``r =
+    prompts.click_radius`` (the ``seem`` protocol's r = 1 is ``prepare_next_spaital_mask``'s
+    one-pixel mask convolved with a 3x3 ones kernel, padding 1; r = 0, as RITM and SAM protocols
+    give, is the cell alone), clipped at the borders; a box is filled (cells whose centres lie in
+    ``[x0, x1) x [y0, y1)``, scaled). A scribble or polygon carrying a ``mask`` (the shape as the
+    simulator drew it, original size) is that mask on the grid (`mask_to_grid`); without one, a
+    scribble is its 1-cell polyline dilated by a ``scribble_width`` square (3: as wide as a SEEM
+    click) and a polygon its closed outline dilated like ``Polygon.draw_eval``. A pixel both
+    positive and negative stays in both (SEEM keeps two masks).
     """
     ph, pw = pad_hw
     nh, nw = net_hw
     pos = np.zeros((ph, pw), np.uint8)
     neg = np.zeros((ph, pw), np.uint8)
-    r = CLICK_DILATION // 2
+    r = max(0, int(prompts.click_radius))
     for c in prompts.clicks:
         gx, gy = to_grid(c.x, c.y, orig_hw, net_hw)
         (pos if c.positive else neg)[max(0, gy - r):gy + r + 1, max(0, gx - r):gx + r + 1] = 1
@@ -181,23 +214,25 @@ def rasterize_prompts(prompts: Prompts, orig_hw: tuple[int, int], net_hw: tuple[
         y0 = max(0, math.ceil(b.y0 * nh / h - 0.5))
         y1 = min(nh, math.ceil(b.y1 * nh / h - 0.5))
         pos[y0:y1, x0:x1] = 1
-    for s in prompts.scribbles:
-        # A 1-cell 8-connected polyline dilated by a width x width square (like a click's 3x3),
-        # rather than cv2's thick lines, whose width is not exactly `thickness`.
-        stroke = np.zeros((ph, pw), np.uint8)
-        pts = _scaled_points(s.points, orig_hw, net_hw)
-        cv2.polylines(stroke, [pts.reshape(-1, 1, 2)], False, 1, thickness=1)
-        k = max(1, int(scribble_width))
-        stroke = cv2.dilate(stroke, np.ones((k, k), np.uint8))
-        target = pos if s.positive else neg
-        target |= stroke
-    for poly in prompts.polygons:
-        outline = np.zeros((ph, pw), np.uint8)
-        pts = _scaled_points(poly.points, orig_hw, net_hw)
-        cv2.polylines(outline, [pts.reshape(-1, 1, 2)], True, 1, thickness=1)
-        outline = cv2.dilate(outline, np.ones((3, 3), np.uint8), iterations=POLYGON_DILATE_ITERATIONS)
-        target = pos if poly.positive else neg
-        target |= outline
+    for shape in [*prompts.scribbles, *prompts.polygons]:
+        target = pos if shape.positive else neg
+        if shape.mask is not None:
+            if tuple(np.shape(shape.mask)) != tuple(orig_hw):
+                raise ValueError(f"{type(shape).__name__} mask is {np.shape(shape.mask)}, the image {orig_hw}")
+            target |= mask_to_grid(shape.mask, net_hw, pad_hw).astype(np.uint8)
+            continue
+        drawn = np.zeros((ph, pw), np.uint8)
+        pts = _scaled_points(shape.points, orig_hw, net_hw).reshape(-1, 1, 2)
+        if isinstance(shape, Polygon):
+            cv2.polylines(drawn, [pts], True, 1, thickness=1)
+            drawn = cv2.dilate(drawn, np.ones((3, 3), np.uint8), iterations=POLYGON_DILATE_ITERATIONS)
+        else:
+            # A 1-cell 8-connected polyline dilated by a width x width square (like a click's 3x3),
+            # rather than cv2's thick lines, whose width is not exactly `thickness`.
+            cv2.polylines(drawn, [pts], False, 1, thickness=1)
+            k = max(1, int(scribble_width))
+            drawn = cv2.dilate(drawn, np.ones((k, k), np.uint8))
+        target |= drawn
     # Strokes must not spill into the padding: SEEM draws on the resized image, then pads.
     pos[nh:, :] = 0
     pos[:, nw:] = 0

@@ -80,15 +80,14 @@ def make_coco(root: Path, n_images: int, size: int = 64, seed: int = 0) -> Path:
             cat = int(rng.choice(THING_IDS))
             segs.append({"id": next_id, "category_id": cat, "iscrowd": 0})
             next_id += 1
+        ids[0, :] = 0  # a VOID row, as COCO's unlabelled pixels
+        segs = [s for s in segs if (ids == s["id"]).any()]  # drop segments fully occluded or void
         for s in segs:  # instances from the final (occluded) id map
             if s["category_id"] in THING_IDS:
                 mask = ids == s["id"]
-                if mask.any():
-                    instances.append({"id": len(instances) + 1, "image_id": iid, "category_id": s["category_id"],
-                                      "segmentation": writers.mask_to_rle(mask, compressed=True),
-                                      "area": float(mask.sum()), "bbox": writers.bbox_of(mask), "iscrowd": 0})
-        segs = [s for s in segs if (ids == s["id"]).any()]
-        ids[0, :] = 0  # a VOID row, as COCO's unlabelled pixels
+                instances.append({"id": len(instances) + 1, "image_id": iid, "category_id": s["category_id"],
+                                  "segmentation": writers.mask_to_rle(mask, compressed=True),
+                                  "area": float(mask.sum()), "bbox": writers.bbox_of(mask), "iscrowd": 0})
         images.append({"id": iid, "file_name": name, "height": size, "width": size})
         id_maps[iid], segments[iid] = ids, segs
         writers.write_jpeg(coco / "val2017" / name, img)

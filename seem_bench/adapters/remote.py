@@ -22,6 +22,7 @@ per round for a 480x854 mask over a pipe, on a shared 2-core CPU).
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import socket
 import subprocess
@@ -34,7 +35,7 @@ import numpy as np
 from seem_bench.adapters import remote_worker as wire
 from seem_bench.adapters.base import Adapter, Capabilities, Prediction
 from seem_bench.errors import SeemBenchError, UsageError
-from seem_bench.prompts.types import Prompts
+from seem_bench.prompts.types import Polygon, Prompts, Scribble
 
 HOW = ("start a worker with --model-opt command='PYTHON {worker} --adapter module:Class' "
        "(or --model NAME), or connect to a listening one with --model-opt address=tcp:HOST:PORT "
@@ -60,25 +61,51 @@ def worker_path() -> Path:
     return Path(wire.__file__).resolve()
 
 
+def _shape_to_wire(s: Scribble | Polygon) -> dict[str, Any]:
+    return {"points": np.asarray(s.points, np.float64), "positive": bool(s.positive),
+            "mask": None if s.mask is None else np.asarray(s.mask, bool)}
+
+
+def _plain(value: Any, where: str) -> Any:
+    """A prompt value without a dedicated wire form, as plain data (dataclasses as dicts)."""
+    if value is None or isinstance(value, (bool, int, float, str, np.ndarray, np.generic)):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name), where) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, where) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v, where) for k, v in value.items()}
+    raise TypeError(f"remote: Prompts.{where} holds a {type(value).__name__}, which cannot cross the wire")
+
+
+#: The wire form of each `Prompts` field (a field missing here goes as plain data, see `_plain`).
+_TO_WIRE: dict[str, Any] = {
+    "clicks": lambda v: [[int(c.x), int(c.y), int(c.positive)] for c in v],
+    "click_radius": int,
+    "box": lambda b: None if b is None else [float(x) for x in b.to_json()],
+    "scribbles": lambda v: [_shape_to_wire(s) for s in v],
+    "polygons": lambda v: [_shape_to_wire(q) for q in v],
+    "text": lambda t: None if t is None else str(t),
+    "ref_image": lambda r: None if r is None else {
+        "image": np.asarray(r.image, np.uint8), "mask": np.asarray(r.mask, bool), "source": str(r.source)},
+}
+
+
 def prompts_to_wire(p: Prompts) -> dict[str, Any]:
-    """`Prompts` as the wire dict of protocol v1 (arrays stay arrays; see `remote_worker`).
+    """`Prompts` as the wire dict of protocol v1: every field under its own name (arrays stay
+    arrays; see `remote_worker`). `remote_worker.wire_to_prompts` is the inverse.
 
     >>> from seem_bench.prompts.types import Click
-    >>> prompts_to_wire(Prompts(clicks=[Click(3, 4, True)]))
-    {'clicks': [[3, 4, 1]], 'box': None, 'scribbles': [], 'polygons': [], 'text': None, 'ref_image': None}
+    >>> prompts_to_wire(Prompts(clicks=[Click(3, 4, True)]))  # doctest: +NORMALIZE_WHITESPACE
+    {'clicks': [[3, 4, 1]], 'click_radius': 0, 'box': None, 'scribbles': [], 'polygons': [],
+     'text': None, 'ref_image': None}
     """
-    return {
-        "clicks": [[int(c.x), int(c.y), int(c.positive)] for c in p.clicks],
-        "box": None if p.box is None else [float(v) for v in p.box.to_json()],
-        "scribbles": [{"points": np.asarray(s.points, np.float64), "positive": bool(s.positive)}
-                      for s in p.scribbles],
-        "polygons": [{"points": np.asarray(q.points, np.float64), "positive": bool(q.positive)}
-                     for q in p.polygons],
-        "text": p.text,
-        "ref_image": None if p.ref_image is None else {
-            "image": np.asarray(p.ref_image.image, np.uint8), "mask": np.asarray(p.ref_image.mask, bool),
-            "source": p.ref_image.source},
-    }
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(p):
+        value = getattr(p, f.name)
+        out[f.name] = _TO_WIRE[f.name](value) if f.name in _TO_WIRE else _plain(value, f.name)
+    return out
 
 
 class RemoteHandle:
@@ -226,8 +253,11 @@ class RemoteAdapter(Adapter):
         reply = self._request({"op": "decode", "state": state.id, "prompts": prompts_to_wire(prompts),
                                "memory": memory.id if isinstance(memory, RemoteHandle) else None})
         p = reply["prediction"]
+        extra = p.get("extra") or {}
+        if extra.get("candidate_memory") is not None:  # handles too, as `memory` (output=oracle)
+            extra["candidate_memory"] = [self._handle(h) for h in extra["candidate_memory"]]
         return Prediction(mask=p.get("mask"), prob=p.get("prob"), score=p.get("score"),
-                          memory=self._handle(p.get("memory")), extra=p.get("extra") or {})
+                          memory=self._handle(p.get("memory")), extra=extra)
 
     def set_target(self, gt: np.ndarray) -> None:
         self._request({"op": "set_target", "gt": np.asarray(gt, bool)})

@@ -44,19 +44,26 @@ Requests (harness -> worker) and replies (``{"ok": true, ...}`` or ``{"ok": fals
   {"python", "numpy", "pid"}}``. A version mismatch is refused by both sides.
 - ``{"op": "encode", "image": uint8 (H, W, 3), "free": [ids]}`` -> ``{"ok": true, "state": id}``
 - ``{"op": "decode", "state": id, "prompts": {...}, "memory": id | null, "free": [ids]}`` ->
-  ``{"ok": true, "prediction": {"mask", "prob", "score", "memory": id | null, "extra"}}``
+  ``{"ok": true, "prediction": {"mask", "prob", "score", "memory": id | null, "extra"}}``; in
+  ``extra``, ``candidate_memory`` (the memories of ``candidates``, which the harness's
+  ``output=oracle`` feeds back) is a list of handles too.
 - ``{"op": "set_target", "gt": bool (H, W)}`` -> ``{"ok": true}``
 - ``{"op": "close"}`` -> ``{"ok": true}``, then the worker ends the session.
 
 States and memories stay in the worker; the harness holds integer handles and lists the handles
-it dropped in ``free`` of its next request. Prompts on the wire::
+it dropped in ``free`` of its next request. Prompts on the wire: every field of
+`seem_bench.prompts.types.Prompts` under its own name::
 
-    {"clicks": [[x, y, positive], ...], "box": [x0, y0, x1, y1] | null,
-     "scribbles": [{"points": float64 (N, 2), "positive": bool}], "polygons": [same],
-     "text": str | null, "ref_image": {"image": uint8 (H, W, 3), "mask": bool (H, W),
-     "source": str} | null}
+    {"clicks": [[x, y, positive], ...], "click_radius": int, "box": [x0, y0, x1, y1] | null,
+     "scribbles": [{"points": float64 (N, 2), "positive": bool, "mask": bool (H, W) | null}],
+     "polygons": [same], "text": str | null,
+     "ref_image": {"image": uint8 (H, W, 3), "mask": bool (H, W), "source": str} | null}
 
-All coordinates are (x, y) pixels of the original image. While serving over stdin/stdout the
+All coordinates are (x, y) pixels of the original image; ``click_radius`` r means clicks are
+drawn as (2r+1) x (2r+1) squares (SEEM: 1); a scribble's or polygon's ``mask``, when given, is
+the shape exactly as the simulator drew it at the original size. A field added to ``Prompts``
+later and not listed here is sent as plain data (dataclasses as dicts); `wire_to_prompts`
+refuses a non-empty field it does not know rather than dropping it. While serving over stdin/stdout the
 worker moves file descriptor 1 to stderr, so prints of the model code cannot corrupt the stream.
 """
 
@@ -195,21 +202,41 @@ class _SeemBenchModel:
 
 
 def wire_to_prompts(d):
-    """The wire prompt dict as `seem_bench.prompts.types.Prompts` (needs seem-bench installed)."""
+    """The wire prompt dict as `seem_bench.prompts.types.Prompts` (needs seem-bench installed).
+
+    Inverse of ``seem_bench.adapters.remote.prompts_to_wire``. A key that is not a field of the
+    installed ``Prompts`` raises `ProtocolError` unless it is empty (``None``, ``[]``, ``{}``):
+    a prompt is never silently dropped. A ``Prompts`` field without a rule below is passed as is.
+    """
+    from dataclasses import fields
+
     from seem_bench.prompts.types import Box, Click, Polygon, Prompts, RefImage, Scribble
 
+    names = {f.name for f in fields(Prompts)}
+    lost = sorted(k for k, v in d.items()
+                  if k not in names and not (v is None or (isinstance(v, (list, dict)) and not v)))
+    if lost:
+        raise ProtocolError(f"prompt field(s) {', '.join(lost)} unknown to the seem-bench installed next "
+                            "to the worker: update it")
+
+    def shape(cls, s):
+        mask = s.get("mask")
+        return cls(np.asarray(s["points"], np.float64), bool(s["positive"]),
+                   mask=None if mask is None else np.asarray(mask, bool))
+
     ref = d.get("ref_image")
-    return Prompts(
-        clicks=[Click(int(c[0]), int(c[1]), bool(c[2])) for c in d.get("clicks", [])],
+    kw = dict(
+        clicks=[Click(int(c[0]), int(c[1]), bool(c[2])) for c in d.get("clicks") or []],
+        click_radius=int(d.get("click_radius") or 0),
         box=Box(*[float(v) for v in d["box"]]) if d.get("box") is not None else None,
-        scribbles=[Scribble(np.asarray(s["points"], np.float64), bool(s["positive"]))
-                   for s in d.get("scribbles", [])],
-        polygons=[Polygon(np.asarray(p["points"], np.float64), bool(p["positive"]))
-                  for p in d.get("polygons", [])],
+        scribbles=[shape(Scribble, s) for s in d.get("scribbles") or []],
+        polygons=[shape(Polygon, p) for p in d.get("polygons") or []],
         text=d.get("text"),
         ref_image=RefImage(ref["image"], np.asarray(ref["mask"], bool), ref.get("source", ""))
         if ref is not None else None,
     )
+    kw.update({k: d[k] for k in names - set(kw) if k in d})
+    return Prompts(**kw)
 
 
 def _import(spec):
@@ -274,12 +301,15 @@ class Session:
                 out = _model_call(self.model.decode, state, req.get("prompts") or {}, memory)
                 if not isinstance(out, dict) or (out.get("mask") is None and out.get("prob") is None):
                     raise _ModelError("TypeError: decode must return a dict with 'mask' or 'prob'")
+                extra = dict(out.get("extra") or {})
+                if extra.get("candidate_memory") is not None:  # memories stay here, as "memory"
+                    extra["candidate_memory"] = [self._keep(m) for m in extra["candidate_memory"]]
                 return {"ok": True, "prediction": {
                     "mask": None if out.get("mask") is None else np.asarray(out["mask"], bool),
                     "prob": None if out.get("prob") is None else np.asarray(out["prob"], np.float32),
                     "score": None if out.get("score") is None else float(out["score"]),
                     "memory": self._keep(out.get("memory")),
-                    "extra": out.get("extra") or {}}}
+                    "extra": extra}}
             if op == "set_target":
                 if not hasattr(self.model, "set_target"):
                     raise _ModelError("TypeError: this model takes no ground truth")

@@ -11,7 +11,10 @@ Two dataset shapes, one prompt kind (`RefImage`: another image plus a mask on it
   J and F per frame are recorded; the summary excludes the first and last frames, and void
   (255) pixels count as background, both as davis2017-evaluation's semi-supervised path does.
 - images (COCO): each instance is prompted with an exemplar of the same category from another
-  image (`seem_bench.prompts.exemplars`); records hold I and U; summary mIoU / cIoU.
+  image (`seem_bench.prompts.exemplars`); records hold I and U; summary mIoU / cIoU. An instance
+  whose category appears in no other image gets an error record of its own (``status: error``,
+  ``NoExemplarError: ...``); the other instances of the image are evaluated, and the summary
+  counts it under ``errors``.
 """
 
 from __future__ import annotations
@@ -101,13 +104,19 @@ class RefImageKind(TaskKind):
 
     def _exemplar(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
                   seed: int) -> list[dict[str, Any]]:
-        from seem_bench.prompts.exemplars import select_exemplar
+        from seem_bench.prompts.exemplars import NoExemplarError, select_exemplar
 
         thr = float(task.params.get("pred_thr", 0.5))
         state = encoder(sample.image())
         out = []
         for inst in sample.instances:
-            ex_sample, ex_inst = select_exemplar(self.dataset, sample, inst, seed=seed)
+            try:
+                ex_sample, ex_inst = select_exemplar(self.dataset, sample, inst, seed=seed)
+            except NoExemplarError as e:  # this instance only: the others of the image still run
+                out.append({"unit": inst.instance_id, "instance_id": inst.instance_id,
+                            "category_id": inst.category_id, "status": "error",
+                            "error": f"{type(e).__name__}: {e}"})
+                continue
             ref = RefImage(ex_sample.image(), ex_inst.mask(), source=f"{ex_sample.sample_id}/{ex_inst.instance_id}")
             gt = inst.mask()
             if adapter.uses_ground_truth:

@@ -1,12 +1,17 @@
 """The remote model bridge: wire format, worker session, and real worker processes.
 
-The decisive check: a run through a second Python process serving a baseline gives records
-identical (timings aside) to the in-process run of the same baseline.
+The decisive checks: a run through a second Python process serving a baseline gives records
+identical (timings aside) to the in-process run of the same baseline; a model served by a worker
+receives `Prompts` identical, field by field and array by array, to the harness's.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import inspect
 import io
+import json
 import subprocess
 import sys
 import textwrap
@@ -66,20 +71,110 @@ def test_wire_rejects_garbage_and_truncation():
         wire.write_message(io.BytesIO(), {"x": object()})
 
 
+def _canon(v):
+    """Every field of a (nested) dataclass, compare=False ones included; arrays by dtype, shape, bytes."""
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return {"$type": type(v).__name__, **{f.name: _canon(getattr(v, f.name)) for f in dataclasses.fields(v)}}
+    if isinstance(v, np.ndarray):
+        return {"$nd": [v.dtype.str, list(v.shape), hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest()]}
+    if isinstance(v, (list, tuple)):
+        return [_canon(x) for x in v]
+    return [type(v).__name__, v]
+
+
+def _digest(prompts):
+    return hashlib.sha256(json.dumps(_canon(prompts), sort_keys=True).encode()).hexdigest()
+
+
+def _full_prompts():
+    """`Prompts` with every field set away from its default (checked: a new field must be added here)."""
+    rng = np.random.default_rng(3)
+    p = Prompts(clicks=[Click(3, 4, True), Click(0, 9, False)], click_radius=1, box=Box(1.5, 2.0, 30.0, 40.0),
+                scribbles=[Scribble(np.array([[1.25, 2.0], [3, 4]]), False, mask=rng.random((6, 7)) > 0.5),
+                           Scribble(np.array([[0.0, 1.0], [2, 2], [5, 5]]))],
+                polygons=[Polygon(np.array([[0.0, 0], [5, 0], [5, 5]]), mask=rng.random((6, 7)) > 0.7),
+                          Polygon(np.array([[1.0, 1], [4, 1], [4, 4]]), positive=False)],
+                text="the dog", ref_image=RefImage(random_image(4, 5), np.eye(4, 5, dtype=bool), "s/1"))
+    default = Prompts()
+    for f in dataclasses.fields(Prompts):
+        assert _canon(getattr(p, f.name)) != _canon(getattr(default, f.name)), f"set Prompts.{f.name} here"
+    return p
+
+
 def test_prompts_survive_the_wire_exactly():
-    pytest.importorskip("seem_bench")
-    p = Prompts(clicks=[Click(3, 4, True), Click(0, 9, False)], box=Box(1.5, 2, 30, 40),
-                scribbles=[Scribble(np.array([[1.25, 2.0], [3, 4]]), False)],
-                polygons=[Polygon(np.array([[0.0, 0], [5, 0], [5, 5]]))], text="the dog",
-                ref_image=RefImage(random_image(4, 5), np.eye(4, 5, dtype=bool), "s/1"))
-    back = wire.wire_to_prompts(_roundtrip(prompts_to_wire(p)))
-    assert back.clicks == p.clicks and back.box == p.box and back.text == p.text
-    np.testing.assert_array_equal(back.scribbles[0].points, p.scribbles[0].points)
-    assert back.scribbles[0].positive is False
-    np.testing.assert_array_equal(back.polygons[0].points, p.polygons[0].points)
-    np.testing.assert_array_equal(back.ref_image.image, p.ref_image.image)
-    np.testing.assert_array_equal(back.ref_image.mask, p.ref_image.mask)
-    assert back.ref_image.source == "s/1" and back.kinds() == p.kinds()
+    p = _full_prompts()
+    wired = prompts_to_wire(p)
+    assert set(wired) == {f.name for f in dataclasses.fields(Prompts)}
+    back = wire.wire_to_prompts(_roundtrip(wired))
+    assert _digest(back) == _digest(p) and _canon(back) == _canon(p)
+    assert back.click_radius == 1 and back.scribbles[0].positive is False and back.scribbles[1].mask is None
+    np.testing.assert_array_equal(back.polygons[0].mask, p.polygons[0].mask)
+    assert _digest(wire.wire_to_prompts(_roundtrip(prompts_to_wire(Prompts())))) == _digest(Prompts())
+    # A prompt field the worker's seem-bench does not know is refused, not dropped (empty ones pass).
+    assert wire.wire_to_prompts({**prompts_to_wire(Prompts()), "future": None}).kinds() == set()
+    with pytest.raises(wire.ProtocolError, match="future"):
+        wire.wire_to_prompts({**prompts_to_wire(Prompts()), "future": [1]})
+
+
+_ECHO_MODULE = """
+import dataclasses
+import hashlib
+import json
+
+import numpy as np
+
+from seem_bench.adapters.base import Adapter, Capabilities, Prediction
+from seem_bench.adapters.registry import MODELS
+from seem_bench.adapters.remote_worker import _SeemBenchModel
+
+
+{canon}
+
+{digest}
+
+class EchoAdapter(Adapter):
+    name = "echo"
+    capabilities = Capabilities({{"interactive"}}, {{"point", "box", "scribble", "polygon", "text", "ref_image"}},
+                                composition=True, memory=True)
+
+    def encode(self, image):
+        return image.shape[:2]
+
+    def decode(self, state, prompts, memory=None):
+        cands = [np.zeros(state, bool), np.ones(state, bool)]
+        return Prediction(mask=cands[0], memory=("mem", len(prompts.clicks)),
+                          extra={{"digest": _digest(prompts), "memory_seen": repr(memory), "candidates": cands,
+                                 "candidate_memory": [("cand", 0), ("cand", 1)]}})
+
+
+class Model(_SeemBenchModel):
+    # served as `--model echo` would be: the worker turns the wire dict back into Prompts
+    def __init__(self):
+        MODELS.register("echo", EchoAdapter)
+        super().__init__("echo")
+"""
+
+
+def test_worker_side_model_receives_identical_prompts(tmp_path):
+    (tmp_path / "echo_model.py").write_text(
+        _ECHO_MODULE.format(canon=inspect.getsource(_canon), digest=inspect.getsource(_digest)))
+    copy = tmp_path / "remote_worker.py"
+    copy.write_text(Path(WORKER).read_text())
+    model = build_model("remote", command=f"{sys.executable} {copy} --adapter echo_model:Model")
+    try:
+        state = model.encode(random_image(6, 7))
+        for p in (_full_prompts(), Prompts(clicks=[Click(1, 2, True)])):
+            out = model.decode(state, p)
+            assert out.extra["digest"] == _digest(p)
+        # Candidate memories stay in the worker behind handles and can be fed back (output=oracle).
+        handles = out.extra["candidate_memory"]
+        assert [type(h).__name__ for h in handles] == ["RemoteHandle", "RemoteHandle"]
+        assert len(out.extra["candidates"]) == 2 and out.extra["candidates"][1].all()
+        again = model.decode(state, p, handles[1])
+        assert again.extra["memory_seen"] == repr(("cand", 1))
+    finally:
+        model.close()
+    assert model._proc.returncode == 0
 
 
 class _Toy:

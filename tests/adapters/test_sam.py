@@ -3,8 +3,10 @@
 What is checked: one image-encoder forward per image whatever the number of rounds (also when
 images are interleaved); clicks and boxes reach the prompt encoder at ResizeLongestSide
 coordinates computed here in closed form; masks come back at the original size and equal a
-direct ``SamPredictor`` call; memory feeds the chosen low-res logits back as ``mask_input``;
-the ``top``/``oracle`` choice and its record in the fingerprint.
+direct ``SamPredictor`` call; memory feeds the low-res logits back as ``mask_input``; every
+candidate comes back in ``extra`` (original size, model order) with ``top`` = highest predicted
+IoU, and the interactive loop's ``output=oracle`` picks the candidate closest to the GT and
+feeds its logits back.
 """
 
 from __future__ import annotations
@@ -15,12 +17,17 @@ import numpy as np
 import pytest
 import torch
 from adapter_helpers import TINY_SAM, random_image
-from seem_bench.baselines.sam import arch_from_state_dict, choose_mask
+from seem_bench.baselines.sam import arch_from_state_dict, candidates_prediction
 from segment_anything import SamPredictor
 
+from seem_bench.adapters.base import Adapter, Capabilities
 from seem_bench.adapters.cache import with_feature_cache
 from seem_bench.adapters.registry import build_model
+from seem_bench.data.types import Instance, Sample
 from seem_bench.errors import MissingDependencyError, UsageError
+from seem_bench.loops.interactive import run_sample
+from seem_bench.metrics.iou import mask_iou
+from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.prompts.types import Box, Click, Prompts
 
 
@@ -128,38 +135,104 @@ def test_memory_is_fed_back_as_mask_input(sam):
     assert without is None
 
 
-def test_multimask_policy_top_and_oracle(sam, tiny_sam_checkpoint):
+def test_all_candidates_come_back_in_model_order_top_is_highest_score(sam, tiny_sam_checkpoint):
     img = random_image(120, 160, 6)
-    oracle = build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto", device="cpu",
-                         multimask="oracle")
-    assert oracle.uses_ground_truth
-    assert oracle.fingerprint()["multimask"] == "oracle"
-    state = oracle.encode(img)
+    state = sam.encode(img)
     p = Prompts(clicks=[Click(80, 60, True)])
-    direct = SamPredictor(oracle.model)
+    direct = SamPredictor(sam.model)
     direct.set_image(img)
-    masks, scores, _ = direct.predict(np.array([[80, 60]]), np.array([1]), multimask_output=True)
-    assert masks.shape[0] == 3
-    for target in range(3):  # make each candidate the ground truth in turn
-        gt = masks[target].copy()
-        ious = [(m & gt).sum() / max((m | gt).sum(), 1) for m in masks]
-        oracle.set_target(gt)
-        np.testing.assert_array_equal(oracle.decode(state, p).mask, masks[int(np.argmax(ious))])
-    # `sam` is the same weights with the default policy: the top-scored candidate.
-    assert not sam.uses_ground_truth and sam.fingerprint()["multimask"] == "top"
-    np.testing.assert_array_equal(sam.decode(state, p).mask, masks[int(np.argmax(scores))])
-    # Two clicks: one mask is asked for (multimask_output=single-point), so the policies agree.
+    masks, scores, low = direct.predict(np.array([[80, 60]]), np.array([1]), multimask_output=True)
+    out = sam.decode(state, p)
+    assert not sam.uses_ground_truth and "multimask" not in sam.fingerprint()
+    cands, mems = out.extra["candidates"], out.extra["candidate_memory"]
+    assert len(cands) == len(mems) == 3
+    for i in range(3):  # the model's order, original size, bool
+        assert cands[i].shape == (120, 160) and cands[i].dtype == bool
+        np.testing.assert_array_equal(cands[i], masks[i])
+        np.testing.assert_array_equal(mems[i], low[i:i + 1])
+        assert mems[i].shape == (1, 256, 256) and mems[i].dtype == np.float32
+    np.testing.assert_allclose(out.extra["candidate_scores"], scores, rtol=1e-6)
+    assert len({m.tobytes() for m in cands}) == 3  # distinct masks: the choice matters
+    k = int(np.argmax(scores))
+    np.testing.assert_array_equal(out.mask, masks[k])
+    np.testing.assert_array_equal(out.memory, mems[k])
+    assert out.score == pytest.approx(float(scores[k]))
+    # Two clicks: one mask is asked for (multimask_output=single-point), so no candidates...
     p.clicks.append(Click(10, 10, False))
-    oracle.set_target(np.zeros((120, 160), bool))
-    np.testing.assert_array_equal(oracle.decode(state, p).mask, sam.decode(state, p).mask)
+    assert "candidates" not in sam.decode(state, p).extra
+    # ...unless multimask_output=always; never: a box alone gives one mask.
+    always = build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto", device="cpu",
+                         multimask_output="always")
+    assert len(always.decode(always.encode(img), p).extra["candidates"]) == 3
+    never = build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto", device="cpu",
+                        multimask_output="never")
+    assert never.decode(never.encode(img), Prompts(clicks=[Click(80, 60, True)])).extra == {}
 
 
-def test_choose_mask_ties_and_empty_union():
+def test_candidates_prediction_ties_go_to_the_first():
     masks = np.zeros((3, 2, 2), bool)
-    assert choose_mask(masks, np.array([0.5, 0.5, 0.1]), "top") == 0
-    assert choose_mask(masks, np.array([0.1, 0.2, 0.3]), "oracle", gt=np.zeros((2, 2), bool)) == 0
-    with pytest.raises(RuntimeError, match="set_target"):
-        choose_mask(masks, np.zeros(3), "oracle")
+    masks[1, 0, 0] = True
+    out = candidates_prediction(masks, np.array([0.5, 0.5, 0.1]), np.arange(12, dtype=np.float32).reshape(3, 2, 2),
+                                several=True)
+    assert not out.mask.any() and out.score == 0.5 and out.memory.tolist() == [[[0.0, 1.0], [2.0, 3.0]]]
+    assert len(out.extra["candidates"]) == 3 and out.extra["candidates"][1][0, 0]
+    assert candidates_prediction(masks[:1], np.array([0.3]), np.zeros((1, 2, 2)), several=False).extra == {}
+
+
+class _Spy(Adapter):
+    """An adapter in front of the SAM adapter: records the memory each decode got and its output."""
+
+    name = "spy"
+    capabilities = Capabilities({"interactive"}, {"point", "box"}, memory=True)
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+        self.calls = []
+
+    def encode(self, image):
+        return self.inner.encode(image)
+
+    def decode(self, state, prompts, memory=None):
+        out = self.inner.decode(state, prompts, memory)
+        self.calls.append((memory, out))
+        return out
+
+
+def test_loop_output_oracle_scores_best_candidate_and_feeds_its_logits_back(tiny_sam_checkpoint):
+    """The real interactive loop (protocol sam, memory on) with the SAM adapter asked for 3 masks."""
+    sam = build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto", device="cpu",
+                      multimask_output="always")
+    img = random_image(120, 160, 6)
+    # The object: SAM's second-ranked candidate for a click nearby, so that top and oracle differ.
+    gt = sam.decode(sam.encode(img), Prompts(clicks=[Click(80, 60, True)])).extra["candidates"][1]
+    sample = Sample("img", "test", lambda: img, 120, 160, (Instance("obj", lambda: gt),))
+    mask_inputs = []
+    handle = sam.model.prompt_encoder.register_forward_pre_hook(
+        lambda m, a, kw: mask_inputs.append(kw["masks"]), with_kwargs=True)
+    oracle_differs = False
+    try:
+        for output in ("oracle", "top"):
+            spy = _Spy(sam)
+            mask_inputs.clear()
+            rec, = run_sample(spy, spy.encode(img), sample, list(sample.instances), PROTOCOLS.get("sam"),
+                              {"max_rounds": 4, "output": output, "memory": True}, seed=0)
+            assert len(spy.calls) == len(mask_inputs) == 4 and spy.calls[0][0] is None
+            for r, (_, out) in enumerate(spy.calls):
+                cands = out.extra["candidates"]
+                ious = [mask_iou(gt, c) for c in cands]
+                top = int(np.argmax(out.extra["candidate_scores"]))
+                best = int(np.argmax(ious)) if output == "oracle" else top
+                oracle_differs |= output == "oracle" and ious[best] > ious[top]
+                assert rec["ious"][r] == pytest.approx(ious[best])
+                if r + 1 < len(spy.calls):  # the chosen candidate's logits are next round's mask_input
+                    fed = spy.calls[r + 1][0]
+                    np.testing.assert_array_equal(fed, out.extra["candidate_memory"][best])
+                    np.testing.assert_array_equal(mask_inputs[r + 1][0].numpy(), fed)
+            assert mask_inputs[0] is None
+    finally:
+        handle.remove()
+    assert oracle_differs  # the test would not tell oracle from top otherwise
 
 
 def test_state_round_trips_through_the_disk_cache(tiny_sam_checkpoint, tmp_path):
@@ -186,8 +259,10 @@ def test_architecture_is_read_from_the_checkpoint(tiny_sam_checkpoint):
 
 
 def test_bad_options_and_checkpoints(tiny_sam_checkpoint, tmp_path):
-    with pytest.raises(UsageError, match="multimask must be one of top, oracle"):
-        build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto", multimask="best")
+    with pytest.raises(UsageError, match=r"multimask was removed.*--set output=top\|oracle"):
+        build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto", multimask="oracle")
+    with pytest.raises(UsageError, match="multimask_output must be one of single-point, always, never"):
+        build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto", multimask_output="best")
     with pytest.raises(UsageError, match="unknown option"):
         build_model("sam_b", checkpoint=str(tiny_sam_checkpoint), arch="auto", multimsk="top")
     with pytest.raises(MissingDependencyError, match="not found"):

@@ -3,7 +3,8 @@
 Same properties as for SAM: one image-encoder forward per image whatever the rounds; clicks reach
 the prompt encoder at SAM2Transforms coordinates (x / W * 1024, y / H * 1024: the image is
 resized to a square), masks at the original size equal to a direct ``SAM2ImagePredictor`` call,
-memory fed back as ``mask_input``.
+every candidate in ``extra`` in the model's order with ``mask`` the top-ranked one, memory fed
+back as ``mask_input``.
 """
 
 from __future__ import annotations
@@ -83,6 +84,13 @@ def test_mask_equals_direct_predictor_and_memory_is_mask_input(encoded):
     assert out.mask.shape == (97, 61) and out.mask.dtype == bool
     np.testing.assert_array_equal(out.mask, masks[k] > 0)
     np.testing.assert_array_equal(out.memory, low[k:k + 1])
+    assert len(out.extra["candidates"]) == len(out.extra["candidate_memory"]) == len(masks) == 3
+    for i in range(3):  # original size, the model's order
+        assert out.extra["candidates"][i].shape == (97, 61) and out.extra["candidates"][i].dtype == bool
+        np.testing.assert_array_equal(out.extra["candidates"][i], masks[i] > 0)
+        np.testing.assert_array_equal(out.extra["candidate_memory"][i], low[i:i + 1])
+    np.testing.assert_allclose(out.extra["candidate_scores"], scores, rtol=1e-6)
+    assert not adapter.uses_ground_truth and "multimask" not in adapter.fingerprint()
     seen = {}
     handle = adapter.model.sam_prompt_encoder.register_forward_pre_hook(
         lambda m, a, kw: seen.update(kw), with_kwargs=True)

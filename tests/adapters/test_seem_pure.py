@@ -1,7 +1,8 @@
 """The pure parts of the SEEM adapter (the runtime needs detectron2 + a GPU: not available here).
 
 References: torchvision's own ``Resize`` (the official dataset mapper's transform) for the
-resized size; closed-form cells for prompt rasterisation; OpenCV bilinear (half-pixel centres,
+resized size; closed-form cells for prompt rasterisation (click squares sized by
+``Prompts.click_radius``, scribble/polygon masks of the simulators used as given); OpenCV bilinear (half-pixel centres,
 the same rule as ``F.interpolate(align_corners=False)``) for the output up-sampling.
 """
 
@@ -13,6 +14,7 @@ import pytest
 from PIL import Image
 from seem_bench.baselines.seem import (
     input_sizes,
+    mask_to_grid,
     padded_hw,
     postprocess_logits,
     rasterize_prompts,
@@ -53,7 +55,8 @@ def test_padding_and_grid_mapping_closed_form():
 def test_click_is_a_3x3_square_on_the_network_grid():
     orig, net = (100, 200), (666, 1333)
     pad = padded_hw(*net, 32)
-    pos, neg = rasterize_prompts(Prompts(clicks=[Click(10, 20, True), Click(0, 0, False)]), orig, net, pad)
+    pos, neg = rasterize_prompts(Prompts(clicks=[Click(10, 20, True), Click(0, 0, False)], click_radius=1),
+                                 orig, net, pad)
     expect_pos = np.zeros(pad, bool)
     expect_pos[135:138, 68:71] = True
     expect_neg = np.zeros(pad, bool)
@@ -62,10 +65,21 @@ def test_click_is_a_3x3_square_on_the_network_grid():
     np.testing.assert_array_equal(neg, expect_neg)
     # At scale 1 the last pixel's square is clipped by the image border and does not spill into
     # the padding (SEEM draws on the resized image, then pads).
-    pos, _ = rasterize_prompts(Prompts(clicks=[Click(9, 9, True)]), (10, 10), (10, 10), (32, 32))
+    pos, _ = rasterize_prompts(Prompts(clicks=[Click(9, 9, True)], click_radius=1), (10, 10), (10, 10), (32, 32))
     expect = np.zeros((32, 32), bool)
     expect[8:10, 8:10] = True
     np.testing.assert_array_equal(pos, expect)
+
+
+@pytest.mark.parametrize("radius", [0, 1, 2])
+def test_click_square_follows_the_prompts_click_radius(radius):
+    """The loop sets click_radius (seem protocol: 1 = SEEM's 3x3; ritm/sam: 0 = one cell)."""
+    pos, neg = rasterize_prompts(Prompts(clicks=[Click(10, 20, True)], click_radius=radius),
+                                 (100, 200), (666, 1333), (672, 1344))
+    expect = np.zeros((672, 1344), bool)
+    expect[136 - radius:137 + radius, 69 - radius:70 + radius] = True  # around cell (69, 136)
+    np.testing.assert_array_equal(pos, expect)
+    assert not neg.any()
 
 
 def test_box_fills_the_cells_whose_centres_lie_inside():
@@ -91,8 +105,34 @@ def test_scribble_and_polygon_strokes():
     assert not pos[20, 20]  # the outline, not the filled polygon
 
 
+def test_scribble_and_polygon_masks_are_used_as_given():
+    orig, net = (10, 20), (20, 40)  # scale 2: every pixel is a 2x2 block of cells
+    smask = np.zeros(orig, bool)
+    smask[2, 3:9] = True
+    smask[7, 15] = True
+    pmask = np.zeros(orig, bool)
+    pmask[5, 5] = True
+    far = np.array([[0.0, 0.0], [19.0, 9.0]])  # the points are not redrawn when a mask is given
+    p = Prompts(scribbles=[Scribble(far, positive=True, mask=smask)],
+                polygons=[Polygon(far, positive=False, mask=pmask)])
+    pos, neg = rasterize_prompts(p, orig, net, (32, 48))
+    expect = np.zeros((32, 48), bool)
+    expect[:20, :40] = np.kron(smask, np.ones((2, 2), bool))
+    np.testing.assert_array_equal(pos, expect)
+    expect[:] = False
+    expect[10:12, 10:12] = True
+    np.testing.assert_array_equal(neg, expect)
+    # Down-scaled, a 1-pixel stroke keeps a cell for every pixel and stays off the padding.
+    line = np.zeros((40, 40), bool)
+    line[13, 5:35] = True
+    grid = mask_to_grid(line, (20, 20), (32, 32))
+    assert grid[6, 2:18].all() and grid.sum() == 16 and not grid[20:].any() and not grid[:, 20:].any()
+    with pytest.raises(ValueError, match="mask is"):
+        rasterize_prompts(Prompts(scribbles=[Scribble(far, mask=np.zeros((3, 3), bool))]), orig, net, net)
+
+
 def test_spatial_extra_has_the_evaluators_layout():
-    extra = spatial_extra(Prompts(clicks=[Click(3, 4, True)]), (10, 10), (20, 20), (32, 32))
+    extra = spatial_extra(Prompts(clicks=[Click(3, 4, True)], click_radius=1), (10, 10), (20, 20), (32, 32))
     assert set(extra) == {"spatial_query_pos_mask", "spatial_query_neg_mask"}
     for v in extra.values():
         assert len(v) == 1 and v[0].shape == (1, 32, 32) and v[0].dtype == bool
