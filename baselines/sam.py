@@ -275,6 +275,10 @@ class SamAdapter(Adapter):
         _check_image(image)
         p = self.predictor
         p.set_image(image, image_format="RGB")
+        import torch
+
+        if p.features.is_cuda:  # CUDA is asynchronous: make encode_s the encoder's real time
+            torch.cuda.synchronize(p.features.device)
         state = SamState(p.features, tuple(p.original_size), tuple(p.input_size))
         p.reset_image()  # the state now owns the features
         return state

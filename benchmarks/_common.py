@@ -104,6 +104,7 @@ def set_threads(n: int | None) -> None:
 
 
 def median(xs: Sequence[float]) -> float:
+    """The median of ``xs`` as a float."""
     return float(statistics.median(xs))
 
 

@@ -84,6 +84,7 @@ def _decodes(predictor: Any, clicks: list[tuple[int, int, int]], reencode_image:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; returns the exit status."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="1 image, 3 rounds (+ 20-round projection)")
     ap.add_argument("--images", type=int, default=1, help="generated 480x854 images (default 1)")

@@ -156,6 +156,7 @@ def child(data_root: Path, out: Path) -> dict[str, Any]:
 
 
 def measure(n: int, work: Path, size: int) -> dict[str, Any]:
+    """Generate ``n`` images, run the child on them, delete both; the child's figures."""
     t0 = time.perf_counter()
     data = make_coco(work / f"data{n}", n, size)
     gen_s = time.perf_counter() - t0
@@ -173,6 +174,7 @@ def measure(n: int, work: Path, size: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line entry point (also the ``--child`` side); returns the exit status."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="200 vs 2,000 images")
     ap.add_argument("--sizes", help="comma list of image counts (default 1000,10000; quick 200,2000)")

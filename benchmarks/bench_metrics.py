@@ -3,7 +3,8 @@
 PQ (COCO panoptic files) vs panopticapi and hotcoco; AP (COCO instances, segm and bbox) vs
 pycocotools, faster-coco-eval and hotcoco; DAVIS J&F vs vos-benchmark. Default size is COCO
 val (5,000 images) and DAVIS 2017 val (30 sequences, ~70 frames of 480x854). Each tool runs on the
-same files (fastest of ``--repeat`` runs, 3 by default, once for tools slower than 20 s); the
+same files (fastest of ``--repeat`` runs, 3 by default, once for tools slower than 20 s;
+seem-bench and hotcoco interleaved, as they are within noise of each other); the
 table gives seconds, seem-bench's time as a ratio of each tool's, and the headline value each
 tool computed (they must agree).
 
@@ -61,6 +62,21 @@ def timed(fn):
     return best, out
 
 
+def timed_pair(ours, other):
+    """Fastest of `REPEAT` runs of each, interleaved (other, ours, ours, other, ...) so that load
+    drifts on a shared machine and warm caches favour neither side."""
+    times: list[list[float]] = [[], []]
+    outs: list[Any] = [None, None]
+    for i in range(REPEAT):
+        for side in ((1, 0) if i % 2 == 0 else (0, 1)):
+            fn = (ours, other)[side]
+            t = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):
+                outs[side] = fn()
+            times[side].append(time.perf_counter() - t)
+    return (min(times[0]), outs[0]), (min(times[1]), outs[1])
+
+
 # --------------------------------------------------------------------------- PQ
 def make_panoptic(root: Path, n_images: int, size: tuple[int, int]) -> dict[str, Path]:
     cats = panoptic_categories(80, 53)
@@ -95,17 +111,19 @@ def bench_pq(root: Path, n_images: int, size: tuple[int, int]) -> list[dict[str,
     print(f"  generated {n_images} panoptic images in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     args = [str(p["gt_json"]), str(p["pred_json"]), str(p["gt_folder"]), str(p["pred_folder"])]
     rows = []
-    t_ours, ours = timed(lambda: pq_compute(*args))
-    rows.append({"metric": "PQ", "tool": "seem-bench (hotcoco backend)", "seconds": t_ours, "pq": ours["All"]["pq"]})
-    t_np, res_np = timed(lambda: pq_compute(*args, backend="numpy"))
-    rows.append({"metric": "PQ", "tool": "seem-bench (numpy backend)", "seconds": t_np, "pq": res_np["All"]["pq"]})
     try:
         import hotcoco.panoptic as hp
 
-        t, r = timed(lambda: hp.pq_compute(*args))
-        rows.append({"metric": "PQ", "tool": "hotcoco pq_compute", "seconds": t, "pq": r["All"]["pq"]})
+        (t_ours, ours), (t, r) = timed_pair(lambda: pq_compute(*args), lambda: hp.pq_compute(*args))
+        hot_row = {"metric": "PQ", "tool": "hotcoco pq_compute", "seconds": t, "pq": r["All"]["pq"]}
     except ImportError:
-        rows.append({"metric": "PQ", "tool": "hotcoco pq_compute", "missing": True})
+        t_ours, ours = timed(lambda: pq_compute(*args))
+        hot_row = {"metric": "PQ", "tool": "hotcoco pq_compute", "missing": True}
+    rows.append({"metric": "PQ", "tool": "seem-bench (hotcoco backend)", "seconds": t_ours,
+                 "pq": ours["All"]["pq"]})
+    rows.append(hot_row)
+    t_np, res_np = timed(lambda: pq_compute(*args, backend="numpy"))
+    rows.append({"metric": "PQ", "tool": "seem-bench (numpy backend)", "seconds": t_np, "pq": res_np["All"]["pq"]})
     try:
         import panopticapi.evaluation as pe
 
@@ -171,10 +189,13 @@ def bench_ap(root: Path, n_images: int, size: tuple[int, int], dt_per_image: flo
               f"detections in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         del gt, dt
         label = f"AP {iou_type}"
-        t_ours, ours = timed(lambda gp=gp, dp=dp, it=iou_type: coco_evaluate(gp, dp, it))
+        tools = _ap_tools(gp, dp, iou_type)
+        (t_ours, ours), (t_hot, ap_hot) = timed_pair(
+            lambda gp=gp, dp=dp, it=iou_type: coco_evaluate(gp, dp, it), tools.pop("hotcoco COCOeval"))
         group = [{"metric": label, "tool": "seem-bench (stats + per-category)", "seconds": t_ours,
-                  "ap": ours["stats"][0]}]
-        for name, fn in _ap_tools(gp, dp, iou_type).items():
+                  "ap": ours["stats"][0]},
+                 {"metric": label, "tool": "hotcoco COCOeval", "seconds": t_hot, "ap": ap_hot}]
+        for name, fn in tools.items():
             try:
                 t, ap = timed(fn)
                 group.append({"metric": label, "tool": name, "seconds": t, "ap": ap})

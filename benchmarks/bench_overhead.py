@@ -84,6 +84,7 @@ def harness_once(data_root: Path, out: Path, rounds: int, protocol: str) -> dict
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; returns the exit status."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="4 images, 2 repetitions")
     ap.add_argument("--images", type=int, help="generated 480x854 images (default 20, quick 4)")

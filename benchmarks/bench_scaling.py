@@ -34,6 +34,7 @@ import _common as C
 
 
 def torchrun_cmd(nproc: int, data: Path, out: Path, rounds: int, limit: int | None = None) -> list[str]:
+    """The ``torchrun ... -m seem_bench run`` command line for ``nproc`` workers."""
     torchrun = Path(sys.executable).with_name("torchrun")
     cmd = [str(torchrun), "--nproc_per_node", str(nproc), "-m", "seem_bench", "run",
            "--task", "interactive", "--model", "grabcut", "--data-root", str(data),
@@ -44,6 +45,7 @@ def torchrun_cmd(nproc: int, data: Path, out: Path, rounds: int, limit: int | No
 
 
 def timed_run(cmd: list[str]) -> float:
+    """Wall seconds of ``cmd`` (``OMP_NUM_THREADS=1``); raises with its stderr if it fails."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     t0 = time.perf_counter()
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
@@ -54,6 +56,7 @@ def timed_run(cmd: list[str]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; exit status 1 if the two runs' records differ."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="6 images x 5 rounds, 1 repetition")
     ap.add_argument("--images", type=int, help="generated images (default 16, quick 6)")

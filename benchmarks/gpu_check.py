@@ -110,6 +110,7 @@ def encode_once_check(model: Any, device: str, n_images: int, rounds: int) -> di
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; returns the exit status."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="1 image for the encode-once part")
     ap.add_argument("--limit", type=int, help="demo samples for the harness run (default: all 12)")

@@ -9,7 +9,7 @@
 # Python: $PYTHON, else .venv/bin/python, else python3. If seem-bench is not importable there,
 # it is installed editable without dependencies (no network needed); torch and
 # segment-anything must already be installed. Output is also written to $OUT/gpu_check.txt
-# when $OUT is set (the device runner collects that folder), else to ./gpu_check.txt.
+# when $OUT is set (the device runner collects that folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-}"
@@ -21,6 +21,10 @@ if ! "$PY" -c "import seem_bench.baselines.sam" 2>/dev/null; then
 fi
 "$PY" -c "import torch, segment_anything; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')" >&2
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >&2 || true
-mkdir -p "${OUT:-.}"
 export SEEM_BENCH_CACHE="${SEEM_BENCH_CACHE:-$(mktemp -d)}"
-"$PY" benchmarks/gpu_check.py "$@" 2>&1 | tee "${OUT:-.}/gpu_check.txt"
+if [[ -n "${OUT:-}" ]]; then
+  mkdir -p "$OUT"
+  "$PY" benchmarks/gpu_check.py "$@" 2>&1 | tee "$OUT/gpu_check.txt"
+else
+  "$PY" benchmarks/gpu_check.py "$@"
+fi

@@ -26,6 +26,7 @@ import _common as C
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; returns the exit status."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="3 images")
     ap.add_argument("--images", type=int, help="generated 480x854 images (default 10, quick 3)")

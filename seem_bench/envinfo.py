@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -39,13 +40,14 @@ def git_commit() -> str | None:
 def device_info() -> dict[str, Any]:
     info: dict[str, Any] = {"platform": platform.platform(), "python": platform.python_version(),
                             "machine": platform.machine()}
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            info["cuda"] = torch.cuda.get_device_name(0)
-    except Exception:  # torch missing or broken CUDA: the run itself does not need it
-        pass
+    # Only a model that uses torch has imported it; importing it just to ask costs ~0.5 GiB.
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        try:
+            if torch.cuda.is_available():
+                info["cuda"] = torch.cuda.get_device_name(0)
+        except Exception:  # broken CUDA setup: the run itself may not need it
+            pass
     return info
 
 

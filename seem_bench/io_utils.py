@@ -53,7 +53,14 @@ class JsonlWriter:
         self._f = open(self.path, "a", encoding="utf-8")
 
     def write(self, obj: Any) -> None:
-        self._f.write(json.dumps(obj, separators=(",", ":")) + "\n")
+        self.write_many([obj])
+
+    def write_many(self, objs: list[Any]) -> None:
+        """Append several lines with one flush and one fsync (a sample's records are computed
+        together, so they become durable together before the next sample starts)."""
+        if not objs:
+            return
+        self._f.write("".join(json.dumps(o, separators=(",", ":")) + "\n" for o in objs))
         self._f.flush()
         os.fsync(self._f.fileno())
 

@@ -228,6 +228,7 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
                     records = [{"unit": u, "status": "error", "error": f"{type(e).__name__}: {e}"}
                                for u in sample_units]
                 encode_s: float | None = encoder.seconds - encode_before
+                new = []
                 for rec in records:
                     key = f"{sample.sample_id}/{rec['unit']}"
                     if key in done:  # recomputed for a coupled protocol; already on disk
@@ -237,8 +238,9 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
                            "sample_id": sample.sample_id, **rec}
                     if encode_s is not None:  # the sample's encode time goes on its first new record
                         rec["encode_s"], encode_s = encode_s, None
-                    writer.write(rec)
-                    bar.update(1)
+                    new.append(rec)
+                writer.write_many(new)  # one fsync per sample: durable before the next sample starts
+                bar.update(len(new))
     finally:
         bar.close()
 

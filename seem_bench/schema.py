@@ -3,7 +3,7 @@
 Files of a run directory::
 
     header.json            what was run: task, protocol, model, dataset fingerprint, env, seed
-    records-rank<R>.jsonl  one `InstanceRecord` per line per worker, flushed + fsynced per line
+    records-rank<R>.jsonl  one `InstanceRecord` per line per worker; each sample's lines flushed + fsynced together
     summary.json           header + counts + aggregate metrics, recomputed from all records
 
 Aggregates are always recomputed from the per-instance records, never averaged per worker, so
