@@ -119,26 +119,9 @@ def make_clickset(root: Path, n_images: int, height: int = 480, width: int = 854
     the ignore label (128), as in GrabCut's ``boundary_GT`` masks. Pass ``root`` as the run's
     ``data_root`` (the loader finds ``GrabCut/`` there).
     """
-    import cv2
+    from seem_bench.data.demo import write_grabcut_set
 
-    from seem_bench.data.scenes import make_scene
-    from seem_bench.data.writers import write_grabcut_item
-
-    rng = np.random.default_rng(seed)
-    img_dir, gt_dir = root / "GrabCut" / "data_GT", root / "GrabCut" / "boundary_GT"
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-    i = 0
-    while i < n_images:
-        scene = make_scene(rng, height, width)
-        if not scene.objects:
-            continue
-        obj = max(scene.objects, key=lambda o: int(o.mask.sum()))
-        m = obj.mask.astype(np.uint8)
-        band = cv2.dilate(m, kernel).astype(bool) & ~cv2.erode(m, kernel).astype(bool)
-        gt = np.where(obj.mask, 255, 0).astype(np.uint8)
-        gt[band] = 128
-        write_grabcut_item(img_dir, gt_dir, f"bench_{i:05d}", scene.image, gt)
-        i += 1
+    write_grabcut_set(root, np.random.default_rng(seed), n_images, height, width, prefix="bench")
     return root
 
 

@@ -60,22 +60,32 @@ def default_cache_dir() -> Path:
     return Path(base) / f"demo-v{DEMO_VERSION}"
 
 
-def _write_grabcut(out: Path, rng: np.random.Generator) -> None:
-    img_dir, gt_dir = out / "GrabCut" / "data_GT", out / "GrabCut" / "boundary_GT"
+def write_grabcut_set(root: Path, rng: np.random.Generator, n: int, height: int = 240, width: int = 320,
+                      prefix: str = "demo") -> None:
+    """``n`` seeded scenes as a GrabCut-layout set under ``root/GrabCut``.
+
+    Each image's object is its largest visible scene object (GrabCut images have one salient
+    object); a 2-px band around its boundary is the ignore label 128, as in ``boundary_GT``.
+    """
+    img_dir, gt_dir = root / "GrabCut" / "data_GT", root / "GrabCut" / "boundary_GT"
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    digits = max(3, len(str(n - 1)))
     i = 0
-    while i < N_GRABCUT:
-        scene = make_scene(rng, 240, 320)
+    while i < n:
+        scene = make_scene(rng, height, width)
         if not scene.objects:
             continue
-        # The main object is the largest visible one, as GrabCut's images have one salient object.
         obj = max(scene.objects, key=lambda o: int(o.mask.sum()))
         m = obj.mask.astype(np.uint8)
         band = cv2.dilate(m, kernel).astype(bool) & ~cv2.erode(m, kernel).astype(bool)
         gt = np.where(obj.mask, 255, 0).astype(np.uint8)
         gt[band] = 128
-        writers.write_grabcut_item(img_dir, gt_dir, f"demo_{i:03d}", scene.image, gt)
+        writers.write_grabcut_item(img_dir, gt_dir, f"{prefix}_{i:0{digits}d}", scene.image, gt)
         i += 1
+
+
+def _write_grabcut(out: Path, rng: np.random.Generator) -> None:
+    write_grabcut_set(out, rng, N_GRABCUT)
 
 
 def _scenes(rng: np.random.Generator, n: int) -> list:

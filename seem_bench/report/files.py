@@ -1,7 +1,7 @@
 """Atomic writes of report outputs (tables, HTML, PNG figures, leaderboard files).
 
-Unlike a bare ``tempfile.mkstemp`` + rename (mode 0600), outputs get mode 0644: reports and
-leaderboards are meant to be read by others (CI artifact servers, web servers, teammates).
+The writers are `seem_bench.io_utils`'s (readable by others, never half-written), under the
+names the report modules use.
 
 >>> write_bytes_atomic("curves.png", png_bytes)   # doctest: +SKIP
 >>> write_text_atomic("table.md", "| a |")        # doctest: +SKIP
@@ -9,34 +9,12 @@ leaderboards are meant to be read by others (CI artifact servers, web servers, t
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from seem_bench.io_utils import atomic_write_bytes as write_bytes_atomic
+from seem_bench.io_utils import atomic_write_text as write_text_atomic
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` so readers see the old file or the complete new one, never a partial PNG."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """`write_bytes_atomic` of UTF-8 text."""
-    write_bytes_atomic(path, text.encode("utf-8"))
+__all__ = ["emit", "write_bytes_atomic", "write_text_atomic"]
 
 
 def emit(text: str, path: str | Path | None) -> None:
