@@ -6,7 +6,10 @@ One decode per image with no prompt. The adapter returns, in ``Prediction.extra`
 - ``"instances"`` (optional): ``[{"mask": bool (H, W), "category_id", "score"}, ...]``;
 - ``"semantic"`` (optional): contiguous class map ``int`` (H, W) (index = rank of the category
   id, MaskFormer's 133-class COCO order). Without it, semantic is derived from the panoptic
-  prediction (each segment painted with its category's index), as SEEM's demo does.
+  prediction (each segment painted with its category's index), as SEEM's demo does; pixels the
+  panoptic prediction leaves VOID go to the confusion matrix's extra column K, which
+  detectron2's metrics leave out (its argmax outputs never produce it), so such pixels count
+  neither for nor against a class: models should return ``"semantic"`` for paper numbers.
 
 Per-image records hold exactly what the exact aggregates need: PQ statistics per category
 (`seem_bench.metrics.panoptic.pq_image`), the non-zero cells of the semantic confusion matrix
