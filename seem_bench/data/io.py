@@ -212,13 +212,17 @@ def read_py2_pickle(path: str | Path) -> Any:
         raise DataError(p, f"cannot unpickle ({type(e).__name__}: {e})") from None
 
 
-def read_lines(path: str | Path) -> list[str]:
-    """Non-empty stripped lines of a text list file (``val.txt``, subset files)."""
+def read_text(path: str | Path, what: str = "file") -> str:
+    """A UTF-8 text file; a missing or non-text file is a one-line `DataError` naming ``what``."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise DataError(p, "file not found") from None
+        raise DataError(p, f"{what} not found") from None
     except UnicodeDecodeError:
-        raise DataError(p, "not a UTF-8 text file") from None
-    return [s for s in (line.strip() for line in text.splitlines()) if s]
+        raise DataError(p, f"{what} is not UTF-8 text") from None
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """Non-empty stripped lines of a text list file (``val.txt``, subset files)."""
+    return [s for s in (line.strip() for line in read_text(path).splitlines()) if s]

@@ -18,6 +18,7 @@ import hashlib
 from dataclasses import replace
 from pathlib import Path
 
+from seem_bench.data.io import read_text
 from seem_bench.data.types import Dataset
 from seem_bench.errors import DataError
 
@@ -25,12 +26,7 @@ from seem_bench.errors import DataError
 def read_subset(path: str | Path) -> list[str]:
     """The ids listed in a subset file, in file order; duplicates are an error."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(p, "subset file not found") from None
-    except UnicodeDecodeError:
-        raise DataError(p, "subset file is not UTF-8 text") from None
+    text = read_text(p, "subset file")
     ids: list[str] = []
     seen: set[str] = set()
     for n, line in enumerate(text.splitlines(), 1):
