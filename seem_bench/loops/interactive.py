@@ -197,6 +197,10 @@ def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Ins
     a record (a resumed run recomputes the others deterministically and keeps only the missing
     records), so protocols that couple the objects of one image (SEEM's evaluator) see all.
     """
+    if protocol.params.get("grid"):  # seem-official: SEEM's evaluator on the network grid
+        from seem_bench.loops import seem_official
+
+        return seem_official.run_sample(adapter, state, sample, instances, protocol, params, seed)
     cfg = LoopConfig.build(protocol, params)
     objs = []
     for inst in instances:
