@@ -26,7 +26,11 @@ class InteractiveKind(TaskKind):
         return None if name is None else FIRST_PROMPTS.get(name)
 
     def check_task(self, task: TaskSpec) -> None:
-        PROTOCOLS.get(task.protocol)
+        proto = PROTOCOLS.get(task.protocol)
+        if proto.params.get("grid"):  # seem-official: refuse what SEEM's evaluator has no rule for
+            from seem_bench.loops.seem_official import check_params
+
+            check_params({**proto.params, **task.params, "first_prompt": task.first_prompt})
         sim = self.first_simulator(task)
         if sim is not None and sim.kind != task.first_prompt:
             raise UsageError(f"first_prompt_protocol {sim.name!r} makes {sim.kind} prompts, "

@@ -209,3 +209,14 @@ def test_loop_refuses_models_without_grid_decoding_and_other_first_prompts():
     with pytest.raises(UsageError, match="first_prompt"):
         run_sample(GridModel([np.zeros((4, 4), bool)]), {}, sample, insts, proto,
                    {**proto.params, "first_prompt": "box"}, 0)
+
+
+def test_cli_refuses_seem_official_where_it_cannot_be_exact(demo_root, tmp_path, capsys):
+    from seem_bench.cli import main as cli_main
+
+    base = ["run", "--task", "interactive", "--model", "disks", "--set", "protocol=seem-official",
+            "--limit", "1", "--data-root", str(demo_root), "--no-progress"]
+    assert cli_main([*base, "--set", "first_prompt=box", "--out", str(tmp_path / "a")]) == 2
+    assert "evaluates clicks only" in capsys.readouterr().err
+    assert cli_main([*base, "--out", str(tmp_path / "b")]) == 2
+    assert "decodes on its network grid" in capsys.readouterr().err
