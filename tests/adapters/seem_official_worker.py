@@ -16,9 +16,10 @@ Modes:
   seem-bench's ``seem-official`` loop with the SEEM adapter on the same set. Writes, per object
   and side: grid GT, per-round prompt masks (hashes) and clicks, per-round IoUs; plus the
   official evaluator's NoC summary.
-- ``rules``: synthetic low-resolution logits fed to SEEM's own click code
-  (``SimpleClickSampler.forward_point``, ``GeneralizedSEEM.prepare_next_spaital_mask``) and to
-  seem-bench's ``seem-official`` rules and plain ``seem`` rule; writes every click.
+- ``rules`` (also run after ``evaluate`` when ``--cases`` > 0): synthetic low-resolution logits
+  fed to SEEM's own click code (``SimpleClickSampler.forward_point``,
+  ``GeneralizedSEEM.prepare_next_spaital_mask``) and to seem-bench's ``seem-official`` rules and
+  plain ``seem`` rule; writes every click.
 
 usage: python seem_official_worker.py MODE --seem-root DIR --repo DIR --out JSON [options]
 """
@@ -37,14 +38,22 @@ from pathlib import Path
 def _stub_modules() -> None:
     """Import-only stand-ins for packages SEEM's training/eval code imports but never calls here."""
     for name in ("wandb", "infinibatch", "infinibatch.iterators", "caption_pycocotools",
-                 "caption_pycocotools.coco", "pycocoevalcap", "pycocoevalcap.eval"):
+                 "caption_pycocotools.coco", "pycocoevalcap", "pycocoevalcap.eval", "pyarrow"):
         mod = types.ModuleType(name)
         mod.__path__ = []  # a package, so that submodules import
         sys.modules[name] = mod
     sys.modules["infinibatch"].iterators = sys.modules["infinibatch.iterators"]
+    sys.modules["infinibatch.iterators"].CheckpointableIterator = object  # a type annotation
     sys.modules["caption_pycocotools.coco"].COCO = object
     sys.modules["pycocoevalcap.eval"].COCOEvalCap = object
-    sys.modules["pyarrow"] = None  # pandas probes it; None makes the import fail cleanly
+    # pyarrow: imported by register_vlp_datasets.py:11 (caption datasets, unused here); pandas
+    # reads its __version__ inside `except ImportError`: that lookup raises ImportError.
+    def _absent(name: str):
+        if name == "__version__":
+            raise ImportError("pyarrow stand-in (imports only)")
+        raise AttributeError(name)
+
+    sys.modules["pyarrow"].__getattr__ = _absent
 
 
 def _cpu_and_numpy() -> None:
@@ -191,6 +200,18 @@ def run_official(args: argparse.Namespace, cfg: Path, ckpt: Path, log: dict) -> 
     del torch
 
 
+def _per_object(calls: list[tuple]) -> list[list[dict]]:
+    """Per object, in order: the digests of its prompt masks at each decode of its batch."""
+    out: list[list[dict]] = []
+    for pos, neg, first in calls:
+        if first:
+            base = len(out)
+            out.extend([] for _ in range(pos.shape[0]))
+        for j in range(pos.shape[0]):
+            out[base + j].append({"pos": _digest(pos[j]), "neg": _digest(neg[j])})
+    return out
+
+
 def run_seem_bench(args: argparse.Namespace, ckpt: Path, log: dict) -> None:
     import numpy as np
     from PIL import Image
@@ -207,7 +228,7 @@ def run_seem_bench(args: argparse.Namespace, ckpt: Path, log: dict) -> None:
     decode_grid = adapter.decode_grid
 
     def recording(state, pos, neg, memory=None):
-        calls.append((pos.copy(), neg.copy()))
+        calls.append((pos.copy(), neg.copy(), memory is None))  # no memory: a batch's first round
         return decode_grid(state, pos, neg, memory)
 
     adapter.decode_grid = recording
@@ -230,8 +251,7 @@ def run_seem_bench(args: argparse.Namespace, ckpt: Path, log: dict) -> None:
             "orig_area": [int(inst.mask().sum()) for inst in sample.instances],
             "ious": [[float(v) for v in r["ious"]] for r in recs],
             "clicks": [[rd["prompt"].get("grid_click") for rd in r["rounds"]] for r in recs],
-            "prompts": [{"pos": [_digest(m) for m in p], "neg": [_digest(m) for m in n]}
-                        for p, n in calls[start:]]})
+            "prompts": _per_object(calls[start:])})
     log["seem_bench"] = samples
 
 
@@ -346,6 +366,8 @@ def main() -> None:
             random_checkpoint(cfg, ckpt, args.seed)
         run_official(args, cfg, ckpt, log)
         run_seem_bench(args, ckpt, log)
+        if args.cases:
+            run_rules(args, log)
     Path(args.out).write_text(json.dumps(log))
 
 

@@ -5,9 +5,11 @@ CI). `seem_official_worker.py` runs, in that environment and one process, SEEM's
 ``entry.main(["evaluate", ...])`` and seem-bench's ``seem-official`` loop with the SEEM adapter
 on a small VOC-layout set written here, with the same random Focal-T weights and torch seeded
 identically before every decoder call. Compared: the grid GT, every round's prompt masks and
-click positions, every round's IoU, the NoC. A second run feeds synthetic low-resolution logits
-to SEEM's own click code and to seem-bench's rules (random-weight masks cover almost the whole
-image, so their clicks sit on near-ties and test the rule weakly).
+click positions, every round's IoU, the NoC. The same process then feeds synthetic
+low-resolution logits to SEEM's own click code and to seem-bench's rules (random-weight masks
+cover almost the whole image, so their clicks sit on near-ties and test the rule weakly).
+One worker process, about 4 min on a quiet 2-core CPU (most of it building and loading the
+model three times), ~11 min on a loaded one.
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ def fidelity(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("seem_official")
     _voc_set(root / "data")
     return _worker("evaluate", root / "log.json", "--data", str(root / "data"),
-                   "--ckpt", str(root / "random_focalt.pt"), "--rounds", str(ROUNDS))
+                   "--ckpt", str(root / "random_focalt.pt"), "--rounds", str(ROUNDS),
+                   "--cases", "12", "--rule-rounds", "4")
 
 
 def _by_object(fid: dict) -> tuple[dict, dict]:
@@ -115,10 +118,11 @@ def test_same_prompts_and_clicks_every_round(fidelity):
         s, k = ours[key]
         # the batch's prompt masks before each decode (SEEM also prepares one after the last)
         assert len(e["prompts"]) >= ROUNDS
+        assert len(s["prompts"][k]) == ROUNDS  # no batch stop with random weights
         for r in range(ROUNDS):
-            assert e["prompts"][r]["pos"][j] == s["prompts"][r]["pos"][k], (key, r)
+            assert e["prompts"][r]["pos"][j] == s["prompts"][k][r]["pos"], (key, r)
             if e["prompts"][r]["neg"] is not None:
-                assert e["prompts"][r]["neg"][j] == s["prompts"][r]["neg"][k], (key, r)
+                assert e["prompts"][r]["neg"][j] == s["prompts"][k][r]["neg"], (key, r)
         clicks = s["clicks"][k]
         assert clicks[0][:2] == e["first_clicks"][j] and clicks[0][2] is True
         for r in range(1, ROUNDS):
@@ -141,9 +145,8 @@ def test_same_ious_and_noc(fidelity):
     assert np.mean([i[0] for i in all_ours]) == pytest.approx(fidelity["official_noc"]["iou_max_iter"], abs=1e-6)
 
 
-def test_click_rules_on_synthetic_logits(tmp_path):
-    log = _worker("rules", tmp_path / "rules.json", "--cases", "12", "--rule-rounds", "4")
-    cases = log["rules"]
+def test_click_rules_on_synthetic_logits(fidelity):
+    cases = fidelity["rules"]
     assert all(c["first_equal"] for c in cases)
     assert all(r["equal"] for c in cases for r in c["rounds"])
     # the synthetic predictions leave real errors to click on, unlike random weights
