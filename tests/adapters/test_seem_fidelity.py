@@ -80,13 +80,16 @@ def _voc_set(root: Path) -> None:
         write_palette_png(voc / "SegmentationClass" / f"{name}.png", cls)
 
 
-@pytest.fixture(scope="module")
-def fidelity(tmp_path_factory) -> dict:
-    root = tmp_path_factory.mktemp("seem_official")
-    _voc_set(root / "data")
-    return _worker("evaluate", root / "log.json", "--data", str(root / "data"),
-                   "--ckpt", str(root / "random_focalt.pt"), "--rounds", str(ROUNDS),
-                   "--cases", "12", "--rule-rounds", "4")
+def test_seem_official_equals_seem_evaluator(tmp_path):
+    """One test, one worker process (under pytest-xdist, separate tests could run it twice)."""
+    _voc_set(tmp_path / "data")
+    fid = _worker("evaluate", tmp_path / "log.json", "--data", str(tmp_path / "data"),
+                  "--ckpt", str(tmp_path / "random_focalt.pt"), "--rounds", str(ROUNDS),
+                  "--cases", "12", "--rule-rounds", "4")
+    _check_objects_batches_and_grid_gt(fid)
+    _check_prompts_and_clicks_every_round(fid)
+    _check_ious_and_noc(fid)
+    _check_click_rules_on_synthetic_logits(fid["rules"])
 
 
 def _by_object(fid: dict) -> tuple[dict, dict]:
@@ -100,10 +103,10 @@ def _by_object(fid: dict) -> tuple[dict, dict]:
     return off, ours
 
 
-def test_same_objects_batches_and_grid_gt(fidelity):
-    off, ours = _by_object(fidelity)
+def _check_objects_batches_and_grid_gt(fid: dict) -> None:
+    off, ours = _by_object(fid)
     assert len(off) == 8 and off.keys() == ours.keys()
-    assert [len(e["objects"]) for e in fidelity["official"]] == [5, 1, 2]
+    assert [len(e["objects"]) for e in fid["official"]] == [5, 1, 2]
     for key, (e, j) in off.items():
         s, k = ours[key]
         assert s["decode_equal_pil"]  # cv2 and PIL decode these JPEGs identically
@@ -112,8 +115,8 @@ def test_same_objects_batches_and_grid_gt(fidelity):
             e["orig_hw"][0] * e["orig_hw"][1])  # cubic ringing: larger than the scaled area
 
 
-def test_same_prompts_and_clicks_every_round(fidelity):
-    off, ours = _by_object(fidelity)
+def _check_prompts_and_clicks_every_round(fid: dict) -> None:
+    off, ours = _by_object(fid)
     for key, (e, j) in off.items():
         s, k = ours[key]
         # the batch's prompt masks before each decode (SEEM also prepares one after the last)
@@ -130,8 +133,8 @@ def test_same_prompts_and_clicks_every_round(fidelity):
                 assert clicks[r][:2] == e["dt_clicks"][r - 1][j], (key, r)
 
 
-def test_same_ious_and_noc(fidelity):
-    off, ours = _by_object(fidelity)
+def _check_ious_and_noc(fid: dict) -> None:
+    off, ours = _by_object(fid)
     all_ours = []
     for key, (e, j) in off.items():
         s, k = ours[key]
@@ -141,12 +144,11 @@ def test_same_ious_and_noc(fidelity):
     # SEEM's evaluator averages NoC over objects; seem-bench's noc() per object, same rule
     for thr in (0.5, 0.8, 0.85, 0.9):
         mean = sum(noc(i, thr, max_rounds=ROUNDS) for i in all_ours) / len(all_ours)
-        assert mean == pytest.approx(fidelity["official_noc"][str(thr)], abs=1e-12)
-    assert np.mean([i[0] for i in all_ours]) == pytest.approx(fidelity["official_noc"]["iou_max_iter"], abs=1e-6)
+        assert mean == pytest.approx(fid["official_noc"][str(thr)], abs=1e-12)
+    assert np.mean([i[0] for i in all_ours]) == pytest.approx(fid["official_noc"]["iou_max_iter"], abs=1e-6)
 
 
-def test_click_rules_on_synthetic_logits(fidelity):
-    cases = fidelity["rules"]
+def _check_click_rules_on_synthetic_logits(cases: list) -> None:
     assert all(c["first_equal"] for c in cases)
     assert all(r["equal"] for c in cases for r in c["rounds"])
     # the synthetic predictions leave real errors to click on, unlike random weights
