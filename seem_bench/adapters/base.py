@@ -145,6 +145,15 @@ class Adapter(ABC):
         """
         return True, "ok"
 
+    @classmethod
+    def create(cls, **options: Any) -> Adapter:
+        """Build the adapter for ``options`` (called by `registry.build_model` after `availability`).
+
+        Normally ``cls(**options)``; an adapter whose code runs in another Python environment
+        returns its remote-bridge stand-in here instead (SEEM: `seem_bench.adapters.seem_bridge`).
+        """
+        return cls(**options)
+
     def fingerprint(self) -> dict[str, Any]:
         """What identifies this model's numbers: name, options, checkpoint hash, code version.
 

@@ -150,8 +150,8 @@ class RemoteAdapter(Adapter):
     summary = "a model served by a worker process in its own Python environment (remote bridge)"
     capabilities = Capabilities(tasks=(), prompts=(), deferred=True)
 
-    def __init__(self, command: str | list[str] | None = None, address: str | None = None,
-                 **options: Any) -> None:
+    def __init__(self, command: str | list[str] | None = None, address: str | None = None, *,
+                 env: dict[str, str] | None = None, **options: Any) -> None:
         unknown = sorted(k for k, v in options.items() if v is not None and k != "device")
         if unknown:
             raise UsageError(f"remote: unknown option(s) {', '.join(unknown)}: the served model's options "
@@ -168,7 +168,7 @@ class RemoteAdapter(Adapter):
         if command is not None:
             argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
             try:
-                self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
             except OSError as e:
                 raise RemoteWorkerError(f"remote: cannot start worker {argv[0]!r}: {e}") from None
             self._w, self._r = self._proc.stdin, self._proc.stdout
