@@ -374,8 +374,8 @@ class SeemAdapter(Adapter):
     config_name: ClassVar[str] = ""  # under configs/seem/ of the checkout
     version: ClassVar[str] = "v1"
     capabilities = Capabilities(
-        tasks={"interactive", "referring"},
-        prompts={"point", "box", "scribble", "polygon", "text"},
+        tasks={"interactive", "referring", "generic"},
+        prompts={"point", "box", "scribble", "polygon", "text", "none"},
         composition=True, memory=True)
 
     @classmethod
@@ -486,6 +486,7 @@ class SeemAdapter(Adapter):
         model = model.eval().to(self.device)
         self.model = model.model
         self._text_embeddings: tuple[str, ...] | None = None
+        self._categories: list[dict[str, Any]] | None = None
         self.set_class_embeddings(None)
         from torchvision import transforms
         from torchvision.transforms import InterpolationMode
@@ -618,6 +619,8 @@ class SeemAdapter(Adapter):
         import torch
 
         kinds = prompts.kinds()
+        if not kinds:  # promptless: generic segmentation (panoptic / instance / semantic)
+            return self._decode_generic(state)
         visual = kinds - {"text"}
         orig_hw, net_hw, pad_hw = state["orig_hw"], state["net_hw"], state["pad_hw"]
         pred = self.model.sem_seg_head.predictor
@@ -649,6 +652,88 @@ class SeemAdapter(Adapter):
         prev = out["prev_mask"]
         logits = torch.from_numpy(postprocess_logits(prev[0, 0], pad_hw, net_hw, orig_hw))
         return Prediction(mask=(logits.sigmoid() > 0.5).numpy(), memory=prev)
+
+    # -- generic segmentation: seem_model_v1.py `evaluate` from the cached features
+    def set_categories(self, categories: list[dict[str, Any]]) -> None:
+        """The generic task's classes (``id``, ``name``, ``isthing``), as SEEM's evaluator sets them.
+
+        ``pipeline/XDecoderPipeline.py:126-131``: ``model.metadata`` of the dataset,
+        ``sem_seg_head.num_classes = len(names) - 1`` and the class names + "background" embedded
+        with the prompt templates. The contiguous class index is the rank of the category id
+        (MaskFormer's COCO order; `seem_bench.data.coco.contiguous_ids`).
+        """
+        from detectron2.data.catalog import Metadata
+
+        cats = sorted(({"id": int(c["id"]), "name": str(c["name"]), "isthing": int(c.get("isthing", 1))}
+                       for c in categories), key=lambda c: c["id"])
+        if self._categories == cats:
+            return
+        meta = Metadata(name="seem-bench")
+        meta.set(thing_dataset_id_to_contiguous_id={c["id"]: i for i, c in enumerate(cats) if c["isthing"]},
+                 stuff_dataset_id_to_contiguous_id={c["id"]: i for i, c in enumerate(cats)},
+                 thing_classes=[c["name"] for c in cats], stuff_classes=[c["name"] for c in cats])
+        self.set_class_embeddings([c["name"] for c in cats])
+        self.model.metadata = meta
+        self.model.sem_seg_head.num_classes = len(cats)
+        self._categories = cats
+
+    def generic_outputs(self, state: dict[str, Any]) -> dict[str, Any]:
+        """SEEM's own ``evaluate`` (``seem_model_v1.py:378-437``) on an encoded state, per image.
+
+        Same calls in the same order: ``sem_seg_head.predictor`` on the cached pixel-decoder
+        outputs (``sem_seg_head.layers``), bilinear up-sampling to the padded size,
+        ``sem_seg_postprocess`` when the config asks for it before inference, then the model's
+        ``semantic_inference``, ``panoptic_inference`` and ``instance_inference``. Returns the
+        ``processed_results`` entry: ``sem_seg``, ``panoptic_seg``, ``instances`` (torch).
+        """
+        import torch
+        import torch.nn.functional as F
+        from detectron2.utils.memory import retry_if_cuda_oom
+        from modeling.modules import bbox_postprocess, sem_seg_postprocess  # SEEM
+
+        if self._categories is None:
+            raise UsageError(f"model {self.name!r}: generic segmentation needs the task's categories")
+        m = self.model
+        h, w = state["orig_hw"]
+        image_size = tuple(state["net_hw"])
+        with torch.no_grad(), self._autocast():
+            outputs = m.sem_seg_head.predictor(state["multi_scale_features"], state["mask_features"], None,
+                                               None, None, "seg", {})
+            mask_cls = outputs["pred_logits"][0]
+            mask_pred = F.interpolate(outputs["pred_masks"], size=tuple(state["pad_hw"]), mode="bilinear",
+                                      align_corners=False)
+            input_size = mask_pred.shape[-2:]
+            mask_pred = mask_pred[0]
+            box_pred = outputs["pred_boxes"][0] if m.task_switch["bbox"] else None
+            res: dict[str, Any] = {}
+            if m.sem_seg_postprocess_before_inference:
+                mask_pred = retry_if_cuda_oom(sem_seg_postprocess)(mask_pred, image_size, h, w)
+                mask_cls = mask_cls.to(mask_pred)
+            r = retry_if_cuda_oom(m.semantic_inference)(mask_cls, mask_pred)
+            if not m.sem_seg_postprocess_before_inference:
+                r = retry_if_cuda_oom(sem_seg_postprocess)(r, image_size, h, w)
+            res["sem_seg"] = r
+            res["panoptic_seg"] = retry_if_cuda_oom(m.panoptic_inference)(mask_cls, mask_pred)
+            if box_pred is not None:
+                box_pred = bbox_postprocess(box_pred, input_size, image_size, h, w)
+            res["instances"] = retry_if_cuda_oom(m.instance_inference)(mask_cls, mask_pred, box_pred)
+        return res
+
+    def _decode_generic(self, state: dict[str, Any]) -> Prediction:
+        res = self.generic_outputs(state)
+        cats = self._categories or []
+        ids, segments = res["panoptic_seg"]
+        ids = ids.cpu().numpy().astype(np.int32)
+        if ids.shape != tuple(state["orig_hw"]):  # every released config post-processes first
+            raise RuntimeError(f"SEEM's panoptic output is {ids.shape}, the image {tuple(state['orig_hw'])}: "
+                               "the config has TEST.PANOPTIC_ON off")
+        segs = [{"id": int(d["id"]), "category_id": cats[int(d["category_id"])]["id"]} for d in segments]
+        inst = res["instances"]
+        masks = inst.pred_masks.cpu().numpy() > 0
+        instances = [{"mask": masks[i], "category_id": cats[int(c)]["id"], "score": float(sc)}
+                     for i, (c, sc) in enumerate(zip(inst.pred_classes.tolist(), inst.scores.tolist(), strict=True))]
+        semantic = res["sem_seg"].argmax(dim=0).cpu().numpy().astype(np.int64)
+        return Prediction(extra={"panoptic": (ids, segs), "instances": instances, "semantic": semantic})
 
     def _decode_ref_image(self, state: dict[str, Any], prompts: Prompts, memory: Any) -> Prediction:
         raise UsageError(f"model {self.name!r}: the released SEEM v1 code cannot decode a referenced-image "

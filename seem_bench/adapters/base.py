@@ -200,6 +200,10 @@ class Adapter(ABC):
         """Give a sanity model the GT mask of the current object (only if ``uses_ground_truth``)."""
         raise UsageError(f"model {self.name!r} does not take ground truth")
 
+    def set_categories(self, categories: list[dict[str, Any]]) -> None:  # noqa: B027 - optional hook
+        """The class vocabulary of a generic task (``id``, ``name``, ``isthing`` per category),
+        given before its decodes. Open-vocabulary models (SEEM) embed the names; others ignore it."""
+
     def close(self) -> None:  # noqa: B027 - optional hook: most adapters hold nothing to release
         """Release resources (worker processes, GPU memory)."""
 

@@ -262,6 +262,13 @@ class RemoteAdapter(Adapter):
     def set_target(self, gt: np.ndarray) -> None:
         self._request({"op": "set_target", "gt": np.asarray(gt, bool)})
 
+    def set_categories(self, categories: list[dict[str, Any]]) -> None:
+        cats = [{"id": int(c["id"]), "name": str(c["name"]), "isthing": int(c.get("isthing", 1))}
+                for c in categories]
+        if cats != getattr(self, "_categories_sent", None):
+            self._request({"op": "set_categories", "categories": cats})
+            self._categories_sent = cats
+
     def close(self) -> None:
         if self._closed:
             return
