@@ -844,41 +844,41 @@ def _version(dist: str) -> str | None:
 
 class SeemFocalT(SeemAdapter):
     name = "seem_t"
-    summary = "SEEM v1 Focal-T (seem_focalt_v1.pt; official code, not run by seem-bench)"
+    summary = "SEEM v1 Focal-T (seem_focalt_v1.pt; official code)"
     checkpoint_name = "seem_focalt_v1.pt"
     config_name = "focalt_unicl_lang_v1.yaml"
 
 
 class SeemSamViTB(SeemAdapter):
     name = "seem_b"
-    summary = "SEEM v1 SAM-ViT-B (seem_samvitb_v1.pt; official code, not run by seem-bench)"
+    summary = "SEEM v1 SAM-ViT-B (seem_samvitb_v1.pt; official code)"
     checkpoint_name = "seem_samvitb_v1.pt"
     config_name = "samvitb_unicl_lang_v1.yaml"
 
 
 class SeemSamViTL(SeemAdapter):
     name = "seem_sam_l"
-    summary = "SEEM v1 SAM-ViT-L (seem_samvitl_v1.pt; official code, not run by seem-bench)"
+    summary = "SEEM v1 SAM-ViT-L (seem_samvitl_v1.pt; official code)"
     checkpoint_name = "seem_samvitl_v1.pt"
     config_name = "samvitl_unicl_lang_v1.yaml"
 
 
 class SeemFocalL(SeemAdapter):
     name = "seem_l"
-    summary = "SEEM v1 Focal-L (seem_focall_v1.pt; official code, not run by seem-bench)"
+    summary = "SEEM v1 Focal-L (seem_focall_v1.pt; official code)"
     checkpoint_name = "seem_focall_v1.pt"
     config_name = "focall_unicl_lang_v1.yaml"
 
 
 class SeemFocalTv0(SeemV0Adapter):
     name = "seem_t_v0"
-    summary = "SEEM v0 Focal-T (seem_focalt_v0.pt; official code, not run by seem-bench)"
+    summary = "SEEM v0 Focal-T (seem_focalt_v0.pt; official code)"
     checkpoint_name = "seem_focalt_v0.pt"
     config_name = "focalt_unicl_lang_v0.yaml"
 
 
 class SeemFocalLv0(SeemV0Adapter):
     name = "seem_l_v0"
-    summary = "SEEM v0 Focal-L (seem_focall_v0.pt; official code, not run by seem-bench)"
+    summary = "SEEM v0 Focal-L (seem_focall_v0.pt; official code)"
     checkpoint_name = "seem_focall_v0.pt"
     config_name = "focall_unicl_lang_v0.yaml"
