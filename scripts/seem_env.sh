@@ -129,6 +129,8 @@ with open(os.path.join(snap, "tokenizer_config.json"), "w") as f:
                "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"}, f)
 with open(os.path.join(hf, "hub", "models--openai--clip-vit-base-patch32", "refs", "main"), "w") as f:
     f.write("offline")
+with open(os.path.join(hf, "hub", "version.txt"), "w") as f:  # transformers: no cache migration attempt
+    f.write("1")
 print(f"  vocab {len(vocab)} tokens, {len(merges)} merges")
 EOF
 

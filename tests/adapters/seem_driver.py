@@ -26,9 +26,9 @@ def _load_seem_bench():
 def main(out_path, work, demo_root):
     import numpy as np
     import torch
+    from seem_bench.baselines import seem as seem_mod
 
     from seem_bench.adapters.registry import build_model
-    from seem_bench.baselines import seem as seem_mod
     from seem_bench.prompts.types import Box, Click, Prompts, Scribble
     from seem_bench.runner import RunConfig, run
     from seem_bench.tasks import get_task
@@ -36,7 +36,7 @@ def main(out_path, work, demo_root):
     torch.set_num_threads(2)
     work = Path(work)
     opts = {"checkpoint": "random", "device": "cpu", "min_size": "240", "max_size": "320", "seed": "0"}
-    obs = {"errors": {}}
+    obs = {"errors": {}, "demo_root": str(demo_root), "demo_cache": os.environ.get("SEEM_BENCH_CACHE", "")}
 
     encodes = []
     original_encode = seem_mod.SeemAdapter.encode
@@ -93,7 +93,7 @@ def main(out_path, work, demo_root):
     adapter.set_class_embeddings(["disc", "sky", "ground"])  # templated: 80 prompts per class
     obs["templated_embedding_rows"] = int(adapter.lang.default_text_embeddings.shape[0])
     templated = [adapter.decode(state, p).mask for p in prompts_all]
-    obs["spatial_equal_with_templated_embeddings"] = [bool(np.array_equal(a, b)) for a, b in zip(plain, templated)]
+    obs["spatial_equal_with_templated_embeddings"] = [bool(np.array_equal(a, b)) for a, b in zip(plain, templated, strict=True)]
     obs["spatial_mask_fraction"] = [float(m.mean()) for m in plain]
 
     # Generic: the adapter's panoptic output against SEEM's own `evaluate` on the same input.

@@ -9,6 +9,7 @@ Input reduced to the demo's 240x320 (``min_size=240 max_size=320``), at most 3 r
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -34,16 +35,30 @@ def prefix() -> Path:
     return p
 
 
-@pytest.fixture(scope="module")
-def obs(prefix, demo_cache, demo_root, tmp_path_factory) -> dict:
-    work = tmp_path_factory.mktemp("seem")
+@pytest.fixture(scope="session")
+def obs(prefix, demo_cache, demo_root, tmp_path_factory, request) -> dict:
+    """The driver's observations, computed once per test session even under pytest-xdist.
+
+    xdist workers share the parent of their base temp folder: the first worker to take the
+    lock runs the driver, the others read its result (and use its demo data, so that records
+    compared across workers come from the same files).
+    """
+    distributed = hasattr(request.config, "workerinput")
+    shared = tmp_path_factory.getbasetemp().parent if distributed else tmp_path_factory.getbasetemp()
+    work = shared / "seem-real"
+    work.mkdir(exist_ok=True)
     out = work / "obs.json"
-    launcher = Path(seem_env.__file__).with_name("bridge_launch.py")
-    env = {**worker_env(prefix), "SEEM_BENCH_CACHE": str(demo_cache), "SB_LAUNCHER": str(launcher),
-           "SB_PACKAGES": json.dumps(package_dirs())}
-    proc = subprocess.run([str(seem_env.python(prefix)), str(HERE / "seem_driver.py"), str(out), str(work),
-                           str(demo_root)], env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    with open(work / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not out.is_file():
+            launcher = Path(seem_env.__file__).with_name("bridge_launch.py")
+            env = {**worker_env(prefix), "SEEM_BENCH_CACHE": str(demo_cache), "SB_LAUNCHER": str(launcher),
+                   "SB_PACKAGES": json.dumps(package_dirs())}
+            proc = subprocess.run([str(seem_env.python(prefix)), str(HERE / "seem_driver.py"), str(out), str(work),
+                                   str(demo_root)], env=env, capture_output=True, text=True, timeout=900)
+            if proc.returncode != 0:
+                (work / "driver-stderr.txt").write_text(proc.stderr)
+            assert proc.returncode == 0, proc.stderr[-4000:]
     return json.loads(out.read_text())
 
 
@@ -118,10 +133,11 @@ def test_seem_b_builds_and_decodes(obs):
     assert obs["seem_b"]["mask_shape"] == [240, 320]
 
 
-def test_bridge_run_equals_in_process_run(obs, prefix, demo_cache, demo_root, tmp_path):
+def test_bridge_run_equals_in_process_run(obs, prefix, tmp_path):
     """From seem-bench's own venv (no detectron2), `run --model seem_t` goes through the bridge."""
     out = tmp_path / "bridge"
-    env = {**os.environ, "SEEM_BENCH_CACHE": str(demo_cache)}
+    demo_root = obs["demo_root"]
+    env = {**os.environ, "SEEM_BENCH_CACHE": obs["demo_cache"]}
     proc = subprocess.run([sys.executable, "-m", "seem_bench", "run", "--task", "interactive", "--model", "seem_t",
                            *OPTS, "--data-root", str(demo_root), "--limit", "2", "--set", "protocol=seem",
                            "--set", "max_rounds=3", "--set", "memory=on", "--out", str(out), "--no-progress"],
