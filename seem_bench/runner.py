@@ -24,6 +24,7 @@ from tqdm import tqdm
 from seem_bench import distributed
 from seem_bench.adapters.base import Adapter, check_capabilities
 from seem_bench.adapters.registry import build_model, model_class
+from seem_bench.data.fingerprint import content_fingerprint
 from seem_bench.data.guard import EMPTY_MASKS_ALLOWED, guard_sample
 from seem_bench.data.registry import load_dataset, resolve_root
 from seem_bench.data.types import Sample
@@ -128,10 +129,17 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
     dataset = load_dataset(task.dataset, resolve_root(task.dataset, data_root), task.split, subset=cfg.subset)
     samples = list(dataset.samples[: cfg.limit] if cfg.limit else dataset.samples)
     kind.bind(dataset)
+    # The content of every file the run reads (a kind that binds the dataset, e.g. exemplars,
+    # reads beyond its samples): an emptied mask or a truncated image changes the run id.
+    read = dataset.samples if type(kind).bind is not TaskKind.bind else samples
+    content = distributed.broadcast(
+        cfg.worker, content_fingerprint(dataset.root, read) if cfg.worker.is_main or not cfg.worker.torchrun
+        else None)
+    dataset_fp = {**dataset.fingerprint, "content": content}
     model_fp = adapter.fingerprint()
     fingerprint = digest({"task": task.to_json(), "protocol": protocol_json, "prompting": kind.describe(task),
                           "model": model_fp,
-                          "dataset": dataset.fingerprint, "limit": cfg.limit})
+                          "dataset": dataset_fp, "limit": cfg.limit})
     header = {
         "schema": SCHEMA_VERSION,
         "run_id": fingerprint[:12],
@@ -140,7 +148,7 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
         "model": {"name": cfg.model, "fingerprint": model_fp,
                   "uses_ground_truth": adapter.uses_ground_truth},
         "dataset": {"name": dataset.name, "root": str(dataset.root), "split": dataset.split,
-                    "fingerprint": dataset.fingerprint, "samples": len(samples),
+                    "fingerprint": dataset_fp, "samples": len(samples),
                     "instances": sum(len(kind.units(s, task)) for s in samples),
                     **kind.dataset_header(dataset)},
         "seed": int(task.params.get("seed", 0)), "fingerprint": fingerprint,
@@ -158,6 +166,9 @@ def _write_header(out: Path, header: dict[str, Any]) -> dict[str, Any]:
     path = out / "header.json"
     if path.exists():
         old = json.loads(path.read_text())
+        if old.get("dataset", {}).get("fingerprint") != header["dataset"]["fingerprint"]:
+            raise UsageError(f"{out} holds a run on different data (the dataset fingerprint differs: a file "
+                             "was changed since); choose another --out")
         if old.get("fingerprint") != header["fingerprint"]:
             raise UsageError(f"{out} holds a different run (task, model, data or parameters differ); "
                              "choose another --out")
@@ -296,7 +307,9 @@ def summarize(run_dir: Path, extra_dirs: tuple[Path, ...] = (), out_dir: Path | 
     summary: RunSummary = {
         **header,
         "counts": {"expected": header["dataset"]["instances"], "evaluated": len(records), "ok": ok,
-                   "errors": len(records) - ok, "bad_samples": bad},
+                   "errors": len(records) - ok,
+                   # only when some were skipped (--skip-bad-samples), so clean runs keep their counts
+                   **({"bad_samples": bad} if bad else {})},
         "metrics": metrics,
         "timings": timings,
     }
