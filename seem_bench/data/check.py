@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from seem_bench.data.catalog import CATALOG
+from seem_bench.data.davis import read_scribbles
 from seem_bench.data.guard import EMPTY_MASKS_ALLOWED, mask_source, size_problem
 from seem_bench.data.io import verify_image
 from seem_bench.data.problems import Problems
@@ -79,6 +80,11 @@ def _check_image(sample: Sample, problems: Problems) -> None:
 def check_sample(sample: Sample, problems: Problems, empty_is_problem: bool = True) -> None:
     """Decode everything one sample (or every frame of a video sample) points at."""
     if sample.frames:
+        for path in sample.meta.get("scribbles", ()):
+            try:
+                read_scribbles(path, len(sample.frames), int(sample.meta.get("n_objects", 0)))
+            except DataError as e:
+                problems.add_error(e)
         for f in sample.frames:
             if (f.height, f.width) != (sample.height, sample.width):
                 problems.add(f.image_path or f.sample_id, f"frame size {f.width}x{f.height} differs from the "

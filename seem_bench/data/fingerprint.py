@@ -83,6 +83,7 @@ def files_read(samples: Iterable[Sample]) -> list[Path]:
     while stack:
         s = stack.pop()
         stack.extend(s.frames)
+        out.update(Path(p) for p in s.meta.get("scribbles", ()))  # read by the davis-interactive loop
         _paths_in(s.image_loader, out)
         for loader in s.targets.values():
             _paths_in(loader, out)
