@@ -174,7 +174,8 @@ def read_scribbles(path: str | Path, n_frames: int, n_objects: int) -> dict:
 
     Shape (davis-interactive's ``Scribbles/<seq>/NNN.json``): ``{"scribbles": [per frame: [{"path":
     [[x/W, y/H], ...], "object_id": k}, ...]], "sequence": ..., "annotated_frame": ...}`` with one
-    list per frame of the sequence, coordinates in [0, 1], ``object_id`` in 1..N and at least one
+    list per frame of the sequence, coordinates in [0, 1], ``object_id`` in 0..N (0 = background,
+as the davis-interactive robot writes it) and at least one
     stroke. Anything else is a `DataError` naming the file (`data check` lists it; a run stops).
     """
     from seem_bench.data.io import read_json
@@ -192,8 +193,9 @@ def read_scribbles(path: str | Path, n_frames: int, n_objects: int) -> dict:
             if not isinstance(s, dict) or "path" not in s or "object_id" not in s:
                 raise DataError(p, f"{where} needs 'path' and 'object_id'")
             oid = s["object_id"]
-            if isinstance(oid, bool) or not isinstance(oid, int) or not 1 <= oid <= n_objects:
-                raise DataError(p, f"{where} has object_id {oid!r}; the sequence has objects 1..{n_objects}")
+            if isinstance(oid, bool) or not isinstance(oid, int) or not 0 <= oid <= n_objects:
+                raise DataError(p, f"{where} has object_id {oid!r}; the sequence has objects 1..{n_objects} "
+                                   "(0 = background)")
             try:
                 pts = np.asarray(s["path"], np.float64)
             except (TypeError, ValueError):
