@@ -16,7 +16,10 @@ from pathlib import Path
 def seem_bench(args: list[str], cwd: Path, env: dict[str, str] | None = None,
                timeout: float = 300) -> subprocess.CompletedProcess:
     """``python -m seem_bench ARGS`` as a user runs it (own process: C libraries' stderr, pools)."""
-    full_env = {**os.environ, "SEEM_BENCH_CACHE": str(Path(cwd) / ".cache"), **(env or {})}
+    # Importing seem_bench (as this test process did) sets OPENCV_LOG_LEVEL for itself; the
+    # command must show what a user's fresh shell would, so it does not inherit that.
+    base = {k: v for k, v in os.environ.items() if k != "OPENCV_LOG_LEVEL"}
+    full_env = {**base, "SEEM_BENCH_CACHE": str(Path(cwd) / ".cache"), **(env or {})}
     return subprocess.run([sys.executable, "-m", "seem_bench", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
 
