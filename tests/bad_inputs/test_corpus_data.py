@@ -78,6 +78,22 @@ def test_run_stops_at_a_bad_image_or_mask(case, grabcut, tmp_path):
     assert "demo_001/1" not in keys
 
 
+def test_skip_bad_samples_records_them_and_says_so(grabcut, tmp_path):
+    _empty_mask(grabcut / "boundary_GT" / "demo_001.bmp")
+    proc = seem_bench([*RUN, "--data-root", str(grabcut), "--out", "run", "--skip-bad-samples"], tmp_path)
+    # The exit status of a run with error records is issue 13 item 7's (tested with it).
+    assert "Traceback" not in proc.stderr and "1 in samples with bad data, skipped" in proc.stderr, proc.stderr
+    counts = json.loads((tmp_path / "run" / "summary.json").read_text())["counts"]
+    assert counts == {"expected": 3, "evaluated": 3, "ok": 2, "errors": 1, "bad_samples": 1} | {
+        k: v for k, v in counts.items() if k not in ("expected", "evaluated", "ok", "errors", "bad_samples")}
+    recs = {json.loads(line)["key"]: json.loads(line)
+            for line in (tmp_path / "run" / "records-rank0.jsonl").read_text().splitlines()}
+    bad = recs["demo_001/1"]
+    assert bad["status"] == "error" and bad["bad_sample"] is True
+    assert "boundary_GT/demo_001.bmp: instance 1 has an empty mask" in bad["error"]
+    assert [recs[k]["status"] for k in ("demo_000/1", "demo_002/1")] == ["ok", "ok"]
+
+
 def test_data_check_reports_every_bad_image_and_mask(grabcut, demo_root, tmp_path):
     for i in range(3, 6):  # three more images, one per remaining corruption
         shutil.copy(demo_root / "GrabCut" / "data_GT" / f"demo_{i:03d}.jpg", grabcut / "data_GT")
