@@ -90,3 +90,19 @@ def test_unknown_suite_and_cell_names():
     with pytest.raises(UsageError, match="--cells: suite 'seem-paper' has no cell 'vok'"):
         get_suite("seem-paper").select(["coco", "vok"])
     assert [c.id for c in get_suite("seem-paper").select(["davis17", "coco"])] == ["coco", "davis17"]
+
+
+def test_definition_docstring_examples_hold():
+    import doctest
+
+    import seem_bench.suites.definition as mod
+
+    res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert res.attempted >= 1 and res.failed == 0
+
+
+def test_suite_help_lists_its_actions(cli, tmp_path):
+    for args in (["suite", "--help"], ["suite", "run", "--help"], ["suite", "check", "--help"], ["suites", "--help"]):
+        res = cli(args, cwd=tmp_path)
+        assert res.returncode == 0, (args, res.stderr)
+    assert "--cells ID[,ID...]" in cli(["suite", "run", "--help"], cwd=tmp_path).stdout

@@ -181,3 +181,25 @@ def test_a_suite_directory_refuses_another_configuration(tmp_path, capsys):
     for k in (1, 2, 3, 5, 9):
         want = sum(r["ious"][min(k, len(r["ious"])) - 1] for r in recs) / len(recs)
         assert math.isclose(s["metrics"][f"mIoU@{k}"], want, rel_tol=0, abs_tol=1e-12)
+
+
+def test_the_models_own_reported_row_is_the_delta_reference(tmp_path):
+    from seem_bench.suites.manifest import SuiteDir
+
+    suite = get_suite("seem-paper")
+    coco = suite.cell("coco")
+    summary = {"run_id": "abc123abc123", "fingerprint": "abc123abc123" * 4, "task": coco.task.to_json(),
+               "model": {"name": "seem_l"}, "dataset": {"name": "coco_panoptic", "split": "val2017"},
+               "metrics": {"PQ": 0.55, "mAP": 0.45, "mIoU": 0.65}}
+    sd = SuiteDir(tmp_path, suite, {"model": "seem_l", "limit": None, "demo": False, "cells": {}},
+                  {"coco": summary})
+    readme, video = suite_tables(sd)
+    # seem_l is the model_id of "SEEM v1 Focal-L" (PQ 56.1): its row is the reference, and the
+    # reproduced row sits right below it.
+    rows = list(readme.frame.index)
+    assert rows.index(("seem_l", "reproduced")) == rows.index(("SEEM v1 Focal-L", "reported (seem-readme)")) + 1
+    d = readme.frame.loc[("seem_l", "Δ vs SEEM v1 Focal-L"), "COCO"]
+    assert [round(v, 9) for v in d] == [round(55 - 56.1, 9), round(45 - 46.3, 9), round(65 - 65.8, 9)]
+    # No video row has a model_id: the table's reference is used, and no cell ran there.
+    assert ("seem_l", "reproduced") not in list(video.frame.index)
+    assert "cell davis17 (vos on davis2017 val) not run: not selected (--cells)" in video.notes
