@@ -99,6 +99,10 @@ def run_main(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be a positive number of samples")
     suite = get_suite(args.name)
+    if not args.no_reported:
+        from seem_bench.suites.table import check_versus
+
+        check_versus(args.versus)  # before hours of cells, not after
     options = parse_kv(args.model_opt, "--model-opt")
     for key in ("checkpoint", "seem_root", "device"):
         if getattr(args, key):

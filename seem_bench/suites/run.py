@@ -162,7 +162,7 @@ def run_suite(suite: Suite, model: str, out: Path, *, cell_ids: list[str] | None
     p = plan(suite, model, cells, data_root, log)
     config = {"suite": suite.name, "definition": suite.raw, "model": model,
               "model_options": {k: str(v) for k, v in options.items()}, "limit": limit,
-              "data_root": None if p.demo else str(data_root), "demo": p.demo}
+              "data_root": None if p.demo else str(Path(p.data_root).resolve()), "demo": p.demo}
     out.mkdir(parents=True, exist_ok=True)
     manifest = _check_manifest(out, config, p)
     for cid, reason in p.skipped.items():

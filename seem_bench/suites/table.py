@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from seem_bench.errors import UsageError
 from seem_bench.report import entries
 from seem_bench.report.layouts import Group, Layout, Table, build_table
 from seem_bench.report.leaderboard import load_reported
@@ -54,9 +55,25 @@ def _reference(frame: pd.DataFrame, reported: pd.DataFrame, model: str, wanted: 
     return None
 
 
+def check_versus(versus: str | None, published: pd.DataFrame | None = None) -> None:
+    """``UsageError`` (with suggestions) unless ``versus`` is ``None`` or a reported model."""
+    if not versus:
+        return
+    models = sorted(set((published if published is not None else load_reported())["model"]))
+    if versus not in models:
+        import difflib
+
+        close = difflib.get_close_matches(versus, models, n=2)
+        hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise UsageError(f"--versus {versus!r} is not a model of the reported numbers "
+                         f"(leaderboards/reported.csv).{hint}")
+
+
 def suite_tables(sd: SuiteDir, versus: str | None = None, reported: bool = True) -> list[Table]:
     """Every table of the suite directory ``sd`` (see the module docstring)."""
     published = load_reported() if reported else entries.frame([])
+    if reported:
+        check_versus(versus, published)
     mark = _row_mark(sd)
     tables = []
     for st in sd.suite.tables:

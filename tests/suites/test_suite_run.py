@@ -144,6 +144,11 @@ def test_capabilities_and_data_are_checked_before_anything_runs(tmp_path, demo_r
     assert err[3] == ("seem-bench: error: 3 of 5 cells of suite 'seem-paper' cannot run with model 'disks' "
                       "(listed above); leave them out with --cells")
     assert not out.exists()
+    assert main(["suite", "run", "seem-paper", "--model", "oracle", "--versus", "SEEM v1 Focal L",
+                 "--out", str(out)]) == 2
+    assert ("--versus 'SEEM v1 Focal L' is not a model of the reported numbers (leaderboards/reported.csv). "
+            "Did you mean 'SEEM v1 Focal-L'") in capsys.readouterr().err
+    assert not out.exists()
     # With --data-root every missing dataset is one line with the `data check` command to run.
     assert main(["suite", "run", "seem-paper", "--model", "oracle", "--data-root", str(demo_root),
                  "--out", str(out)]) == 1
