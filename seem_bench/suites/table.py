@@ -85,7 +85,7 @@ def suite_tables(sd: SuiteDir, versus: str | None = None, reported: bool = True)
         frame.index = pd.MultiIndex.from_tuples(
             [(m, mark if s == REPRODUCED else s) for m, s in frame.index], names=frame.index.names)
         ref = _reference(frame, shown, sd.model, [versus, st.reference])
-        mine = [r for r in frame.index if r[1] == mark]
+        mine = [r for r in frame.index if not str(r[1]).startswith("reported")]
         if ref is not None and mine:
             delta = frame.loc[mine[0]] - frame.loc[ref]
             pos = list(frame.index).index(mine[0]) + 1
