@@ -112,16 +112,16 @@ def plan(suite: Suite, model: str, cells: list[SuiteCell], data_root: Path | Non
                 skipped[cell.id] = f"the demo data has no {cell.task.dataset}"
     todo = [c for c in cells if c.id not in skipped]
     missing: dict[tuple[str, str | None], list[str]] = {}
-    problems: dict[tuple[str, str | None], str] = {}
+    found: dict[tuple[str, str | None], str | None] = {}  # each dataset split is loaded once
     for cell in todo:
         key = (cell.task.dataset, cell.task.split)
-        if key not in problems:
-            problems[key] = _data_problem(cell, data_root)
-        if problems[key] is not None:
+        if key not in found:
+            found[key] = _data_problem(cell, data_root)
+        if found[key] is not None:
             missing.setdefault(key, []).append(cell.id)
     if missing:
         for (name, split), ids in missing.items():
-            log(f"seem-bench: {_missing_line(name, split, ids, Path(data_root), problems[(name, split)])}")
+            log(f"seem-bench: {_missing_line(name, split, ids, Path(data_root), str(found[(name, split)]))}")
         raise SeemBenchError(f"{len(missing)} dataset(s) needed by {sum(map(len, missing.values()))} of "
                              f"{len(todo)} cells of suite {suite.name!r} are missing under {data_root} "
                              "(listed above); prepare them or leave the cells out with --cells")
