@@ -7,8 +7,8 @@ imported from ``--seem-root`` and run with the workarounds ``../shared/vendor/RE
 CPU), all applied in this process only. Both sides run the same random Focal-T weights, written
 once with ``torch.manual_seed(seed)``, and reseed torch with ``seed`` before every decoder call:
 SEEM's decoder draws from torch's RNG (point sampling, memory-token split) and its evaluator
-never seeds it. Class embeddings are computed for one class name only on both sides: spatial
-masks do not read them, and the 21 VOC names would cost ~2 min on CPU.
+never seeds it. SEEM's evaluator embeds one class name only (spatial masks do not read class
+embeddings; the 21 templated VOC names would cost ~2 min on CPU).
 
 Modes:
 
@@ -83,10 +83,9 @@ def _digest(a) -> str:
 
 
 def _patch_common(seed: int, log: dict) -> None:
-    """Seed before every decoder call; one class embedding; record DT maps (official clicks)."""
+    """Seed torch before every decoder call (both sides)."""
     import torch
     from modeling.interface.seem_v1 import SEEMDecoder
-    from modeling.language.vlpencoder import LanguageEncoder
 
     fwd = SEEMDecoder.forward
 
@@ -95,12 +94,6 @@ def _patch_common(seed: int, log: dict) -> None:
         return fwd(self, *a, **k)
 
     SEEMDecoder.forward = seeded_forward
-    emb = LanguageEncoder.get_text_embeddings
-
-    def one_class(self, class_names, *a, **k):
-        return emb(self, list(class_names)[:1], *a, **k)
-
-    LanguageEncoder.get_text_embeddings = one_class
 
 
 def random_checkpoint(cfg: Path, path: Path, seed: int) -> None:
@@ -187,6 +180,16 @@ def run_official(args: argparse.Namespace, cfg: Path, ckpt: Path, log: dict) -> 
         return res
 
     InteractiveEvaluator.compute_noc = compute_noc
+    # The evaluator embeds the 21 VOC names with 80 templates each (~2 min on CPU); spatial
+    # masks do not read class embeddings, so it embeds the first name only.
+    from modeling.language.vlpencoder import LanguageEncoder
+
+    emb = LanguageEncoder.get_text_embeddings
+
+    def one_class(self, class_names, *a, **k):
+        return emb(self, list(class_names)[:1], *a, **k)
+
+    LanguageEncoder.get_text_embeddings = one_class
     import entry
 
     argv = ["evaluate", "--conf_files", str(cfg),
@@ -195,7 +198,10 @@ def run_official(args: argparse.Namespace, cfg: Path, ckpt: Path, log: dict) -> 
             "VOC.INPUT.MIN_SIZE_TEST", str(args.min_size), "VOC.INPUT.MAX_SIZE_TEST", str(args.max_size),
             "VOC.TEST.BATCH_SIZE_TOTAL", "1", "STROKE_SAMPLER.EVAL.MAX_ITER", str(args.rounds),
             "SAVE_DIR", str(Path(args.out).parent / "official_out"), "FP16", "false"]
-    entry.main(argv)
+    try:
+        entry.main(argv)
+    finally:
+        LanguageEncoder.get_text_embeddings = emb
     log["official"] = entries
     del torch
 

@@ -15,13 +15,14 @@ model three times), ~11 min on a loaded one.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from seem_bench.adapters import seem_env
+from seem_bench.adapters.seem_bridge import worker_env
 from seem_bench.data.writers import write_palette_png, write_voc
 from seem_bench.metrics.interactive import noc
 
@@ -30,27 +31,20 @@ WORKER = Path(__file__).with_name("seem_official_worker.py")
 ROUNDS, MIN_SIZE, MAX_SIZE, SEED = 3, 64, 96, 7
 
 
-def seem_env() -> Path | None:
-    """The SEEM environment's prefix when complete (``READY``), else ``None``."""
-    prefix = os.environ.get("SEEM_BENCH_SEEM_ENV") or str(
-        Path(os.environ.get("SEEM_BENCH_CACHE") or Path.home() / ".cache" / "seem-bench") / "seem-env")
-    p = Path(prefix)
-    return p if (p / "READY").is_file() and (p / "venv" / "bin" / "python").is_file() else None
-
-
 def _worker(mode: str, out: Path, *extra: str) -> dict:
-    env_dir = seem_env()
-    if env_dir is None:
-        pytest.skip("no SEEM environment: run `bash scripts/seem_env.sh` (docs/models.md)")
-    env = {**os.environ, "HF_HOME": str(env_dir / "hf"), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "OMP_NUM_THREADS": "2"}
+    prefix = seem_env.find_prefix()
+    if prefix is None:
+        pytest.skip(seem_env.missing_reason())
+    env = {**worker_env(prefix), "OMP_NUM_THREADS": "2"}
     for k in ("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PYTHONPATH"):
-        env.pop(k, None)
-    cmd = [str(env_dir / "venv" / "bin" / "python"), str(WORKER), mode, "--seem-root", str(env_dir / "src" / "seem"),
+        env.pop(k, None)  # SEEM's MPI adapter reads OMPI_*; one process here
+    cmd = [str(seem_env.python(prefix)), str(WORKER), mode, "--seem-root", str(seem_env.seem_src(prefix)),
            "--repo", str(REPO), "--out", str(out), "--seed", str(SEED), "--min-size", str(MIN_SIZE),
            "--max-size", str(MAX_SIZE), *extra]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1500)
+    if proc.returncode != 0:
+        (out.parent / "worker-stderr.txt").write_text(proc.stderr)
+    assert proc.returncode == 0, f"see {out.parent / 'worker-stderr.txt'}: {proc.stderr[-3000:]}"
     return json.loads(out.read_text())
 
 
