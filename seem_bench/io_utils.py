@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +111,15 @@ def _truncate_torn_tail(path: Path) -> None:
         os.fsync(f.fileno())
 
 
-def read_jsonl(path: str | Path) -> list[dict]:
-    """Read complete lines; a torn last line (killed writer) is dropped."""
-    out = []
+def iter_jsonl(path: str | Path) -> Iterator[dict]:
+    """Complete lines one at a time (constant memory); a torn last line (killed writer) is dropped."""
     with open(path, encoding="utf-8") as f:
         for line in f:
             if not line.endswith("\n"):
                 break
-            out.append(json.loads(line))
-    return out
+            yield json.loads(line)
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """All complete lines of `iter_jsonl` as a list."""
+    return list(iter_jsonl(path))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,8 +30,9 @@ from seem_bench.data.types import Sample
 from seem_bench.distributed import Worker
 from seem_bench.envinfo import environment
 from seem_bench.errors import SeemBenchError, UsageError
-from seem_bench.io_utils import JsonlWriter, atomic_write_json, read_jsonl
+from seem_bench.io_utils import JsonlWriter, atomic_write_json, iter_jsonl
 from seem_bench.loops.base import KINDS, Encoder, TaskKind
+from seem_bench.metrics.contract import Evaluators, ExactSum
 from seem_bench.metrics.iou import EMPTY_UNION_IOU
 from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.schema import SCHEMA_VERSION, RunSummary
@@ -121,7 +123,7 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
     samples = list(dataset.samples[: cfg.limit] if cfg.limit else dataset.samples)
     kind.bind(dataset)
     model_fp = adapter.fingerprint()
-    fingerprint = digest({"task": task.to_json(), "protocol": protocol_json, "prompting": kind.describe(task),
+    fingerprint = digest({"task": task.identity_json(), "protocol": protocol_json, "prompting": kind.describe(task),
                           "model": model_fp,
                           "dataset": dataset.fingerprint, "limit": cfg.limit})
     header = {
@@ -161,7 +163,7 @@ def _write_header(out: Path, header: dict[str, Any]) -> dict[str, Any]:
 def finished_keys(out: Path, fingerprint: str) -> set[str]:
     done: set[str] = set()
     for path in sorted(out.glob("records-rank*.jsonl")):
-        done.update(r["key"] for r in read_jsonl(path) if r.get("fingerprint") == fingerprint)
+        done.update(r["key"] for r in iter_jsonl(path) if r.get("fingerprint") == fingerprint)
     return done
 
 
@@ -245,20 +247,27 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
         bar.close()
 
 
-def load_records(*run_dirs: Path, fingerprint: str | None = None) -> list[dict]:
-    """Records of one or more run directories, deduplicated by key, in key order.
+def iter_records(*run_dirs: Path, fingerprint: str | None = None) -> Iterator[dict]:
+    """Records of one or more run directories, one per key, streamed in file order.
 
     A key written twice (two shards overlapping by mistake) must hold identical results; the
-    first occurrence is kept.
+    first occurrence is kept. Only an 8-byte digest per key is held in memory.
     """
-    by_key: dict[str, dict] = {}
+    seen: set[bytes] = set()
     for run_dir in run_dirs:
         for path in sorted(Path(run_dir).glob("records-rank*.jsonl")):
-            for rec in read_jsonl(path):
+            for rec in iter_jsonl(path):
                 if fingerprint is not None and rec.get("fingerprint") != fingerprint:
                     continue
-                by_key.setdefault(rec["key"], rec)
-    return [by_key[k] for k in sorted(by_key)]
+                key = hashlib.blake2b(rec["key"].encode(), digest_size=8).digest()
+                if key not in seen:
+                    seen.add(key)
+                    yield rec
+
+
+def load_records(*run_dirs: Path, fingerprint: str | None = None) -> list[dict]:
+    """`iter_records` as a list in key order (tests and tools comparing whole runs)."""
+    return sorted(iter_records(*run_dirs, fingerprint=fingerprint), key=lambda r: r["key"])
 
 
 def strip_timings(rec: dict) -> dict:
@@ -269,20 +278,48 @@ def strip_timings(rec: dict) -> dict:
     return out
 
 
+def decode_seconds(rec: dict) -> float:
+    """A record's model decode seconds: its ``model_s``, else the sum over its rounds."""
+    if "model_s" in rec:
+        return float(rec["model_s"])
+    return sum(float(rd.get("model_s", 0.0)) for rd in rec.get("rounds", ()))
+
+
+def evaluator_names(header: dict[str, Any]) -> list[str]:
+    """The evaluators a run's task lists (older headers: the task kind's defaults)."""
+    names = list(header["task"].get("evaluators") or [])
+    return names or KINDS.get(header["task"]["kind"])().default_evaluators(header)
+
+
 def summarize(run_dir: Path, extra_dirs: tuple[Path, ...] = (), out_dir: Path | None = None) -> RunSummary:
-    """Recompute the summary from the records and write ``summary.json`` atomically."""
+    """Recompute the summary from the records and write ``summary.json`` atomically.
+
+    Streams the records through the task's evaluators (`seem_bench.metrics.contract`): memory
+    does not grow with the number of records, and exact sums make the numbers independent of
+    the order of records, so 1 or N workers, shards + merge and resumes agree bit for bit.
+    """
     run_dir = Path(run_dir)
     header = json.loads((run_dir / "header.json").read_text())
-    records = load_records(run_dir, *extra_dirs, fingerprint=header["fingerprint"])
-    ok = sum(r.get("status") == "ok" for r in records)
-    metrics, timings = KINDS.get(header["task"]["kind"])().summarize(records, header)
-    timings["encode_s_total"] = sum(r.get("encode_s", 0.0) for r in records)
+    evaluators = Evaluators.build(evaluator_names(header), header)
+    evaluated = ok = 0
+    decode_s, encode_s = ExactSum(), ExactSum()
+    for rec in iter_records(run_dir, *extra_dirs, fingerprint=header["fingerprint"]):
+        evaluated += 1
+        encode_s.add(rec.get("encode_s", 0.0))
+        if rec.get("status") == "ok":
+            ok += 1
+            decode_s.add(decode_seconds(rec))
+            evaluators.update(rec)
+    metrics = evaluators.compute()
+    specs = evaluators.specs()
     summary: RunSummary = {
         **header,
-        "counts": {"expected": header["dataset"]["instances"], "evaluated": len(records), "ok": ok,
-                   "errors": len(records) - ok},
+        "counts": {"expected": header["dataset"]["instances"], "evaluated": evaluated, "ok": ok,
+                   "errors": evaluated - ok},
         "metrics": metrics,
-        "timings": timings,
+        "metric_specs": {k: specs[k].to_json() for k in metrics},
+        "timings": {"decode_s_total": decode_s.value(), **evaluators.timings(),
+                    "encode_s_total": encode_s.value()},
     }
     atomic_write_json(Path(out_dir or run_dir) / "summary.json", summary)
     return summary

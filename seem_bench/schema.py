@@ -4,7 +4,7 @@ Files of a run directory::
 
     header.json            what was run: task, protocol, model, dataset fingerprint, env, seed
     records-rank<R>.jsonl  one `InstanceRecord` per line per worker; each sample's lines flushed + fsynced together
-    summary.json           header + counts + aggregate metrics, recomputed from all records
+    summary.json           header + counts + aggregate metrics (+ their metric_specs), recomputed from all records
 
 Aggregates are always recomputed from the per-instance records, never averaged per worker, so
 1 and N workers give identical numbers.
@@ -58,4 +58,5 @@ class RunHeader(TypedDict, total=False):
 class RunSummary(RunHeader, total=False):
     counts: dict[str, int]  # expected, evaluated, ok, errors
     metrics: dict[str, float]
+    metric_specs: dict[str, dict[str, Any]]  # per metric: unit, higher_is_better, precision, reference
     timings: dict[str, float]

@@ -2,8 +2,9 @@
 
 Tasks are YAML files in the top-level ``tasks/`` folder (installed as ``seem_bench.taskdefs``).
 Fields: ``name``, ``kind`` (which loop runs it), ``description``, ``dataset``, ``split``,
-``protocol``, ``first_prompt``, ``params`` (protocol and loop parameters) and ``metrics`` (the
-columns of the printed table). ``--set key=value`` overrides any top-level field or any
+``protocol``, ``first_prompt``, ``params`` (protocol and loop parameters), ``metrics`` (the
+columns of the printed table) and ``evaluators`` (the metric families computed from the records,
+by `seem_bench.metrics.contract.EVALUATORS` name). ``--set key=value`` overrides any top-level field or any
 ``params`` key; the effective task is recorded in the run header.
 """
 
@@ -33,11 +34,20 @@ class TaskSpec:
     description: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     metrics: list[str] = field(default_factory=list)
+    evaluators: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "dataset": self.dataset, "split": self.split,
                 "protocol": self.protocol, "first_prompt": self.first_prompt,
-                "params": dict(self.params), "metrics": list(self.metrics)}
+                "params": dict(self.params), "metrics": list(self.metrics),
+                "evaluators": list(self.evaluators)}
+
+    def identity_json(self) -> dict[str, Any]:
+        """What decides the records (the run fingerprint): evaluators only read records, so
+        changing them re-summarizes a run instead of invalidating it."""
+        out = self.to_json()
+        del out["evaluators"]
+        return out
 
     def protocol_keys(self) -> set[str]:
         """Parameters the task's click protocol and the first-prompt simulators accept."""

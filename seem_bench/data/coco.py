@@ -391,3 +391,8 @@ def load_coco_semantic(root: str | Path, split: str | None = None) -> Dataset:
 def load_coco_instances(root: str | Path, split: str | None = None) -> Dataset:
     """``coco_instances``: ``root`` holds ``annotations/instances_<split>.json`` and ``<split>/``."""
     return build_coco_instances(Path(root), split)
+
+
+def instances_json(root: Path, split: str | None) -> Path:
+    """``<root>/annotations/instances_<split>.json``: the COCO instance GT of a panoptic root."""
+    return Path(root) / "annotations" / f"instances_{split or 'val2017'}.json"
