@@ -157,9 +157,13 @@ class Evaluator(ABC):
     def params(self) -> dict[str, Any]:
         return dict(self.header.get("task", {}).get("params") or {})
 
+    @classmethod
     @abstractmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
+        """Every metric key ``compute`` may return for task parameters ``params``, in table order."""
+
     def specs(self) -> list[MetricSpec]:
-        """Every metric key ``compute`` may return, with its metadata."""
+        return self.metric_specs(self.params)
 
     @abstractmethod
     def update(self, record: Mapping[str, Any]) -> None:
@@ -236,6 +240,16 @@ class Evaluators:
         for ev in self.evaluators:
             out.update(ev.timings())
         return out
+
+
+def catalog() -> dict[str, MetricSpec]:
+    """Specs of every metric the registered evaluators declare with default parameters (for
+    numbers that come without a summary: reported rows, leaderboard files, old summaries)."""
+    out: dict[str, MetricSpec] = {}
+    for _, cls in EVALUATORS.items():
+        for spec in cls.metric_specs({}):
+            out.setdefault(spec.name, spec)
+    return out
 
 
 def specs_of(summary: Mapping[str, Any]) -> dict[str, MetricSpec]:

@@ -563,9 +563,10 @@ class DavisEvaluator(Evaluator):
         self.sums = [ExactSum() for _ in self.KEYS]
         self.objects = 0
 
-    def specs(self) -> list[MetricSpec]:
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
         return [MetricSpec("J&F-Mean", "fraction", True, 1, f"{_DAVIS17}: mean over objects of (J+F)/2"),
-                *(MetricSpec(k, "fraction", not k.endswith("Decay"), 1, _DAVIS17) for k in self.KEYS),
+                *(MetricSpec(k, "fraction", not k.endswith("Decay"), 1, _DAVIS17) for k in cls.KEYS),
                 MetricSpec("objects", "count", True, 0, "objects evaluated")]
 
     def update(self, record: Mapping[str, Any]) -> None:
@@ -603,8 +604,9 @@ class DavisInteractiveEvaluator(Evaluator):
         self.grouped: dict[tuple, np.ndarray] = {}
         self.sequences: dict[str, tuple[int, int]] = {}
 
-    def specs(self) -> list[MetricSpec]:
-        p = self.params
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
+        p = params
         ref = "davisinteractive EvaluationService.summarize_report"
         t = f"{float(p.get('time_threshold', 60)):g}"
         return [MetricSpec("AUC", "fraction", True, 1, f"{ref}: area under J&F vs time"),

@@ -373,7 +373,8 @@ class CocoApEvaluator(Evaluator):
         self.image_ids: set[int] = set()
         self.detections: list[tuple[str, int, list[dict]]] = []
 
-    def specs(self) -> list[MetricSpec]:
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
         return [MetricSpec("mAP", "fraction", True, 1, "pycocotools COCOeval segm stats[0] (AP@[.5:.95])")]
 
     def update(self, record: Mapping[str, Any]) -> None:

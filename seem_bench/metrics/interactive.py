@@ -165,9 +165,11 @@ class InteractiveEvaluator(Evaluator):
         self.acc = InteractiveAccumulator(max_rounds=int(p.get("max_rounds", 20)),
                                           compare=str(p.get("compare", "ritm")))
 
-    def specs(self) -> list[MetricSpec]:
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
+        max_rounds = int(params.get("max_rounds", 20))
         out = []
-        for thr in self.acc.thresholds:
+        for thr in DEFAULT_THRESHOLDS:
             out += [MetricSpec(f"NoC@{_key(thr)}", "clicks", False, 2, _RITM),
                     MetricSpec(f"NoF@{_key(thr)}", "count", False, 0,
                                "instances never reaching the threshold within max_rounds (SPEC 3)"),
@@ -175,7 +177,7 @@ class InteractiveEvaluator(Evaluator):
         # RITM prints IoU curves x100 with two decimals.
         out.append(MetricSpec("1-IoU", "fraction", True, 2, "mean IoU after the first click"))
         out += [MetricSpec(f"mIoU@{k}", "fraction", True, 2, "mean IoU after k clicks (RITM/SimpleClick)")
-                for k in DEFAULT_KS if k <= self.acc.max_rounds]
+                for k in DEFAULT_KS if k <= max_rounds]
         out.append(MetricSpec("SPC", "seconds", False, 4, "model decode seconds per click (SEEM paper)",
                               timing=True))
         return out

@@ -401,7 +401,8 @@ class PanopticEvaluator(Evaluator):
         self.iou: dict[int, ExactSum] = {}
         self.counts: dict[int, list[int]] = {}
 
-    def specs(self) -> list[MetricSpec]:
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
         ref = "panopticapi pq_compute"
         return [MetricSpec(k, "fraction", True, 1, ref) for k in ("PQ", "SQ", "RQ", "PQ_th", "PQ_st")]
 

@@ -254,12 +254,13 @@ class ReferringEvaluator(Evaluator):
         super().__init__(header)
         self.acc = ReferringAccumulator()
 
-    def specs(self) -> list[MetricSpec]:
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
         return [MetricSpec("cIoU", "fraction", True, 1, f"{_LAVT}: ΣI / ΣU"),
                 MetricSpec("mIoU", "fraction", True, 1, f"{_LAVT}: mean I / U, empty union = "
-                                                        f"{self.acc.empty_union_iou}"),
+                                                        f"{EMPTY_UNION_IOU}"),
                 *(MetricSpec(_prec_key(t), "fraction", True, 1, f"{_LAVT}: share with IoU >= {t}")
-                  for t in self.acc.thresholds),
+                  for t in PREC_THRESHOLDS),
                 MetricSpec("samples", "count", True, 0, "records evaluated"),
                 MetricSpec("empty_union_iou", "value", True, 1,
                            "IoU given to an empty union (a convention, not a score)")]
@@ -287,10 +288,11 @@ class GresEvaluator(Evaluator):
         super().__init__(header)
         self.acc = GresAccumulator()
 
-    def specs(self) -> list[MetricSpec]:
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
         rela = "ReLA ReferEvaluator (GRES)"
         return [MetricSpec(k, "fraction", True, 1, rela)
-                for k in ("gIoU", "cIoU", "N-acc", "T-acc", *(f"Pr@{t:.1f}" for t in self.acc.thresholds))]
+                for k in ("gIoU", "cIoU", "N-acc", "T-acc", *(f"Pr@{t:.1f}" for t in PREC_THRESHOLDS))]
 
     def update(self, record: Mapping[str, Any]) -> None:
         self.acc.update_counts(record["intersection"], record["union"], bool(record["gt_no_target"]),

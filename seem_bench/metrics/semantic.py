@@ -229,7 +229,8 @@ class SemanticEvaluator(Evaluator):
         k = len(header_categories(header))
         self.conf = np.zeros((k + 1, k + 1), np.int64)
 
-    def specs(self) -> list[MetricSpec]:
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
         d2 = "detectron2 SemSegEvaluator (2022+ rule)"
         return [MetricSpec("mIoU", "fraction", True, 1, d2), MetricSpec("fwIoU", "fraction", True, 1, d2),
                 MetricSpec("pACC", "fraction", True, 1, d2)]

@@ -16,7 +16,7 @@ from typing import Any
 
 from seem_bench.errors import DataError
 from seem_bench.io_utils import read_jsonl
-from seem_bench.report.metric_info import is_fraction
+from seem_bench.report.metric_info import is_fraction, remember
 
 _REQUIRED = {"task": ("name", "kind"), "model": ("name",), "dataset": ("name",)}
 
@@ -54,14 +54,15 @@ def load_summary(path: str | Path) -> dict[str, Any]:
     # Tables, plots and checks use scalar metrics; nested ones (per-class tables) and undefined
     # values (None) are set aside rather than rejected, so richer summaries stay readable.
     summary["metrics"] = {k: v for k, v in metrics.items() if _scalar(v)}
+    summary["_path"] = str(p)
+    remember(summary)  # tables built from this summary show its metrics as its evaluators declared
     # The contract: IoU-like metrics are fractions. A percentage would print as 5850.0 in tables
     # and compare wrongly against reported numbers, so it is refused instead of shown.
-    wrong = [k for k, v in summary["metrics"].items() if is_fraction(k) and abs(v) > 1.0 + 1e-9]
+    wrong = [k for k, v in summary["metrics"].items() if is_fraction(k, summary) and abs(v) > 1.0 + 1e-9]
     if wrong:
         raise DataError(p, f"{', '.join(wrong)} > 1: IoU-like metrics must be stored as fractions "
                            f"in [0, 1] (got {wrong[0]} = {summary['metrics'][wrong[0]]})")
     summary["_other_metrics"] = {k: v for k, v in metrics.items() if not _scalar(v)}
-    summary["_path"] = str(p)
     return summary
 
 

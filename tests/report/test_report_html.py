@@ -50,7 +50,7 @@ def test_report_renders_in_headless_chromium(runs, tmp_path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     cells = re.findall(r"<td>([^<]*)</td>", dom.stdout)
     # The browser parsed the tables: the run's numbers and the reported rows are table cells.
-    assert f"{m['NoC@90']:.2f}" in cells and f"{100 * m['mIoU@5']:.1f}" in cells
+    assert f"{m['NoC@90']:.2f}" in cells and f"{100 * m['mIoU@5']:.2f}" in cells
     assert "1.88" in cells  # SAM ViT-H on GrabCut, reported
     assert "reported (focsam-noc90)" in re.findall(r"<th>([^<]*)</th>", dom.stdout)
     shot = tmp_path / "shot.png"

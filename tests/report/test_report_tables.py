@@ -88,7 +88,7 @@ def test_runs_outside_every_paper_layout_get_the_runs_table(tmp_path, capsys):
                       dataset="my_clicks", metrics={"NoC@90": 3.5, "mIoU@5": 0.81234})
     assert main(["table", str(d)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("### Runs") and "| disks   | my_clicks" in out and "| 81.2 " in out
+    assert out.startswith("### Runs") and "| disks   | my_clicks" in out and "| 81.23 " in out  # mIoU@k: two decimals in every table
 
 
 def test_two_runs_of_one_model_in_one_cell_are_told_apart(runs, capsys):
