@@ -97,14 +97,26 @@ class InteractiveAccumulator:
         """Total model seconds over all instances (exact sum)."""
         return self.seconds.value()
 
+    def _cmp_thresholds(self) -> list[tuple[float, float]]:
+        """``(threshold, value compared against)`` under the comparison rule."""
+        if self.compare == "ritm":
+            return [(thr, float(np.float32(thr))) for thr in self.thresholds]
+        if self.compare == "exact":
+            return [(thr, thr) for thr in self.thresholds]
+        raise ValueError(f"compare must be 'ritm' or 'exact', not {self.compare!r}")
+
     def update(self, ious: Sequence[float], model_seconds: float = 0.0, clicks: int | None = None) -> None:
         """Add one instance: its IoU after each round, its model seconds and the number of
         decoded rounds (default ``len(ious)``; SEEM's repeated rounds are not decoded)."""
         row = [float(v) for v in ious][: self.max_rounds]
-        for thr in self.thresholds:
-            n = noc(row, thr, self.max_rounds, self.compare)
+        # `reached` in plain Python (this runs once per record): under "ritm" both sides are
+        # float32 values, which compare in float64 exactly as they do in float32.
+        cmp_row = np.asarray(row, np.float32).tolist() if self.compare == "ritm" else row
+        for thr, t in self._cmp_thresholds():
+            first = next((i for i, v in enumerate(cmp_row) if v >= t), None)
+            n = self.max_rounds if first is None else first + 1
             self.noc_sum[thr] += n
-            self.never[thr] += int(not reached(np.asarray(row), thr, self.compare).any())
+            self.never[thr] += int(first is None)
             self.legacy[thr] += int(n == self.max_rounds)
         # The last IoU is carried forward after an early stop (an empty row counts as 0).
         last = row[-1] if row else 0.0
