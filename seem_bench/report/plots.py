@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from seem_bench.errors import UsageError
-from seem_bench.report.runs import load_records, run_dir_of
+from seem_bench.report.runs import load_records, run_dir_of, run_labels
 
 _MIOU_AT = re.compile(r"^mIoU@(\d+)$")
 
@@ -76,14 +76,14 @@ def curves_png(summaries: Sequence[dict[str, Any]]) -> bytes:
     if not curves:
         raise UsageError("no interactive run among the given runs: nothing to plot against clicks")
     datasets = list(dict.fromkeys(s["dataset"]["name"] for s, _ in curves))
+    labels = run_labels([s for s, _ in curves])
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.2 * len(datasets), 4), squeeze=False)
     for ax, name in zip(axes[0], datasets, strict=True):
-        for s, c in curves:
+        for (s, c), label in zip(curves, labels, strict=True):
             if s["dataset"]["name"] == name:
-                label = f"{s['model']['name']} ({s.get('run_id', '')})"
                 ax.plot(c.index, 100 * c.to_numpy(), marker="o", markersize=3, label=label)
         ax.set(title=name, xlabel="number of clicks", ylabel="mIoU (%)", ylim=(0, 100))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

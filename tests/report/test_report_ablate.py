@@ -7,9 +7,10 @@ import json
 import pytest
 
 import seem_bench.runner
+from seem_bench.ablation import expand, parse_grid, run_grid
 from seem_bench.cli import main
 from seem_bench.errors import UsageError
-from seem_bench.report.ablation import ablation_table, expand, parse_grid, run_grid
+from seem_bench.report.ablation import ablation_table
 from seem_bench.report.runs import load_summary
 from seem_bench.tasks import get_task
 
