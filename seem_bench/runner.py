@@ -105,6 +105,9 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
     task = cfg.task
     kind: TaskKind = KINDS.get(task.kind)()
     kind.check_task(task)
+    if task.params.get("save_masks") is not None and not kind.saves_masks:
+        raise UsageError(f"--save-masks: the {task.kind} task kind does not store predicted masks "
+                         "(only interactive does)")
     cls = model_class(cfg.model)
     check_capabilities(cls, task.kind, kind.prompt_kinds(task), memory=kind.memory_required(task))
     protocol_json = _protocol_json(task)

@@ -22,6 +22,7 @@ class RoundRecord(TypedDict):
     prompt: dict[str, Any]  # what this round added, e.g. {"click": [x, y, positive]}
     iou: float  # IoU after this round, ignore pixels excluded
     model_s: float  # decode seconds (timings are the only non-deterministic fields)
+    mask: dict[str, Any]  # with --save-masks all: this round's prediction, COCO RLE
 
 
 class InstanceRecord(TypedDict, total=False):
@@ -36,6 +37,7 @@ class InstanceRecord(TypedDict, total=False):
     rounds: list[RoundRecord]
     ious: list[float]  # == [r["iou"] for r in rounds]
     final_iou: float
+    mask: dict[str, Any]  # with --save-masks final|all: the final prediction, COCO RLE
     encode_s: float  # image encode seconds, on the first instance of each sample only
     status: Literal["ok", "error"]
     error: str

@@ -50,6 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, help="evaluate only the first N samples")
     p.add_argument("--subset", type=Path, metavar="FILE",
                    help="evaluate only the sample ids listed in FILE (hashed into the run record)")
+    p.add_argument("--save-masks", choices=("final", "all"),
+                   help="store each object's final (or every round's) predicted mask as COCO RLE in its "
+                        "record, for `plot --samples` / `report --samples` (interactive tasks)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first model error")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=main)
@@ -68,14 +71,16 @@ def main(args: argparse.Namespace) -> int:
         worker = distributed.parse_shard(args.shard)
     common = {"progress": not args.no_progress, "fail_fast": args.fail_fast, "worker": worker}
     if args.resume:
-        if args.task or args.model or args.overrides or args.out:
+        if args.task or args.model or args.overrides or args.out or args.save_masks:
             raise UsageError("--resume takes the task, model, parameters and output of the run it resumes; "
-                             "drop --task/--model/--set/--out")
+                             "drop --task/--model/--set/--out/--save-masks")
         cfg = config_from_run_dir(args.resume, **common)
     else:
         if not args.task or not args.model:
             raise UsageError("run needs --task and --model (or --resume RUN_DIR)")
         task = get_task(args.task).with_overrides(args.overrides)
+        if args.save_masks:
+            task.params["save_masks"] = args.save_masks  # changes the records: part of the run identity
         options = parse_kv(args.model_opt, "--model-opt")
         for key in ("checkpoint", "seem_root", "device"):
             if getattr(args, key):

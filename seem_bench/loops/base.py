@@ -41,6 +41,8 @@ class TaskKind(ABC):
     """One family of task loops (see module docstring)."""
 
     name: str = ""
+    #: Whether records can carry predicted masks (``run --save-masks``).
+    saves_masks: bool = False
 
     @abstractmethod
     def prompt_kinds(self, task: TaskSpec) -> set[str]:

@@ -28,6 +28,10 @@ Per round and object:
    object gets the remaining rounds up to ``max_rounds`` as repeats of its last IoU
    (``prompt = {"repeat": "image_stop_iou"}``, ``model_s = 0``).
 
+With ``save_masks`` (``run --save-masks final|all``) the record holds the object's final
+predicted mask as COCO RLE (``"mask"``), and with ``all`` every round record its own ``"mask"``:
+what `seem-bench plot --samples` draws (reports never re-run the model).
+
 Round records: ``{"round", "prompt", "iou", "model_s"}`` where ``prompt`` is what the round
 added: ``{"click": [x, y, positive]}``, ``{"box": [...]}``, ``{"scribbles": [...]}``,
 ``{"polygon": {...}}``, ``{"text": "..."}``, ``{"skip": reason}`` for a round without a new
@@ -45,6 +49,7 @@ import numpy as np
 from seem_bench.adapters.base import Adapter, Prediction
 from seem_bench.data.types import Instance, Sample
 from seem_bench.errors import UsageError
+from seem_bench.metrics.detection import encode_mask
 from seem_bench.metrics.iou import mask_iou
 from seem_bench.prompts.first import FIRST_PROMPTS, default_first_prompt
 from seem_bench.prompts.protocols import ClickProtocol
@@ -52,6 +57,9 @@ from seem_bench.prompts.seeding import prompt_rng
 from seem_bench.prompts.text import text_for
 from seem_bench.prompts.types import Prompts
 from seem_bench.schema import InstanceRecord, RoundRecord
+
+#: ``save_masks`` values: none, the final prediction per object, or every round's.
+SAVE_MASKS = (None, "final", "all")
 
 
 def _f32_ge(a: float, b: float) -> bool:
@@ -96,6 +104,7 @@ class LoopConfig:
     click_stop_iou: float | None
     image_stop_iou: float | None
     blob_radius: int
+    save_masks: str | None = None  # None | "final" | "all": predicted masks as COCO RLE in the record
     options: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @classmethod
@@ -113,13 +122,16 @@ class LoopConfig:
         if output not in ("top", "oracle"):
             raise UsageError(f"output must be 'top' or 'oracle', got {output!r}")
         target = opts.get("iou_target")
+        save = opts.get("save_masks")
+        if save not in SAVE_MASKS:
+            raise UsageError(f"save_masks must be one of final, all (or unset), not {save!r}")
         return cls(
             max_rounds=int(opts["max_rounds"]), iou_target=None if target is None else float(target),
             pred_thr=float(opts.get("pred_thr", 0.5)), memory=bool(opts.get("memory", True)),
             negatives=bool(opts.get("negatives", True)), first_prompt=kind, first_sim=sim,
             text=opts.get("text"), class_names=opts.get("class_names"), output=output,
             click_stop_iou=opts.get("click_stop_iou"), image_stop_iou=opts.get("image_stop_iou"),
-            blob_radius=int(opts.get("blob_radius", 0)), options=opts)
+            blob_radius=int(opts.get("blob_radius", 0)), save_masks=save, options=opts)
 
 
 @dataclass
@@ -228,6 +240,8 @@ def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Ins
             if cfg.click_stop_iou is not None:
                 o.target_iou = seem_keep_iou(o.target, pred)
             o.rounds.append({"round": r, "prompt": added, "iou": iou, "model_s": dt})
+            if cfg.save_masks == "all":
+                o.rounds[-1]["mask"] = encode_mask(pred)
             if cfg.iou_target is not None and iou >= cfg.iou_target:
                 o.done = True
         if cfg.image_stop_iou is not None and all(
@@ -240,6 +254,9 @@ def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Ins
     records: list[InstanceRecord] = []
     for o in objs:
         ious = [rd["iou"] for rd in o.rounds]
-        records.append({"instance_id": o.inst.instance_id, "category_id": o.inst.category_id,
-                        "rounds": o.rounds, "ious": ious, "final_iou": ious[-1], "status": "ok"})
+        rec: InstanceRecord = {"instance_id": o.inst.instance_id, "category_id": o.inst.category_id,
+                               "rounds": o.rounds, "ious": ious, "final_iou": ious[-1], "status": "ok"}
+        if cfg.save_masks is not None:
+            rec["mask"] = encode_mask(o.pred)  # the last decoded prediction (repeats decode nothing)
+        records.append(rec)
     return records

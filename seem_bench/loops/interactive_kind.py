@@ -16,6 +16,7 @@ from seem_bench.tasks import TaskSpec
 
 class InteractiveKind(TaskKind):
     name = "interactive"
+    saves_masks = True
 
     def first_simulator(self, task: TaskSpec) -> FirstPromptSimulator | None:
         """The first-round simulator (``None`` = the click protocol's own first click)."""

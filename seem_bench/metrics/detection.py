@@ -161,6 +161,15 @@ def encode_mask(mask: np.ndarray) -> dict[str, Any]:
     return rle
 
 
+def decode_mask(rle: Mapping[str, Any]) -> np.ndarray:
+    """Compressed COCO RLE (``counts`` as ``str`` or ``bytes``) -> bool mask (H, W)."""
+    from pycocotools import mask as mask_utils
+
+    counts = rle["counts"]
+    obj = {"size": list(rle["size"]), "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
+    return mask_utils.decode(obj).astype(bool)
+
+
 def _hotcoco() -> Any:
     try:
         import hotcoco

@@ -27,7 +27,7 @@ def chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
 
 def test_report_is_self_contained(runs, tmp_path):
     out = tmp_path / "report.html"
-    assert main(["report", str(runs["base"]), str(runs["degraded"]), "-o", str(out),
+    assert main(["report", str(runs["masked"]), str(runs["degraded"]), "-o", str(out),
                  "--samples", "demo_001"]) == 0
     text = out.read_text()
     # Nothing fetched from elsewhere: no scripts, stylesheets or remote images.
