@@ -84,9 +84,9 @@ from seem_bench.adapters.weights import (
     checkpoint_problem,
     find_checkpoint,
     missing_modules,
-    sha256_file,
 )
 from seem_bench.errors import UsageError
+from seem_bench.io_utils import sha256_file
 from seem_bench.prompts.types import Polygon, Prompts
 
 HOW = ("install the official SEEM code's requirements (detectron2-xyz, its torch, a CUDA GPU) and pass "

@@ -3,14 +3,15 @@
 Writes a synthetic interactive run directory per size (``header.json`` + ``records-rank0.jsonl``
 with seeded IoUs, ``--rounds`` rounds per record: no model, no data), then summarizes it in a
 fresh subprocess that reports its RSS after imports and its peak (``ru_maxrss``). The
-difference is what the summary itself holds. ``--pythonpath`` runs the summary of another
-checkout (e.g. ``/work/main``) on the same files, for a before/after row.
+difference is what the summary itself holds. ``--pythonpath DIR`` runs the summary of another
+seem_bench on the same files, for a before/after row: DIR holds a copy of that version's
+``seem_bench/`` with its ``tasks/`` copied to ``seem_bench/taskdefs`` (as the install maps it).
 
 Usage::
 
     .venv/bin/python benchmarks/bench_summary_memory.py --quick       # 1,000 vs 10,000
     .venv/bin/python benchmarks/bench_summary_memory.py               # 1,000 vs 100,000
-    .venv/bin/python benchmarks/bench_summary_memory.py --pythonpath /work/main
+    .venv/bin/python benchmarks/bench_summary_memory.py --pythonpath /tmp/oldpkg
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ t0 = time.perf_counter()
 s = summarize(sys.argv[1])
 dt = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"base_mib": base, "peak_mib": peak, "seconds": dt, "NoC@90": s["metrics"]["NoC@90"]}))
+import seem_bench
+print(json.dumps({"base_mib": base, "peak_mib": peak, "seconds": dt, "NoC@90": s["metrics"]["NoC@90"], "package": seem_bench.__file__}))
 """
 
 
@@ -71,8 +73,9 @@ def measure(run_dir: Path, pythonpath: str | None) -> dict:
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
+    # cwd: the run's folder, so that `python -c` does not import a checkout from the current directory.
     res = subprocess.run([sys.executable, "-c", CHILD, str(run_dir)], env=env, capture_output=True,
-                         text=True, check=True)
+                         text=True, check=True, cwd=run_dir)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 

@@ -1,11 +1,18 @@
-"""Atomic and durable file writes."""
+"""Atomic and durable file writes, the file hasher and the JSON digest: one of each.
+
+`atomic_write_bytes` is the only writer of result files (summaries, reports, leaderboards,
+feature-cache entries); `sha256_file` the only file hasher (memoised per path, size and mtime);
+`digest` the only hash of a JSON-able object (run fingerprints, leaderboard keys).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +130,23 @@ def iter_jsonl(path: str | Path) -> Iterator[dict]:
 def read_jsonl(path: str | Path) -> list[dict]:
     """All complete lines of `iter_jsonl` as a list."""
     return list(iter_jsonl(path))
+
+
+@lru_cache(maxsize=64)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """sha256 (hex) of a file, memoised per (path, size, mtime) within the process."""
+    st = os.stat(path)
+    return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+
+
+def digest(obj: Any) -> str:
+    """sha256 (hex) of an object's key-sorted JSON (``default=str`` for paths and the like)."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()

@@ -30,7 +30,7 @@ from seem_bench.data.types import Sample
 from seem_bench.distributed import Worker
 from seem_bench.envinfo import environment
 from seem_bench.errors import SeemBenchError, UsageError
-from seem_bench.io_utils import JsonlWriter, atomic_write_json, iter_jsonl
+from seem_bench.io_utils import JsonlWriter, atomic_write_json, digest, iter_jsonl
 from seem_bench.loops.base import KINDS, Encoder, TaskKind
 from seem_bench.metrics.contract import Evaluators, ExactSum
 from seem_bench.metrics.iou import EMPTY_UNION_IOU
@@ -86,10 +86,6 @@ def config_from_run_dir(run_dir: Path, **changes: Any) -> RunConfig:
 def default_out_dir(task: str, model: str) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("runs") / f"{stamp}_{task}_{model}"
-
-
-def digest(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _protocol_json(task: TaskSpec) -> dict[str, Any] | None:

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from seem_bench.errors import UsageError
-    from seem_bench.report.files import write_bytes_atomic
+    from seem_bench.io_utils import atomic_write_bytes as write_bytes_atomic
     from seem_bench.report.plots import curves_png, samples_png
     from seem_bench.report.runs import load_summary
 

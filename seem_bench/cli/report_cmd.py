@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from seem_bench.report.files import write_text_atomic
+    from seem_bench.io_utils import atomic_write_text as write_text_atomic
     from seem_bench.report.html_report import build_report
     from seem_bench.report.runs import load_summary
 

@@ -26,8 +26,10 @@ masks (0 / 255, no void) give (pixel > 0), as its MATLAB reader ``db_read_annot`
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -167,3 +169,26 @@ def build_davis2017(root: Path, split: str | None, problems: Problems = STRICT) 
 
 def build_davis2016(root: Path, split: str | None, problems: Problems = STRICT) -> Dataset:
     return build_davis(root, split, "2016", problems)
+
+
+def read_scribble_file(path: str | Path, shape: tuple[int, int]) -> tuple[int, list[Any]]:
+    """A DAVIS scribble JSON -> (annotated frame, strokes in pixels).
+
+    Format: ``{"scribbles": [[{"path": [[x/W, y/H], ...], "object_id": k}, ...] per frame], ...}``.
+    """
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text())
+        per_frame = data["scribbles"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise DataError(p, f"not a DAVIS scribble file ({type(e).__name__})") from None
+    h, w = shape
+    frames = [i for i, strokes in enumerate(per_frame) if strokes]
+    if not frames:
+        raise DataError(p, "holds no scribble")
+    f = int(data.get("annotated_frame", frames[0]))
+    from seem_bench.prompts.davis_robot import RobotScribble  # the stroke type the robot also makes
+
+    strokes = [RobotScribble(int(s["object_id"]), np.asarray(s["path"], float) * [w, h])
+               for s in per_frame[f]]
+    return f, strokes

@@ -6,13 +6,9 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
+from seem_bench.io_utils import sha256_file
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+__all__ = ["fingerprint_files", "fingerprint_listing", "sha256_file"]
 
 
 def fingerprint_files(root: Path, files: Iterable[Path]) -> dict[str, str]:

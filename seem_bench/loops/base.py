@@ -37,6 +37,15 @@ class Encoder:
         return state
 
 
+def merge_objects(masks: list[np.ndarray], scores: list[float]) -> np.ndarray:
+    """Label map (H, W) ``int32``: 0 background, k+1 where object k wins (see module docstring)."""
+    labels = np.zeros(masks[0].shape, np.int32)
+    order = sorted(range(len(masks)), key=lambda k: (scores[k], k))
+    for k in order:
+        labels[masks[k]] = k + 1
+    return labels
+
+
 class TaskKind(ABC):
     """One family of task loops (see module docstring)."""
 

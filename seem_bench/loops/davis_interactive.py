@@ -24,46 +24,23 @@ curve after k rounds) does not depend on time at all.
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from seem_bench.adapters.base import Adapter
+from seem_bench.data.davis import read_scribble_file
 from seem_bench.data.io import read_label_png
 from seem_bench.data.types import Sample
-from seem_bench.errors import DataError, UsageError
-from seem_bench.loops.base import Encoder, TaskKind
-from seem_bench.loops.ref_image import merge_objects
+from seem_bench.errors import UsageError
+from seem_bench.loops.base import Encoder, TaskKind, merge_objects
 from seem_bench.metrics.davis import frame_scores
 from seem_bench.prompts.davis_robot import RobotScribble, robot_scribbles, worst_frame
 from seem_bench.prompts.types import Prompts, RefImage, Scribble
 from seem_bench.tasks import TaskSpec
 
 CLOCKS = ("measured", "interactions")
-
-
-def read_scribble_file(path: str | Path, shape: tuple[int, int]) -> tuple[int, list[RobotScribble]]:
-    """A DAVIS scribble JSON -> (annotated frame, strokes in pixels).
-
-    Format: ``{"scribbles": [[{"path": [[x/W, y/H], ...], "object_id": k}, ...] per frame], ...}``.
-    """
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text())
-        per_frame = data["scribbles"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise DataError(p, f"not a DAVIS scribble file ({type(e).__name__})") from None
-    h, w = shape
-    frames = [i for i, strokes in enumerate(per_frame) if strokes]
-    if not frames:
-        raise DataError(p, "holds no scribble")
-    f = int(data.get("annotated_frame", frames[0]))
-    strokes = [RobotScribble(int(s["object_id"]), np.asarray(s["path"], float) * [w, h])
-               for s in per_frame[f]]
-    return f, strokes
 
 
 def _nearest(t: int, annotated: list[int]) -> int:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from seem_bench.adapters.base import Adapter
-from seem_bench.data.coco import ann_to_mask, contiguous_ids, instances_json
+from seem_bench.data.coco import ann_to_mask, annotations_by_image, contiguous_ids, instances_json
 from seem_bench.data.fingerprint import sha256_file
 from seem_bench.data.types import Dataset, Sample
 from seem_bench.errors import DataError, UsageError
@@ -73,11 +73,7 @@ class GenericKind(TaskKind):
         if self.instances_path is None:
             return []
         if self._gt_instances is None:
-            import json
-
-            self._gt_instances = {}
-            for a in json.loads(self.instances_path.read_text())["annotations"]:
-                self._gt_instances.setdefault(int(a["image_id"]), []).append(a)
+            self._gt_instances = annotations_by_image(self.instances_path)
         return [{"category_id": a["category_id"], "iscrowd": a.get("iscrowd", 0),
                  "mask": ann_to_mask(a["segmentation"], h, w)}
                 for a in self._gt_instances.get(int(image_id), [])]

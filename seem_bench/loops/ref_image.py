@@ -27,19 +27,10 @@ import numpy as np
 
 from seem_bench.adapters.base import Adapter
 from seem_bench.data.types import Dataset, Sample
-from seem_bench.loops.base import Encoder, TaskKind
+from seem_bench.loops.base import Encoder, TaskKind, merge_objects
 from seem_bench.metrics import davis as davis_metrics
 from seem_bench.prompts.types import Prompts, RefImage
 from seem_bench.tasks import TaskSpec
-
-
-def merge_objects(masks: list[np.ndarray], scores: list[float]) -> np.ndarray:
-    """Label map (H, W) ``int32``: 0 background, k+1 where object k wins (see module docstring)."""
-    labels = np.zeros(masks[0].shape, np.int32)
-    order = sorted(range(len(masks)), key=lambda k: (scores[k], k))
-    for k in order:
-        labels[masks[k]] = k + 1
-    return labels
 
 
 class RefImageKind(TaskKind):
