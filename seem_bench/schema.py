@@ -58,7 +58,7 @@ class RunHeader(TypedDict, total=False):
 
 
 class RunSummary(RunHeader, total=False):
-    counts: dict[str, int]  # expected, evaluated, ok, errors
+    counts: dict[str, int]  # expected, evaluated, ok, errors (+ bad_samples: errors from bad data, if any)
     metrics: dict[str, float]
     metric_specs: dict[str, dict[str, Any]]  # per metric: unit, higher_is_better, precision, reference
     timings: dict[str, float]

@@ -85,7 +85,7 @@ class DavisInteractiveKind(TaskKind):
         rounds = []
         for it in range(1, int(p.get("max_interactions", 8)) + 1):
             if it == 1 and first_file:
-                f, new = read_scribble_file(first_file, (h, w))
+                f, new = read_scribble_file(first_file, (h, w), t_count, n_obj)
             else:
                 f = worst_frame(gt, pred, n_obj)
                 new = robot_scribbles(gt[f], pred[f], n_obj, kernel_size=float(p.get("kernel_size", 0.2)))

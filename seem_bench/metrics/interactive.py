@@ -176,9 +176,19 @@ class InteractiveEvaluator(Evaluator):
         p = self.params
         self.acc = InteractiveAccumulator(max_rounds=int(p.get("max_rounds", 20)),
                                           compare=str(p.get("compare", "ritm")))
+        # mIoU@k at the usual rounds plus those the protocol's paper reports (SAM: 1, 2, 3, 5, 9).
+        from seem_bench.prompts.protocols import PROTOCOLS
+
+        proto = header.get("task", {}).get("protocol")
+        report_ks = PROTOCOLS.get(proto).report_ks if proto in PROTOCOLS else ()
+        self.ks = tuple(sorted({*DEFAULT_KS, *report_ks}))
+
+    def specs(self) -> list[MetricSpec]:
+        return self.metric_specs(self.params, self.ks)
 
     @classmethod
-    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
+    def metric_specs(cls, params: Mapping[str, Any], ks: Iterable[int] = range(1, 21)) -> list[MetricSpec]:
+        # ``ks``: the rounds with an mIoU@k; a run's own come from its protocol (see ``__init__``).
         max_rounds = int(params.get("max_rounds", 20))
         out = []
         for thr in DEFAULT_THRESHOLDS:
@@ -189,7 +199,7 @@ class InteractiveEvaluator(Evaluator):
         # RITM prints IoU curves x100 with two decimals.
         out.append(MetricSpec("1-IoU", "fraction", True, 2, "mean IoU after the first click"))
         out += [MetricSpec(f"mIoU@{k}", "fraction", True, 2, "mean IoU after k clicks (RITM/SimpleClick)")
-                for k in DEFAULT_KS if k <= max_rounds]
+                for k in ks if k <= max_rounds]
         out.append(MetricSpec("SPC", "seconds", False, 4, "model decode seconds per click (SEEM paper)",
                               timing=True))
         return out
@@ -204,7 +214,7 @@ class InteractiveEvaluator(Evaluator):
         return self
 
     def compute(self) -> dict[str, float]:
-        res = self.acc.compute()
+        res = self.acc.compute(self.ks)
         res.pop("instances")
         return res
 
