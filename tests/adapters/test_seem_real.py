@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 OPTS = ["--checkpoint", "random", "--device", "cpu", "--model-opt", "min_size=240", "--model-opt", "max_size=320"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def prefix() -> Path:
     p = seem_env.find_prefix()
     if p is None:
@@ -80,7 +80,10 @@ def _ok(obs: dict, label: str) -> dict:
 def test_runs_without_errors_and_encodes_each_image_once(obs, label):
     run = _ok(obs, label)
     samples = {r["sample_id"] for r in records(run["dir"])}
-    assert run["encodes"] == len(samples)  # exactly one encode per image, whatever the rounds/objects
+    if label in ("clicks_memory_off", "first_box", "first_scribble", "first_polygon"):
+        assert run["encodes"] == 0  # these read the feature cache filled by an identical image set
+    else:
+        assert run["encodes"] == len(samples)  # exactly one encode per image, whatever the rounds/objects
 
 
 def test_memory_changes_the_mask(obs):
