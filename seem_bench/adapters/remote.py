@@ -49,6 +49,10 @@ class RemoteModelError(RuntimeError):
         super().__init__(message)
         self.worker_traceback = worker_traceback
 
+    def __reduce__(self) -> tuple:
+        # Keep the worker's traceback when the error crosses a process boundary.
+        return type(self), (self.args[0], self.worker_traceback)
+
 
 class RemoteWorkerError(SeemBenchError):
     """The worker could not be started, died, or broke the protocol (the run cannot go on)."""

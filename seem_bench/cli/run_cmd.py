@@ -54,6 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--subset", type=Path, metavar="FILE",
                    help="evaluate only the sample ids listed in FILE (hashed into the run record)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first model error")
+    p.add_argument("--skip-bad-samples", action="store_true",
+                   help="record a sample whose image or mask is bad (truncated, wrong size, empty mask) "
+                        "as errors and go on, instead of stopping at it")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=main)
 
@@ -71,6 +74,8 @@ def main(args: argparse.Namespace) -> int:
             raise UsageError("--shard and torchrun both split the work: use one")
         worker = distributed.parse_shard(args.shard)
     common = {"progress": not args.no_progress, "fail_fast": args.fail_fast, "worker": worker}
+    if args.skip_bad_samples:
+        common["skip_bad_samples"] = True
     if args.resume:
         if args.task or args.model or args.overrides or args.out or args.seed is not None:
             raise UsageError("--resume takes the task, model, parameters and output of the run it resumes; "
@@ -98,6 +103,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     print(markdown_table([summary]))
     c = summary["counts"]
-    print(f"\n{c['ok']}/{c['expected']} instances evaluated, {c['errors']} errors; records and summary in "
-          f"{cfg.out_dir}", file=sys.stderr)
+    bad = f" ({c['bad_samples']} in samples with bad data, skipped)" if c.get("bad_samples") else ""
+    print(f"\n{c['ok']}/{c['expected']} instances evaluated, {c['errors']} errors{bad}; records and summary "
+          f"in {cfg.out_dir}", file=sys.stderr)
     return 0
