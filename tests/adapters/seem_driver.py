@@ -81,16 +81,17 @@ def main(out_path, work, demo_root):
     interactive = ["protocol=seem", "max_rounds=3"]
     do_run("clicks_memory_on", "interactive", [*interactive, "memory=on"], 2)
     cache = work / "feature-cache"
-    do_run("cache_fill", "interactive", [*interactive, "memory=on"], 2, feature_cache=cache)
-    do_run("cache_hit", "interactive", [*interactive, "memory=on"], 2, feature_cache=cache)
+    do_run("cache_fill", "interactive", [*interactive, "memory=on"], 1, feature_cache=cache)
+    do_run("cache_hit", "interactive", [*interactive, "memory=on"], 1, feature_cache=cache)
     obs["cache_files"] = sorted(str(p.relative_to(cache)) for p in cache.rglob("*") if p.is_file())
-    # The other GrabCut runs read the cached encodings (one encode per image is checked above).
-    do_run("clicks_memory_off", "interactive", [*interactive, "memory=off"], 1, feature_cache=cache)
+    # The other GrabCut runs read the cached encoding (one encode per image is checked above).
+    do_run("clicks_memory_off", "interactive", ["protocol=seem", "max_rounds=2", "memory=off"], 1,
+           feature_cache=cache)
     for first in ("box", "scribble", "polygon"):
-        do_run(f"first_{first}", "interactive", ["protocol=seem", "max_rounds=2", f"first_prompt={first}"], 1,
+        do_run(f"first_{first}", "interactive", ["protocol=seem", "max_rounds=1", f"first_prompt={first}"], 1,
                feature_cache=cache)
     do_run("referring", "referring", ["sentences=first-sentence"], 1)
-    do_run("composed", "composed", ["protocol=seem", "max_rounds=2"], 1)
+    do_run("composed", "composed", ["protocol=seem", "max_rounds=1"], 1)
     do_run("generic", "generic", [], 2, class_embeddings="plain")
     do_run("ref_image_v0", "ref-image", [], 1, model="seem_t_v0")
 
@@ -110,7 +111,7 @@ def main(out_path, work, demo_root):
                    Prompts(scribbles=[Scribble(np.array([[60.0, 60.0], [120.0, 90.0]]), True)], click_radius=1)]
     plain = [adapter.decode(state, p).mask for p in prompts_all]
     adapter.class_embeddings = "templated"
-    adapter.set_class_embeddings(["disc", "sky", "ground"])  # templated: 80 prompts per class
+    adapter.set_class_embeddings(["disc"])  # templated: one embedding from 80 prompts per class
     obs["templated_embedding_rows"] = int(adapter.lang.default_text_embeddings.shape[0])
     templated = [adapter.decode(state, p).mask for p in prompts_all]
     obs["spatial_equal_with_templated_embeddings"] = [bool(np.array_equal(a, b)) for a, b in zip(plain, templated, strict=True)]
