@@ -103,6 +103,19 @@ def _protocol_json(task: TaskSpec) -> dict[str, Any] | None:
     return proto.to_json(overrides)
 
 
+def _weights_header(model_fp: dict[str, Any]) -> dict[str, Any]:
+    """``checkpoint`` and ``random_weights`` of the run header's ``model`` (reports and checks read them).
+
+    A ``--checkpoint random`` run (adapters put ``random_weights: true`` in their fingerprint; a
+    remote model's is under ``served``) records ``checkpoint: "random"``; otherwise the
+    checkpoint's file name when the adapter has one.
+    """
+    fp = model_fp.get("served", model_fp) if isinstance(model_fp.get("served"), dict) else model_fp
+    if fp.get("random_weights"):
+        return {"checkpoint": "random", "random_weights": True}
+    return {"checkpoint": fp.get("checkpoint_file"), "random_weights": False}
+
+
 def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str, Any]]:
     """Everything before the loop; raises on bad configuration before reading any pixel."""
     task = cfg.task
@@ -146,7 +159,7 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "task": task.to_json(), "protocol": protocol_json, "prompting": kind.describe(task),
         "model": {"name": cfg.model, "fingerprint": model_fp,
-                  "uses_ground_truth": adapter.uses_ground_truth},
+                  "uses_ground_truth": adapter.uses_ground_truth, **_weights_header(model_fp)},
         "dataset": {"name": dataset.name, "root": str(dataset.root), "split": dataset.split,
                     "fingerprint": dataset_fp, "samples": len(samples),
                     "instances": sum(len(kind.units(s, task)) for s in samples),
