@@ -32,6 +32,7 @@ from seem_bench.errors import SeemBenchError, UsageError
 from seem_bench.io_utils import JsonlWriter, atomic_write_json, read_jsonl
 from seem_bench.loops.base import KINDS, Encoder, TaskKind
 from seem_bench.metrics.iou import EMPTY_UNION_IOU
+from seem_bench.params import validate_task
 from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.schema import SCHEMA_VERSION, RunSummary
 from seem_bench.tasks import TaskSpec
@@ -100,7 +101,9 @@ def _protocol_json(task: TaskSpec) -> dict[str, Any] | None:
 
 def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str, Any]]:
     """Everything before the loop; raises on bad configuration before reading any pixel."""
-    task = cfg.task
+    if cfg.limit is not None and (isinstance(cfg.limit, bool) or not isinstance(cfg.limit, int) or cfg.limit < 1):
+        raise UsageError(f"--limit must be a positive number of samples, got {cfg.limit!r}")
+    task = cfg.task = validate_task(cfg.task)
     kind: TaskKind = KINDS.get(task.kind)()
     kind.check_task(task)
     cls = model_class(cfg.model)
@@ -135,11 +138,11 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
                     "fingerprint": dataset.fingerprint, "samples": len(samples),
                     "instances": sum(len(kind.units(s, task)) for s in samples),
                     **kind.dataset_header(dataset)},
-        "seed": int(task.params.get("seed", 0)), "fingerprint": fingerprint,
+        "seed": int(task.params["seed"]), "fingerprint": fingerprint,
         "invocation": cfg.invocation(),
         "env": environment(),
         "conventions": {"empty_union_iou": EMPTY_UNION_IOU,
-                        "noc_compare": task.params.get("compare", "ritm"),
+                        "noc_compare": task.params.get("compare"),
                         "spc": "decode seconds per click (image encode excluded, see encode_s)"},
     }
     return adapter, kind, samples, header
@@ -203,7 +206,7 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
     task = cfg.task
     fingerprint = header["fingerprint"]
     done = finished_keys(out, fingerprint)
-    seed = int(task.params.get("seed", 0))
+    seed = int(task.params["seed"])
     units = {s.sample_id: kind.units(s, task) for s in samples}
     encoder = Encoder(adapter)
     bar = tqdm(total=sum(len(u) for u in units.values()), unit="obj", file=sys.stderr,
