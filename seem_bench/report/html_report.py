@@ -78,7 +78,7 @@ def hardest(summary: dict[str, Any], n: int = 10) -> pd.DataFrame:
 
     params = summary["task"].get("params") or {}
     max_rounds, rule = int(params.get("max_rounds", 20)), params.get("compare", "ritm")
-    recs = [r for r in load_records(run_dir_of(summary), summary.get("fingerprint"))
+    recs = [r for r in load_records(run_dir_of(summary), fingerprint=summary.get("fingerprint"))
             if r.get("status") == "ok" and r.get("ious")]
     rows = [{"instance": r["key"], "final IoU (%)": round(100 * r["ious"][-1], 1),
              "NoC@85": noc(r["ious"], 0.85, max_rounds, rule), "NoC@90": noc(r["ious"], 0.90, max_rounds, rule),
@@ -90,7 +90,7 @@ def hardest(summary: dict[str, Any], n: int = 10) -> pd.DataFrame:
 
 def failures(summary: dict[str, Any]) -> pd.DataFrame:
     """Records whose status is not ok, with their error messages."""
-    recs = load_records(run_dir_of(summary), summary.get("fingerprint"))
+    recs = load_records(run_dir_of(summary), fingerprint=summary.get("fingerprint"))
     return pd.DataFrame([{"instance": r["key"], "error": r.get("error", "")}
                          for r in recs if r.get("status") != "ok"])
 
