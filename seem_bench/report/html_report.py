@@ -22,6 +22,7 @@ import pandas as pd
 
 from seem_bench import __version__
 from seem_bench.errors import UsageError
+from seem_bench.marks import marks_label
 from seem_bench.report import entries as entries_mod
 from seem_bench.report.layouts import build_table, resolve_layouts, runs_table
 from seem_bench.report.leaderboard import load_reported
@@ -59,7 +60,7 @@ def runs_overview(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
                      "kind": s["task"]["kind"], "dataset": s["dataset"]["name"],
                      "protocol": s["task"].get("protocol") or "", "first prompt": s["task"].get("first_prompt") or "",
                      "instances ok / expected": f"{c.get('ok', '?')} / {c.get('expected', '?')}",
-                     "errors": c.get("errors", 0), "created": s.get("created", ""),
+                     "errors": c.get("errors", 0), "marks": marks_label(s), "created": s.get("created", ""),
                      "git commit": str((s.get("env") or {}).get("git_commit") or "")[:10],
                      "fingerprint": str(s.get("fingerprint", ""))[:12]})
     return pd.DataFrame(rows)
