@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from seem_bench.adapters.base import Adapter
-from seem_bench.errors import MissingDependencyError, UsageError
+from seem_bench.errors import MissingDependencyError
 from seem_bench.registry import Registry
 
 MODELS: Registry[type[Adapter]] = Registry("model", entry_point_group="seem_bench.models")
@@ -56,39 +56,6 @@ def model_class(name: str) -> type[Adapter]:
     return MODELS.get(name)
 
 
-def accepted_options(cls: type[Adapter]) -> set[str]:
-    """The keyword options ``cls`` declares: the named parameters of its ``__init__`` chain below
-    `Adapter` (a ``**options`` catch-all is taken as forwarded to the parent), plus ``device``."""
-    import inspect
-
-    allowed = {"device"}
-    for klass in cls.__mro__:
-        if klass is Adapter or klass is object:
-            break
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        params = list(inspect.signature(init).parameters.values())
-        allowed |= {p.name for p in params if p.name != "self" and p.kind in
-                    (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
-        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-            break
-    return allowed
-
-
-def check_options(name: str, cls: type[Adapter], options: dict[str, Any]) -> None:
-    """Refuse an option the model does not declare (a typo must never run the default)."""
-    import difflib
-
-    allowed = accepted_options(cls)
-    for key in sorted(options):
-        if key not in allowed:
-            close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            hint = f" Did you mean {close[0]}?" if close else ""
-            known = ", ".join(sorted(allowed - {"device"})) or "none"
-            raise UsageError(f"model {name!r} has no option {key!r}.{hint} Its options: {known}")
-
-
 def build_model(name: str, *, feature_cache: str | Path | bool | None = None,
                 **options: Any) -> Adapter:
     """Check availability, then instantiate. Raises `MissingDependencyError` (exit 2) if not runnable.
@@ -99,7 +66,6 @@ def build_model(name: str, *, feature_cache: str | Path | bool | None = None,
     """
     options = {k: v for k, v in options.items() if v is not None}
     cls = model_class(name)
-    check_options(name, cls, options)
     ok, reason = cls.availability(**options)
     if not ok:
         raise MissingDependencyError(f"model {name!r} cannot run here: {reason}")
