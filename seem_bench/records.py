@@ -41,6 +41,8 @@ def load_records(*run_dirs: str | Path, fingerprint: str | None = None) -> list[
     by_key: dict[str, dict[str, Any]] = {}
     where: dict[str, str] = {}
     for run_dir in run_dirs:
+        if not Path(run_dir).is_dir():  # also catches a fingerprint passed positionally by mistake
+            raise DataError(run_dir, "not a run directory (records are read from records-rank*.jsonl in it)")
         for path in record_files(run_dir):
             for n, rec in enumerate(read_jsonl(path), start=1):
                 if fingerprint is not None and rec.get("fingerprint") != fingerprint:

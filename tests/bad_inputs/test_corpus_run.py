@@ -10,32 +10,20 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from corpus import assert_no_partial_outputs, assert_one_line_failure, files_under, seem_bench
 
 # One small run shared by the cases that need a finished run directory (disks: closed-form, fast).
 RUN_ARGS = ["run", "--task", "interactive", "--model", "disks", "--set", "max_rounds=3", "--limit", "3",
             "--no-progress"]
 
 
-def _one_line_error(res, code: int, *needles: str) -> str:
-    err = res.stderr.strip()
-    assert res.returncode == code, (res.returncode, res.stderr)
-    assert "Traceback" not in res.stderr, res.stderr
-    assert len(err.splitlines()) == 1, err
-    for n in needles:
-        assert n in err, (n, err)
-    return err
-
-
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory, demo_root) -> Path:
     out = tmp_path_factory.mktemp("corpus") / "run"
-    res = subprocess.run([sys.executable, "-m", "seem_bench", *RUN_ARGS, "--data-root", str(demo_root / "GrabCut"),
-                          "--out", str(out)], cwd=out.parent, capture_output=True, text=True, timeout=600)
+    res = seem_bench([*RUN_ARGS, "--data-root", str(demo_root / "GrabCut"), "--out", str(out)], cwd=out.parent)
     assert res.returncode == 0, res.stderr
     return out
 
@@ -60,25 +48,25 @@ PARAM_CASES = [
 
 
 @pytest.mark.parametrize(("extra", "code", "needles"), PARAM_CASES, ids=lambda v: " ".join(v) if isinstance(v, list) else None)
-def test_bad_parameter_fails_before_any_data_is_read(cli, tmp_path, extra, code, needles):
+def test_bad_parameter_fails_before_any_data_is_read(tmp_path, extra, code, needles):
     out = tmp_path / "out"
     # A data root that does not exist: a parameter error must come first, before any file is read.
-    res = cli(["run", "--task", "interactive", "--model", "disks", "--no-progress",
-               "--data-root", str(tmp_path / "no-such-data"), "--out", str(out), *extra], cwd=tmp_path)
-    _one_line_error(res, code, *needles)
-    assert not out.exists()
+    res = seem_bench(["run", "--task", "interactive", "--model", "disks", "--no-progress",
+                      "--data-root", str(tmp_path / "no-such-data"), "--out", str(out), *extra], cwd=tmp_path)
+    assert_one_line_failure(res, code, *needles)
+    assert files_under(tmp_path) == set()
 
 
-def test_unknown_model_option_on_a_classical_model(cli, tmp_path):
-    res = cli(["run", "--task", "interactive", "--model", "grabcut", "--model-opt", "iteration=5",
+def test_unknown_model_option_on_a_classical_model(tmp_path):
+    res = seem_bench(["run", "--task", "interactive", "--model", "grabcut", "--model-opt", "iteration=5",
                "--data-root", str(tmp_path / "none"), "--out", str(tmp_path / "o")], cwd=tmp_path)
-    _one_line_error(res, 2, "grabcut", "'iteration'", "Did you mean iterations?")
+    assert_one_line_failure(res, 2, "grabcut", "'iteration'", "Did you mean iterations?")
     assert not (tmp_path / "o").exists()
 
 
-def test_retry_errors_needs_resume(cli, tmp_path):
-    res = cli([*RUN_ARGS, "--retry-errors", "--data-root", str(tmp_path), "--out", str(tmp_path / "o")], cwd=tmp_path)
-    _one_line_error(res, 2, "--retry-errors", "--resume")
+def test_retry_errors_needs_resume(tmp_path):
+    res = seem_bench([*RUN_ARGS, "--retry-errors", "--data-root", str(tmp_path), "--out", str(tmp_path / "o")], cwd=tmp_path)
+    assert_one_line_failure(res, 2, "--retry-errors", "--resume")
     assert not (tmp_path / "o").exists()
 
 
@@ -92,17 +80,18 @@ def _corrupt_middle_line(run_dir: Path) -> Path:
 
 
 @pytest.mark.parametrize("verb", ["resume", "merge"])
-def test_corrupted_records_line_is_one_line_with_its_number(cli, finished_run, tmp_path, verb):
+def test_corrupted_records_line_is_one_line_with_its_number(finished_run, tmp_path, verb):
     run_dir = tmp_path / "run"
     shutil.copytree(finished_run, run_dir)
     (run_dir / "summary.json").unlink()
-    before = {p.name: p.read_bytes() for p in run_dir.iterdir()}
     path = _corrupt_middle_line(run_dir)
-    before[path.name] = path.read_bytes()
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir()}
+    listing = files_under(tmp_path)
     args = ["run", "--resume", str(run_dir), "--no-progress"] if verb == "resume" else ["merge", str(run_dir)]
-    res = cli(args, cwd=tmp_path)
-    _one_line_error(res, 1, f"{path}: line 2 is not valid JSON")
-    # Nothing written: no record appended, no summary.
+    res = seem_bench(args, cwd=tmp_path)
+    assert_one_line_failure(res, 1, f"{path}: line 2 is not valid JSON")
+    # Nothing written: no record appended, no summary, no temporary file.
+    assert_no_partial_outputs(tmp_path, listing)
     assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == before
 
 
@@ -112,42 +101,42 @@ def _baseline(tmp_path: Path, data: dict) -> Path:
     return p
 
 
-def test_check_refuses_a_baseline_in_percent(cli, finished_run, tmp_path):
+def test_check_refuses_a_baseline_in_percent(finished_run, tmp_path):
     s = json.loads((finished_run / "summary.json").read_text())
     base = _baseline(tmp_path, {"NoC@90": s["metrics"]["NoC@90"], "mIoU@1": 100 * s["metrics"]["mIoU@1"]})
-    res = cli(["check", str(finished_run), "--baseline", str(base)], cwd=tmp_path)
-    _one_line_error(res, 2, str(base), "mIoU@1", "percentage")
+    res = seem_bench(["check", str(finished_run), "--baseline", str(base)], cwd=tmp_path)
+    assert_one_line_failure(res, 2, str(base), "mIoU@1", "percentage")
 
 
 @pytest.mark.parametrize(("field", "value"), [("task", "referring"), ("dataset", "berkeley")])
-def test_check_refuses_a_baseline_of_another_task_or_dataset(cli, finished_run, tmp_path, field, value):
+def test_check_refuses_a_baseline_of_another_task_or_dataset(finished_run, tmp_path, field, value):
     s = json.loads((finished_run / "summary.json").read_text())
     other = {**s, field: {**s[field], "name": value}}
     d = tmp_path / "other"
     d.mkdir()
     (d / "summary.json").write_text(json.dumps(other))
-    res = cli(["check", str(finished_run), "--baseline", str(d)], cwd=tmp_path)
-    _one_line_error(res, 2, str(d / "summary.json"), value, "compare like with like")
+    res = seem_bench(["check", str(finished_run), "--baseline", str(d)], cwd=tmp_path)
+    assert_one_line_failure(res, 2, str(d / "summary.json"), value, "compare like with like")
 
 
-def test_check_compares_metrics_only(cli, finished_run, tmp_path):
+def test_check_compares_metrics_only(finished_run, tmp_path):
     """Counts and conventions stored among a summary's metrics (``samples``, ``empty_union_iou``)
     are not scores: a baseline holding them passes on the scores alone."""
     s = json.loads((finished_run / "summary.json").read_text())
     base = _baseline(tmp_path, {"metrics": {"NoC@90": s["metrics"]["NoC@90"], "samples": 999,
                                             "empty_union_iou": 0.0}})
-    res = cli(["check", str(finished_run), "--baseline", str(base)], cwd=tmp_path)
+    res = seem_bench(["check", str(finished_run), "--baseline", str(base)], cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert "samples" not in res.stdout and "empty_union_iou" not in res.stdout and "NoC@90" in res.stdout
 
 
 @pytest.mark.parametrize("side", ["run", "baseline"])
-def test_check_refuses_random_weights(cli, finished_run, tmp_path, side):
+def test_check_refuses_random_weights(finished_run, tmp_path, side):
     rnd = tmp_path / "random"
     shutil.copytree(finished_run, rnd)
     s = json.loads((rnd / "summary.json").read_text())
     s["model"] = {**s["model"], "random_weights": True, "checkpoint": "random"}
     (rnd / "summary.json").write_text(json.dumps(s))
     run_dir, base = (rnd, finished_run) if side == "run" else (finished_run, rnd)
-    res = cli(["check", str(run_dir), "--baseline", str(base)], cwd=tmp_path)
-    _one_line_error(res, 2, str(rnd / "summary.json"), "random weights")
+    res = seem_bench(["check", str(run_dir), "--baseline", str(base)], cwd=tmp_path)
+    assert_one_line_failure(res, 2, str(rnd / "summary.json"), "random weights")
