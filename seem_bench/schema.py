@@ -62,3 +62,4 @@ class RunSummary(RunHeader, total=False):
     metrics: dict[str, float]
     metric_specs: dict[str, dict[str, Any]]  # per metric: unit, higher_is_better, precision, reference
     timings: dict[str, float]
+    marks: list[str]  # random-weights / demo / partial / errors (seem_bench.marks)

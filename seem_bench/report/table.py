@@ -25,6 +25,7 @@ def summary_frame(summaries: Sequence[dict[str, Any]], columns: Sequence[str] | 
 def markdown_table(summaries: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
     """Markdown table, each cell shown as its metric's spec says (unit, decimals; the one
     formatter `seem_bench.report.metric_info.format_value` every table uses)."""
+    from seem_bench.marks import marks_label
     from seem_bench.report.metric_info import format_value, to_display
 
     df = summary_frame(summaries, columns)
@@ -32,4 +33,7 @@ def markdown_table(summaries: Sequence[dict[str, Any]], columns: Sequence[str] |
     for col in df.columns[2:]:
         shown[col] = [format_value(col, to_display(col, v, s), s)
                       for v, s in zip(df[col], summaries, strict=True)]
+    marks = [marks_label(s) for s in summaries]
+    if any(marks):  # demo / partial / errors / random weights: never an unmarked number
+        shown["marks"] = marks
     return shown.to_markdown(index=False, disable_numparse=True)

@@ -102,3 +102,10 @@ def test_summary_memory_runs_with_tiny_settings():
     assert res.returncode == 0, res.stderr[-3000:]
     out = _result(res.stdout)
     assert set(out) >= {"10", "30"} and out["30"]["package"].startswith(str(ROOT))
+
+
+def test_fingerprint_benchmark_rerun_hashes_nothing(bench_path):
+    from bench_fingerprint import measure
+
+    r = measure(3, 1)
+    assert r["files"] == 6 and r["mb"] > 0 and r["first_s"] > 0 and r["rerun_s"] > 0

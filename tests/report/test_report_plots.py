@@ -26,7 +26,7 @@ def test_curve_from_records_matches_the_summary(runs):
     assert list(curve.index) == list(range(1, 21))
     for k in (1, 3, 5, 10, 20):  # the metrics and the plot agree to the last bit
         assert curve[k] == pytest.approx(s["metrics"][f"mIoU@{k}"], abs=1e-15)
-    recs = load_records(runs["base"], s["fingerprint"])
+    recs = load_records(runs["base"], fingerprint=s["fingerprint"])
     assert curve[7] == pytest.approx(np.mean([r["ious"][6] for r in recs]))
 
 
@@ -48,7 +48,7 @@ def test_curves_png_one_panel_per_dataset(runs):
 
 def test_panel_draws_the_stored_masks_and_says_how_to_get_them(runs):
     s = load_summary(runs["masked"])
-    rec = load_records(runs["masked"], s["fingerprint"])[1]
+    rec = load_records(runs["masked"], fingerprint=s["fingerprint"])[1]
     png = png_pixels(samples_png(s, [rec["key"]], rounds=3))
     assert png.ndim == 3 and png.std() > 10
     with pytest.raises(UsageError, match="no record for sample 'nope'"):
@@ -58,7 +58,7 @@ def test_panel_draws_the_stored_masks_and_says_how_to_get_them(runs):
     with pytest.raises(UsageError, match="hold no predicted masks; rerun with `seem-bench run ... --save-masks final`"):
         samples_png(base, [rec["key"]])
     final = load_summary(runs["final"])
-    key = load_records(runs["final"], final["fingerprint"])[0]["key"]
+    key = load_records(runs["final"], fingerprint=final["fingerprint"])[0]["key"]
     assert png_pixels(samples_png(final, [key])).std() > 10  # the last round: stored
     with pytest.raises(UsageError, match="stored only final masks .* --save-masks all"):
         samples_png(final, [key], rounds=1)
