@@ -31,7 +31,8 @@ def test_every_stored_round_mask_scores_its_recorded_iou(demo_root, tmp_path):
 def test_save_masks_is_refused_where_records_cannot_hold_them(demo_root, tmp_path, cli):
     task = get_task("referring")
     task.params["save_masks"] = "final"
-    with pytest.raises(UsageError, match="--save-masks: the referring task kind does not store predicted masks"):
+    # The typed parameters refuse it before any data is read (only interactive declares save_masks).
+    with pytest.raises(UsageError, match="task 'referring' has no parameter 'save_masks'"):
         run(RunConfig(task=task, model="oracle", data_root=demo_root, out_dir=tmp_path / "x", progress=False))
     assert not (tmp_path / "x").exists()
 
