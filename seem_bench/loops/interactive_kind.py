@@ -14,8 +14,6 @@ from seem_bench.prompts.first import FIRST_PROMPTS, FirstPromptSimulator, defaul
 from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.tasks import TaskSpec
 
-LOOP_PARAMS = ("max_rounds", "iou_target", "pred_thr", "memory", "negatives")
-
 
 class InteractiveKind(TaskKind):
     name = "interactive"
@@ -35,9 +33,9 @@ class InteractiveKind(TaskKind):
     def prompt_kinds(self, task: TaskSpec) -> set[str]:
         sim = self.first_simulator(task)
         kinds = {sim.gives if sim is not None else "point"}
-        if int(task.params.get("max_rounds", 1)) > 1:
+        if int(task.params["max_rounds"]) > 1:
             kinds.add("point")
-        if task.params.get("text", "none") not in (None, "none", False):
+        if task.params["text"] != "none":
             kinds.add("text")
         return kinds
 
@@ -51,8 +49,7 @@ class InteractiveKind(TaskKind):
     def run_sample(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
                    seed: int) -> list[dict[str, Any]]:
         proto = PROTOCOLS.get(task.protocol)
-        params = {**proto.params, **task.params}  # protocol defaults (pred_thr 0.49 for ritm, 0.5 else)
-        params.setdefault("first_prompt", task.first_prompt)
+        params = {**task.params, "first_prompt": task.first_prompt}  # protocol defaults: LoopConfig
         state = encoder(sample.image())
         records = run_sample(adapter, state, sample, list(sample.instances), proto, params, seed)
         return [{"unit": r["instance_id"], **r} for r in records]
