@@ -8,8 +8,9 @@ identically before every decoder call. Compared: the grid GT, every round's prom
 click positions, every round's IoU, the NoC. The same process then feeds synthetic
 low-resolution logits to SEEM's own click code and to seem-bench's rules (random-weight masks
 cover almost the whole image, so their clicks sit on near-ties and test the rule weakly).
-One worker process: 12.4 min measured on the shared 2-core CPU at load average ~14 (most of
-it building the model three times and writing/reading the 629 MiB random checkpoint twice).
+One worker process: 6.6 to 12.4 min measured on the shared 2-core CPU (load average ~14 for
+the latter; most of it building the model three times and writing/reading the 629 MiB random
+checkpoint twice).
 """
 
 from __future__ import annotations
