@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,6 +33,7 @@ from seem_bench.errors import SeemBenchError, UsageError
 from seem_bench.io_utils import JsonlWriter, atomic_write_json, read_jsonl
 from seem_bench.loops.base import KINDS, Encoder, TaskKind
 from seem_bench.metrics.iou import EMPTY_UNION_IOU
+from seem_bench.prefetch import prefetch
 from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.schema import SCHEMA_VERSION, RunSummary
 from seem_bench.tasks import TaskSpec
@@ -52,6 +54,12 @@ class RunConfig:
     progress: bool = True
     fail_fast: bool = False
     worker: Worker = field(default_factory=Worker)
+    # Throughput only (records do not depend on them, so they are not part of the run's identity
+    # and may differ on resume): samples stepped together (one batched decode per round for all
+    # their objects), harness/decode double buffering, and how many samples are read ahead.
+    batch_size: int = 1
+    overlap: bool = True
+    prefetch: int | None = None  # default: 2 batches ahead
 
     def invocation(self) -> dict[str, Any]:
         """What `resume` needs to rebuild this config (recorded in the header)."""
@@ -209,40 +217,68 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
     bar = tqdm(total=sum(len(u) for u in units.values()), unit="obj", file=sys.stderr,
                desc=f"{task.name}/{cfg.model}" + (f" [{cfg.worker.rank}/{cfg.worker.world}]" if cfg.worker.world > 1 else ""),
                disable=not cfg.progress, dynamic_ncols=True)
+    todo = []
+    for sample in samples:
+        n_missing = sum(f"{sample.sample_id}/{u}" not in done for u in units[sample.sample_id])
+        bar.update(len(units[sample.sample_id]) - n_missing)
+        if n_missing:
+            todo.append(sample)
+    batch = max(1, int(cfg.batch_size))
+    depth = 2 * batch if cfg.prefetch is None else int(cfg.prefetch)
+
+    def results(group: list[Sample]) -> list[tuple[list[dict[str, Any]], float]]:
+        before = encoder.seconds
+        try:
+            return kind.run_batch(adapter, encoder, group, task, seed, overlap=cfg.overlap)
+        except SeemBenchError:
+            raise
+        except Exception as e:  # a model failing on one sample must not end the run
+            if cfg.fail_fast:
+                raise
+            if len(group) > 1:  # rerun one by one: the error belongs to one sample
+                return [r for s in group for r in results([s])]
+            error = f"{type(e).__name__}: {e}"
+            return [([{"unit": u, "status": "error", "error": error} for u in units[group[0].sample_id]],
+                     encoder.seconds - before)]
+
     try:
         with JsonlWriter(out / f"records-rank{cfg.worker.rank}.jsonl") as writer:
-            for sample in samples:
-                sample_units = units[sample.sample_id]
-                missing = [u for u in sample_units if f"{sample.sample_id}/{u}" not in done]
-                bar.update(len(sample_units) - len(missing))
-                if not missing:
-                    continue
-                encode_before = encoder.seconds
-                try:
-                    records = kind.run_sample(adapter, encoder, sample, task, seed)
-                except SeemBenchError:
-                    raise
-                except Exception as e:  # a model failing on one sample must not end the run
-                    if cfg.fail_fast:
-                        raise
-                    records = [{"unit": u, "status": "error", "error": f"{type(e).__name__}: {e}"}
-                               for u in sample_units]
-                encode_s: float | None = encoder.seconds - encode_before
-                new = []
-                for rec in records:
-                    key = f"{sample.sample_id}/{rec['unit']}"
-                    if key in done:  # recomputed for a coupled protocol; already on disk
-                        continue
-                    rec = {"schema": SCHEMA_VERSION, "run_id": header["run_id"], "key": key,
-                           "task": task.name, "fingerprint": fingerprint,
-                           "sample_id": sample.sample_id, **rec}
-                    if encode_s is not None:  # the sample's encode time goes on its first new record
-                        rec["encode_s"], encode_s = encode_s, None
-                    new.append(rec)
-                writer.write_many(new)  # one fsync per sample: durable before the next sample starts
-                bar.update(len(new))
+            for group in _groups(prefetch(todo, depth), batch):
+                for sample, (records, encode_total) in zip(group, results(group), strict=True):
+                    _write_sample(writer, sample, records, encode_total, done, header, task.name)
+                    bar.update(sum(f"{sample.sample_id}/{r['unit']}" not in done for r in records))
     finally:
         bar.close()
+
+
+def _groups(samples: Iterable[Sample], size: int) -> Iterator[list[Sample]]:
+    group: list[Sample] = []
+    for s in samples:
+        group.append(s)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _write_sample(writer: JsonlWriter, sample: Sample, records: list[dict[str, Any]], encode_total: float,
+                  done: set[str], header: dict[str, Any], task_name: str) -> None:
+    """Append a sample's new records (one fsync: durable before the next sample is written)."""
+    fingerprint = header["fingerprint"]
+    encode_s: float | None = encode_total
+    new = []
+    for rec in records:
+        key = f"{sample.sample_id}/{rec['unit']}"
+        if key in done:  # recomputed for a coupled protocol; already on disk
+            continue
+        rec = {"schema": SCHEMA_VERSION, "run_id": header["run_id"], "key": key,
+               "task": task_name, "fingerprint": fingerprint,
+               "sample_id": sample.sample_id, **rec}
+        if encode_s is not None:  # the sample's encode time goes on its first new record
+            rec["encode_s"], encode_s = encode_s, None
+        new.append(rec)
+    writer.write_many(new)
 
 
 def load_records(*run_dirs: Path, fingerprint: str | None = None) -> list[dict]:

@@ -57,6 +57,22 @@ class TaskKind(ABC):
                    seed: int) -> list[dict[str, Any]]:
         """Records (each with ``unit`` and ``status``) for every unit of the sample, in order."""
 
+    def run_batch(self, adapter: Adapter, encoder: Encoder, samples: list[Sample], task: TaskSpec,
+                  seed: int, overlap: bool = True) -> list[tuple[list[dict[str, Any]], float]]:
+        """``(records, encode seconds)`` per sample, in order, for a group of samples.
+
+        The default runs `run_sample` on each sample in turn. Kinds whose loop can step several
+        samples' objects together (the interactive kind: one batched decode per round) override
+        it; their records must equal `run_sample`'s. An exception fails the whole group: the
+        runner then reruns its samples one by one, so that error records stay per sample.
+        """
+        out = []
+        for sample in samples:
+            before = encoder.seconds
+            records = self.run_sample(adapter, encoder, sample, task, seed)
+            out.append((records, encoder.seconds - before))
+        return out
+
     @abstractmethod
     def summarize(self, records: list[dict[str, Any]], header: dict[str, Any]
                   ) -> tuple[dict[str, float], dict[str, float]]:

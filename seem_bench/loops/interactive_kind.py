@@ -8,7 +8,8 @@ from seem_bench.adapters.base import Adapter
 from seem_bench.data.types import Sample
 from seem_bench.errors import UsageError
 from seem_bench.loops.base import Encoder, TaskKind
-from seem_bench.loops.interactive import run_sample
+from seem_bench.loops.interactive import LoopConfig, SampleRun
+from seem_bench.loops.lockstep import lockstep
 from seem_bench.metrics.interactive import InteractiveAccumulator
 from seem_bench.prompts.first import FIRST_PROMPTS, FirstPromptSimulator, default_first_prompt
 from seem_bench.prompts.protocols import PROTOCOLS
@@ -50,12 +51,24 @@ class InteractiveKind(TaskKind):
 
     def run_sample(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
                    seed: int) -> list[dict[str, Any]]:
+        return self.run_batch(adapter, encoder, [sample], task, seed, overlap=False)[0][0]
+
+    def run_batch(self, adapter: Adapter, encoder: Encoder, samples: list[Sample], task: TaskSpec,
+                  seed: int, overlap: bool = True) -> list[tuple[list[dict[str, Any]], float]]:
+        """All objects of ``samples`` in lockstep: one batched decode per round (`lockstep`)."""
         proto = PROTOCOLS.get(task.protocol)
         params = {**proto.params, **task.params}  # protocol defaults (pred_thr 0.49 for ritm, 0.5 else)
         params.setdefault("first_prompt", task.first_prompt)
-        state = encoder(sample.image())
-        records = run_sample(adapter, state, sample, list(sample.instances), proto, params, seed)
-        return [{"unit": r["instance_id"], **r} for r in records]
+        cfg = LoopConfig.build(proto, params)
+        runs, encode_s = [], []
+        for sample in samples:
+            before = encoder.seconds
+            state = encoder(sample.image())
+            encode_s.append(encoder.seconds - before)
+            runs.append(SampleRun(adapter, state, sample, list(sample.instances), proto, cfg, seed))
+        lockstep(adapter, runs, overlap=overlap)
+        return [([{"unit": r["instance_id"], **r} for r in run.records()], secs)
+                for run, secs in zip(runs, encode_s, strict=True)]
 
     def summarize(self, records: list[dict[str, Any]], header: dict[str, Any]
                   ) -> tuple[dict[str, float], dict[str, float]]:
