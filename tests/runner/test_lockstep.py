@@ -1,0 +1,151 @@
+"""Lockstep rounds (issue 16): records do not depend on the batch size, the overlap or read-ahead.
+
+For models whose batched decode is their single decode (sanity and classical models: the default
+`decode_batch` loops over `decode`), a run with ``batch_size=8`` and the decode thread must
+write exactly the records of a run with ``batch_size=1`` and everything on one thread, on every
+interactive demo set (GrabCut: one object per image; COCO: several, the composed task) and for
+both an uncoupled (``ritm``) and a coupled (``seem``: image stop) protocol.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seem_bench.adapters.base import DecodeRequest, Prediction
+from seem_bench.adapters.registry import MODELS
+from seem_bench.baselines.sanity import DisksModel
+from seem_bench.data.types import Instance, Sample
+from seem_bench.prefetch import prefetch, preload
+from seem_bench.runner import RunConfig, load_records, run, strip_timings
+from seem_bench.tasks import get_task
+
+COCO = ["dataset=coco_instances", "split=val2017"]
+CASES = [
+    ("interactive", "disks", [], {}),
+    ("interactive", "disks", ["protocol=seem"], {}),
+    ("interactive", "disks", COCO, {}),
+    ("interactive", "disks", [*COCO, "protocol=seem", "max_rounds=8"], {}),
+    ("interactive", "noisy-oracle", [*COCO, "protocol=sam", "max_rounds=4"], {}),
+    ("composed", "oracle", ["max_rounds=3"], {}),
+    ("composed", "noisy-oracle", ["protocol=seem", "max_rounds=5"], {}),
+    ("interactive", "grabcut", ["max_rounds=3"], {}),
+    ("interactive", "grabcut", [*COCO, "max_rounds=3"], {}),
+    ("interactive", "random-walker", [*COCO, "max_rounds=2"], {"max_side": "40"}),
+]
+
+
+def _records(run_dir: Path) -> list[dict]:
+    return [strip_timings(r) for r in load_records(run_dir)]
+
+
+def _run(task: str, model: str, overrides: list[str], opts: dict, root: Path, out: Path, **kw) -> dict:
+    return run(RunConfig(task=get_task(task).with_overrides(overrides), model=model, model_options=dict(opts),
+                         data_root=root, out_dir=out, progress=False, **kw))
+
+
+@pytest.mark.parametrize("task,model,overrides,opts", CASES,
+                         ids=[f"{t}-{m}-{'-'.join(o) or 'default'}" for t, m, o, _ in CASES])
+def test_batch_size_8_gives_the_records_of_batch_size_1(task, model, overrides, opts, demo_root, tmp_path):
+    one = _run(task, model, overrides, opts, demo_root, tmp_path / "one", batch_size=1, overlap=False, prefetch=0)
+    eight = _run(task, model, overrides, opts, demo_root, tmp_path / "eight", batch_size=8, overlap=True)
+    a, b = _records(tmp_path / "one"), _records(tmp_path / "eight")
+    assert len(a) == one["counts"]["expected"] and all(r["status"] == "ok" for r in a)
+    assert a == b
+    assert {k: v for k, v in one["metrics"].items() if k != "SPC"} == \
+        {k: v for k, v in eight["metrics"].items() if k != "SPC"}
+
+
+class _Counting(DisksModel):
+    """Disks, logging the size of every `decode_batch` call."""
+
+    name = "counting-test"
+    sizes: list[int] = []
+
+    def decode_batch(self, requests):
+        type(self).sizes.append(len(requests))
+        return super().decode_batch(requests)
+
+
+def test_one_batched_decode_per_round_for_all_objects_of_the_batch(demo_root, tmp_path):
+    MODELS.register("counting-test", _Counting)
+    rounds = 4
+    # 8 COCO images with several objects each; iou_target off: every object lives every round.
+    summary = _run("interactive", "counting-test", [*COCO, f"max_rounds={rounds}"], {}, demo_root,
+                   tmp_path / "r", batch_size=8, overlap=False)
+    n = summary["counts"]["expected"]
+    assert 8 < n <= 64  # all fit in one chunk of max_batch=64
+    assert _Counting.sizes == [n] * rounds
+    _Counting.sizes = []
+    _run("interactive", "counting-test", [*COCO, f"max_rounds={rounds}"], {}, demo_root, tmp_path / "o",
+         batch_size=8, overlap=True)
+    # Two lanes (double buffering), each one call per round, together every object once a round.
+    assert len(_Counting.sizes) == 2 * rounds and sum(_Counting.sizes) == n * rounds
+    assert _records(tmp_path / "r") == _records(tmp_path / "o")
+
+
+class _FlakyBatch(DisksModel):
+    """Fails on the image with the largest mean pixel value, in single and batched decode."""
+
+    name = "flaky-batch-test"
+    bad_mean = -1.0
+
+    def encode(self, image):
+        return image.shape[:2], float(image.mean())
+
+    def decode(self, state, prompts, memory=None):
+        (h, w), mean = state
+        if mean == self.bad_mean:
+            raise RuntimeError("simulated CUDA out of memory")
+        return super().decode((h, w), prompts, memory)
+
+
+def test_an_error_in_a_batch_stays_with_its_sample(demo_root, tmp_path):
+    from seem_bench.data import load_dataset
+
+    ds = load_dataset("grabcut", demo_root / "GrabCut")
+    _FlakyBatch.bad_mean = max(float(s.image().mean()) for s in ds.samples)
+    MODELS.register("flaky-batch-test", _FlakyBatch)
+    outs = {}
+    for b in (1, 4):
+        s = _run("interactive", "flaky-batch-test", ["max_rounds=3"], {}, demo_root, tmp_path / str(b), batch_size=b)
+        assert s["counts"] == {"expected": 12, "evaluated": 12, "ok": 11, "errors": 1}
+        outs[b] = _records(tmp_path / str(b))
+    assert outs[1] == outs[4]
+
+
+def _boom() -> np.ndarray:
+    raise OSError("unreadable image")
+
+
+def test_prefetch_keeps_order_and_passes_unreadable_samples_through():
+    def sample(i: int, loader=None) -> Sample:
+        m = np.zeros((4, 5), bool)
+        m[i % 4, i % 5] = True
+        inst = Instance("1", lambda m=m: m)
+        return Sample(str(i), "t", loader or (lambda i=i: np.full((4, 5, 3), i, np.uint8)), 4, 5, (inst,))
+
+    samples = [sample(i) for i in range(7)] + [sample(7, _boom)]
+    got = list(prefetch(samples, depth=3))
+    assert [s.sample_id for s in got] == [str(i) for i in range(8)]
+    for i, s in enumerate(got[:7]):
+        assert s.image()[0, 0, 0] == i and s.instances[0].mask()[i % 4, i % 5]
+        assert s.image_loader is not samples[i].image_loader  # read ahead, held in memory
+    assert got[7] is samples[7]  # unreadable: the loop meets the error itself
+    with pytest.raises(OSError, match="unreadable"):
+        got[7].image()
+    assert preload(samples[0]).instances[0].ignore() is None
+
+
+def test_default_decode_batch_is_the_single_decode_with_targets():
+    from seem_bench.baselines.sanity import OracleModel
+    from seem_bench.prompts.types import Click, Prompts
+
+    m = OracleModel()
+    gts = [np.eye(6, dtype=bool), ~np.eye(6, dtype=bool)]
+    reqs = [DecodeRequest((6, 6), Prompts(clicks=[Click(1, 1, True)]), target=g) for g in gts]
+    outs = m.decode_batch(reqs)
+    assert all(isinstance(o, Prediction) for o in outs)
+    assert [o.mask.tolist() for o in outs] == [g.tolist() for g in gts]
