@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from seem_bench.baselines.sanity import DisksModel
 
 from seem_bench.adapters.base import DecodeRequest, Prediction
 from seem_bench.adapters.registry import MODELS
-from seem_bench.baselines.sanity import DisksModel
 from seem_bench.data.types import Instance, Sample
 from seem_bench.prefetch import prefetch, preload
 from seem_bench.runner import RunConfig, load_records, run, strip_timings
@@ -141,6 +141,7 @@ def test_prefetch_keeps_order_and_passes_unreadable_samples_through():
 
 def test_default_decode_batch_is_the_single_decode_with_targets():
     from seem_bench.baselines.sanity import OracleModel
+
     from seem_bench.prompts.types import Click, Prompts
 
     m = OracleModel()
