@@ -105,8 +105,9 @@ def simulate(data: Path, work: Path, mode: str, batch: int, a_ms: float, b_ms: f
             "records": [strip_timings(r) for r in load_records(out)]}
 
 
-def sam_batched(objects: int, reps: int, clicks: int = 5, threads: int | None = 1) -> dict[str, Any]:
-    """One batched SAM ViT-B decode of ``objects`` prompts vs that many single decodes (CPU)."""
+def sam_batched(objects: int, reps: int, clicks: int = 5, threads: int | None = 1, device: str = "cpu"
+                ) -> dict[str, Any]:
+    """One batched SAM ViT-B decode of ``objects`` prompts vs that many single decodes."""
     import torch
     from gpu_check import build_random_sam
     from seem_bench.baselines.sam import SamState, SamViTB
@@ -115,12 +116,19 @@ def sam_batched(objects: int, reps: int, clicks: int = 5, threads: int | None = 
     from seem_bench.prompts.types import Click
 
     C.set_threads(threads)
-    model = build_random_sam("vit_b").eval()
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = build_random_sam("vit_b").eval().to(device)
     # Benchmark-only construction: the adapter's decode path without loading a checkpoint file.
     sam = SamViTB.__new__(SamViTB)
     sam.model, sam.predictor, sam.multimask_output = model, SamPredictor(model), "single-point"
     g = torch.Generator().manual_seed(0)
-    state = SamState(torch.randn(1, 256, 64, 64, generator=g), (480, 854), (576, 1024))
+    state = SamState(torch.randn(1, 256, 64, 64, generator=g).to(device), (480, 854), (576, 1024))
+
+    def sync() -> None:
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+
     rng = np.random.default_rng(0)
     reqs = []
     for _ in range(objects):
@@ -130,18 +138,22 @@ def sam_batched(objects: int, reps: int, clicks: int = 5, threads: int | None = 
     sam.decode_batch(reqs[:2])  # warm-up
     single, batched = [], []
     for _ in range(reps):
+        sync()
         t0 = time.perf_counter()
         one = [sam.decode(r.state, r.prompts, r.memory) for r in reqs]
+        sync()
         single.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         many = sam.decode_batch(reqs)
+        sync()
         batched.append(time.perf_counter() - t0)
     flips = max(int(np.count_nonzero(x.mask != y.mask)) for x, y in zip(one, many, strict=True))
     dscore = max(abs(x.score - y.score) for x, y in zip(one, many, strict=True))
     dlogit = max(float(np.abs(x.memory - y.memory).max()) for x, y in zip(one, many, strict=True))
     return {"objects": objects, "single_s": C.median(single), "batched_s": C.median(batched),
             "speedup": C.median(single) / C.median(batched), "max_pixel_flips": flips,
-            "max_score_diff": dscore, "max_logit_diff": dlogit, "threads": torch.get_num_threads()}
+            "max_score_diff": dscore, "max_logit_diff": dlogit, "threads": torch.get_num_threads(),
+            "device": device}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sam", action="store_true", help="also time SAM ViT-B batched vs single decodes (CPU)")
     ap.add_argument("--reps", type=int, default=3, help="repetitions of the SAM timing (median)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads for the SAM part")
+    ap.add_argument("--sam-device", default="cpu", help="device of the SAM part: cpu (default), cuda, auto")
     args = ap.parse_args(argv)
     n_images = args.images or (16 if args.quick else 64)
     h, w = (int(v) for v in args.size.split("x"))
@@ -187,10 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     table = C.markdown_table(["a ms", "mode", "objects/s", "speed-up", "loop s", "model-only s",
                               "harness share %", "loop / lockstep model-only"], rows)
     if args.sam:
-        s = sam_batched(args.batch, args.reps, threads=args.threads)
+        s = sam_batched(args.batch, args.reps, threads=args.threads, device=args.sam_device)
         result["sam_vit_b_cpu"] = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in s.items()}
         table += "\n\n" + C.markdown_table(
-            ["SAM ViT-B decoder, CPU", "value"],
+            [f"SAM ViT-B decoder, {s['device']}", "value"],
             [[f"{s['objects']} single decodes (s)", s["single_s"]], [f"1 batched decode of {s['objects']} (s)", s["batched_s"]],
              ["speed-up", s["speedup"]], ["max pixels differing per mask", s["max_pixel_flips"]],
              ["max |score diff|", s["max_score_diff"]], ["max |low-res logit diff|", s["max_logit_diff"]]])

@@ -244,9 +244,12 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
     try:
         with JsonlWriter(out / f"records-rank{cfg.worker.rank}.jsonl") as writer:
             for group in _groups(prefetch(todo, depth), batch):
-                for sample, (records, encode_total) in zip(group, results(group), strict=True):
-                    _write_sample(writer, sample, records, encode_total, done, header, task.name)
-                    bar.update(sum(f"{sample.sample_id}/{r['unit']}" not in done for r in records))
+                new = [rec for sample, (records, encode_total) in zip(group, results(group), strict=True)
+                       for rec in _new_records(sample, records, encode_total, done, header, task.name)]
+                # One flush + fsync per batch: its samples were computed together, so durability
+                # per sample was never finer than per batch.
+                writer.write_many(new)
+                bar.update(len(new))
     finally:
         bar.close()
 
@@ -262,9 +265,10 @@ def _groups(samples: Iterable[Sample], size: int) -> Iterator[list[Sample]]:
         yield group
 
 
-def _write_sample(writer: JsonlWriter, sample: Sample, records: list[dict[str, Any]], encode_total: float,
-                  done: set[str], header: dict[str, Any], task_name: str) -> None:
-    """Append a sample's new records (one fsync: durable before the next sample is written)."""
+def _new_records(sample: Sample, records: list[dict[str, Any]], encode_total: float, done: set[str],
+                 header: dict[str, Any], task_name: str) -> list[dict[str, Any]]:
+    """A sample's records not yet on disk, with the run's fields; the sample's encode time goes
+    on its first new record."""
     fingerprint = header["fingerprint"]
     encode_s: float | None = encode_total
     new = []
@@ -275,10 +279,10 @@ def _write_sample(writer: JsonlWriter, sample: Sample, records: list[dict[str, A
         rec = {"schema": SCHEMA_VERSION, "run_id": header["run_id"], "key": key,
                "task": task_name, "fingerprint": fingerprint,
                "sample_id": sample.sample_id, **rec}
-        if encode_s is not None:  # the sample's encode time goes on its first new record
+        if encode_s is not None:
             rec["encode_s"], encode_s = encode_s, None
         new.append(rec)
-    writer.write_many(new)
+    return new
 
 
 def load_records(*run_dirs: Path, fingerprint: str | None = None) -> list[dict]:

@@ -3,10 +3,12 @@
 Hot path. The image is encoded once per sample by the runner; here each round costs one prompt
 simulation (one or two distance transforms), one decode and one IoU per object.
 
-All objects of a sample advance together, round by round, because SEEM's evaluator couples
-them: it decodes every object of the image each round and stops the image once *every* object
-has IoU > 0.9, carrying the last IoU over to the remaining rounds. Other protocols do not look
-across objects, so for them the interleaving changes nothing.
+All objects of a sample (and, with ``--batch-size B``, of B samples) advance together, round
+by round, with one batched decode per round (`SampleRun` + `seem_bench.loops.lockstep`). SEEM's
+evaluator couples the objects of an image: it decodes every object each round and stops the
+image once *every* object has IoU > 0.9, carrying the last IoU over to the remaining rounds.
+Other protocols do not look across objects, so for them the interleaving changes nothing; the
+per-object protocol state lives in `ObjectState`.
 
 Per round and object:
 
