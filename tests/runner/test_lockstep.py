@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from seem_bench.baselines.sanity import DisksModel
+from seem_bench.baselines.sanity import DisksModel, OracleModel
 
-from seem_bench.adapters.base import DecodeRequest, Prediction
+from seem_bench.adapters.base import Capabilities, DecodeRequest, Prediction
 from seem_bench.adapters.registry import MODELS
 from seem_bench.data.types import Instance, Sample
 from seem_bench.prefetch import prefetch, preload
@@ -29,6 +29,8 @@ CASES = [
     ("interactive", "disks", COCO, {}),
     ("interactive", "disks", [*COCO, "protocol=seem", "max_rounds=8"], {}),
     ("interactive", "noisy-oracle", [*COCO, "protocol=sam", "max_rounds=4"], {}),
+    # SEEM's image stop fires once every object of an image has converged (at different rounds)
+    ("interactive", "converging-test", [*COCO, "protocol=seem", "max_rounds=5"], {}),
     ("composed", "oracle", ["max_rounds=3"], {}),
     ("composed", "noisy-oracle", ["protocol=seem", "max_rounds=5"], {}),
     ("interactive", "grabcut", ["max_rounds=3"], {}),
@@ -46,6 +48,22 @@ def _run(task: str, model: str, overrides: list[str], opts: dict, root: Path, ou
                          data_root=root, out_dir=out, progress=False, **kw))
 
 
+class _Converging(OracleModel):
+    """The GT once an object has ``1 + (area mod 3)`` clicks, an empty mask before: objects of
+    one image converge at different rounds."""
+
+    name = "converging-test"
+    capabilities = Capabilities(tasks={"interactive"}, prompts={"point"}, memory=True, max_batch=64)
+
+    def decode(self, state, prompts, memory=None):
+        gt = self._gt
+        done = len(prompts.clicks) >= 1 + int(gt.sum()) % 3
+        return Prediction(mask=gt.copy() if done else np.zeros_like(gt))
+
+
+MODELS.register("converging-test", _Converging)
+
+
 @pytest.mark.parametrize("task,model,overrides,opts", CASES,
                          ids=[f"{t}-{m}-{'-'.join(o) or 'default'}" for t, m, o, _ in CASES])
 def test_batch_size_8_gives_the_records_of_batch_size_1(task, model, overrides, opts, demo_root, tmp_path):
@@ -54,6 +72,10 @@ def test_batch_size_8_gives_the_records_of_batch_size_1(task, model, overrides, 
     a, b = _records(tmp_path / "one"), _records(tmp_path / "eight")
     assert len(a) == one["counts"]["expected"] and all(r["status"] == "ok" for r in a)
     assert a == b
+    if model == "converging-test":  # the coupled rule is exercised, and not on round 1 only
+        stops = {len([rd for rd in r["rounds"] if "repeat" not in rd["prompt"]]) for r in a
+                 if r["rounds"][-1]["prompt"].get("repeat")}
+        assert len(stops) > 1
     assert {k: v for k, v in one["metrics"].items() if k != "SPC"} == \
         {k: v for k, v in eight["metrics"].items() if k != "SPC"}
 
@@ -150,3 +172,21 @@ def test_default_decode_batch_is_the_single_decode_with_targets():
     outs = m.decode_batch(reqs)
     assert all(isinstance(o, Prediction) for o in outs)
     assert [o.mask.tolist() for o in outs] == [g.tolist() for g in gts]
+
+
+@pytest.mark.parametrize("batch", [2, 3, 5])
+def test_coupled_image_stop_is_the_same_for_any_batch_split(batch, demo_root, tmp_path):
+    # Different batch sizes put lane boundaries at different places among the objects.
+    args = ("interactive", "converging-test", [*COCO, "protocol=seem", "max_rounds=5"], {}, demo_root)
+    _run(*args, tmp_path / "one", batch_size=1, overlap=False, prefetch=0)
+    _run(*args, tmp_path / "b", batch_size=batch, overlap=True)
+    assert _records(tmp_path / "one") == _records(tmp_path / "b")
+
+
+def test_bad_batch_size_or_prefetch_is_a_usage_error(cli, tmp_path):
+    for flag, value in (("--batch-size", "0"), ("--prefetch", "-1")):
+        res = cli(["run", "--task", "interactive", "--model", "disks", flag, value, "--out", str(tmp_path / "r")],
+                  cwd=tmp_path)
+        assert res.returncode == 2 and f"{flag} must be" in res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "r").exists()
