@@ -26,14 +26,16 @@ def _const(value: Any) -> Any:
     return value
 
 
-def preload(sample: Sample) -> Sample:
-    """``sample`` with its image, masks and ignore maps read now (loaders return the arrays)."""
+def preload(sample: Sample, masks: bool = True) -> Sample:
+    """``sample`` with its image (and, with ``masks``, its instances' masks and ignore maps) read
+    now: the loaders return the arrays. Task kinds that never look at instance masks (generic)
+    read ahead the image only."""
     if sample.image_loader is None:
         return sample
     try:
         image = sample.image()
         insts = []
-        for inst in sample.instances:
+        for inst in sample.instances if masks else ():
             mask = inst.mask_loader()
             ignore = None if inst.ignore_loader is None else inst.ignore_loader()
             insts.append(dataclasses.replace(
@@ -41,10 +43,12 @@ def preload(sample: Sample) -> Sample:
                 ignore_loader=None if inst.ignore_loader is None else partial(_const, ignore)))
     except Exception:  # noqa: BLE001 - the loop meets (and records) the same error itself
         return sample
+    if not masks:
+        return dataclasses.replace(sample, image_loader=partial(_const, image))
     return dataclasses.replace(sample, image_loader=partial(_const, image), instances=tuple(insts))
 
 
-def prefetch(samples: Iterable[Sample], depth: int, workers: int = 2) -> Iterator[Sample]:
+def prefetch(samples: Iterable[Sample], depth: int, workers: int = 2, masks: bool = True) -> Iterator[Sample]:
     """``samples`` in order, each `preload`-ed up to ``depth`` samples ahead (``depth`` 0: no read-ahead)."""
     if depth <= 0:
         yield from samples
@@ -54,14 +58,14 @@ def prefetch(samples: Iterable[Sample], depth: int, workers: int = 2) -> Iterato
     it = iter(samples)
     try:
         for s in it:
-            ahead.append(pool.submit(preload, s))
+            ahead.append(pool.submit(preload, s, masks))
             if len(ahead) >= depth:
                 break
         while ahead:
             done = ahead.popleft().result()
             nxt = next(it, None)
             if nxt is not None:
-                ahead.append(pool.submit(preload, nxt))
+                ahead.append(pool.submit(preload, nxt, masks))
             yield done
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -40,6 +40,8 @@ class TaskKind(ABC):
     """One family of task loops (see module docstring)."""
 
     name: str = ""
+    #: Whether the runner's read-ahead also loads the instances' masks (kinds that score objects).
+    prefetch_masks: bool = False
 
     @abstractmethod
     def prompt_kinds(self, task: TaskSpec) -> set[str]:

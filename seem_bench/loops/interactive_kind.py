@@ -20,6 +20,7 @@ LOOP_PARAMS = ("max_rounds", "iou_target", "pred_thr", "memory", "negatives")
 
 class InteractiveKind(TaskKind):
     name = "interactive"
+    prefetch_masks = True
 
     def first_simulator(self, task: TaskSpec) -> FirstPromptSimulator | None:
         """The first-round simulator (``None`` = the click protocol's own first click)."""

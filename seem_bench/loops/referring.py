@@ -30,6 +30,7 @@ def sentences(inst: Instance, rule: str) -> list[tuple[int, str]]:
 
 class ReferringKind(TaskKind):
     name = "referring"
+    prefetch_masks = True
 
     def check_task(self, task: TaskSpec) -> None:
         rule = task.params.get("sentences", "all-sentences")

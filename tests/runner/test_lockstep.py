@@ -159,6 +159,8 @@ def test_prefetch_keeps_order_and_passes_unreadable_samples_through():
     with pytest.raises(OSError, match="unreadable"):
         got[7].image()
     assert preload(samples[0]).instances[0].ignore() is None
+    image_only = preload(samples[1], masks=False)  # kinds that never read instance masks
+    assert image_only.image()[0, 0, 0] == 1 and image_only.instances[0].mask_loader is samples[1].instances[0].mask_loader
 
 
 def test_default_decode_batch_is_the_single_decode_with_targets():
