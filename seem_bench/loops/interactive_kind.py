@@ -10,7 +10,7 @@ from seem_bench.errors import UsageError
 from seem_bench.loops.base import Encoder, TaskKind
 from seem_bench.loops.interactive import LoopConfig, SampleRun
 from seem_bench.loops.lockstep import lockstep
-from seem_bench.metrics.interactive import InteractiveAccumulator
+from seem_bench.metrics.interactive import DEFAULT_KS, InteractiveAccumulator
 from seem_bench.prompts.first import FIRST_PROMPTS, FirstPromptSimulator, default_first_prompt
 from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.tasks import TaskSpec
@@ -79,7 +79,10 @@ class InteractiveKind(TaskKind):
             if r.get("status") == "ok":
                 decoded = [rd for rd in r["rounds"] if "repeat" not in rd["prompt"]]
                 acc.update(r["ious"], sum(rd["model_s"] for rd in decoded), clicks=len(decoded))
-        metrics = acc.compute()
+        # mIoU@k at the usual rounds plus those the protocol's paper reports (SAM: 1, 2, 3, 5, 9).
+        proto = header["task"].get("protocol")
+        report_ks = PROTOCOLS.get(proto).report_ks if proto in PROTOCOLS else ()
+        metrics = acc.compute(sorted({*DEFAULT_KS, *report_ks}))
         metrics.pop("instances", None)
         timings = {"decode_s_total": acc.model_seconds, "clicks": acc.clicks}
         return metrics, timings
