@@ -192,3 +192,22 @@ def test_bad_batch_size_or_prefetch_is_a_usage_error(cli, tmp_path):
         assert res.returncode == 2 and f"{flag} must be" in res.stderr
         assert len(res.stderr.strip().splitlines()) == 1
         assert not (tmp_path / "r").exists()
+
+
+def test_a_bad_sample_in_a_batch_is_skipped_like_alone(demo_root, tmp_path):
+    import shutil
+
+    import cv2
+
+    root = tmp_path / "data" / "GrabCut"
+    for sub, ext in (("data_GT", "jpg"), ("boundary_GT", "bmp")):
+        (root / sub).mkdir(parents=True)
+        for i in range(4):
+            shutil.copy(demo_root / "GrabCut" / sub / f"demo_{i:03d}.{ext}", root / sub)
+    bad = root / "boundary_GT" / "demo_002.bmp"
+    cv2.imwrite(str(bad), np.zeros_like(cv2.imread(str(bad))))  # an empty object mask
+    for b in (1, 4):
+        s = _run("interactive", "disks", ["max_rounds=3"], {}, tmp_path / "data", tmp_path / str(b),
+                 batch_size=b, skip_bad_samples=True)
+        assert s["counts"]["bad_samples"] == 1 and s["counts"]["ok"] == 3
+    assert _records(tmp_path / "1") == _records(tmp_path / "4")
