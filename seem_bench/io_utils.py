@@ -111,11 +111,30 @@ def _truncate_torn_tail(path: Path) -> None:
 
 
 def read_jsonl(path: str | Path) -> list[dict]:
-    """Read complete lines; a torn last line (killed writer) is dropped."""
+    """Read complete lines; a torn last line (killed writer, no newline) is dropped.
+
+    Any other unreadable line (a corrupted line in the middle, or a complete last line that is
+    not a JSON object) is a `DataError` naming the file and the 1-based line number: skipping it
+    would silently drop a record, and a resumed run would then compute it a second time.
+    """
+    from seem_bench.errors import DataError
+
     out = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if not line.endswith("\n"):
-                break
-            out.append(json.loads(line))
+    try:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, start=1):
+                if not line.endswith("\n"):
+                    break
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise DataError(path, f"line {n} is not valid JSON ({e.msg}, column {e.colno}); "
+                                          "the records file is corrupted: restore it or remove that line") from None
+                if not isinstance(obj, dict):
+                    raise DataError(path, f"line {n} is not a JSON object")
+                out.append(obj)
+    except UnicodeDecodeError as e:
+        raise DataError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise DataError(path, f"unreadable: {e.strerror or e}") from None
     return out

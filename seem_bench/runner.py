@@ -32,15 +32,22 @@ from seem_bench.data.types import Sample
 from seem_bench.distributed import Worker
 from seem_bench.envinfo import environment
 from seem_bench.errors import DataError, SeemBenchError, UsageError
-from seem_bench.io_utils import JsonlWriter, atomic_write_json, read_jsonl
+from seem_bench.io_utils import JsonlWriter, atomic_write_json
 from seem_bench.loops.base import KINDS, Encoder, TaskKind
+from seem_bench.marks import run_marks
 from seem_bench.metrics.iou import EMPTY_UNION_IOU
+from seem_bench.params import validate_task
 from seem_bench.prefetch import prefetch
 from seem_bench.prompts.protocols import PROTOCOLS
+from seem_bench.records import (  # noqa: F401 - TIMING_FIELDS, strip_timings re-exported
+    TIMING_FIELDS,
+    finished_keys,
+    load_records,
+    load_records_file,
+    strip_timings,
+)
 from seem_bench.schema import SCHEMA_VERSION, RunSummary
 from seem_bench.tasks import TaskSpec
-
-TIMING_FIELDS = ("model_s", "encode_s")
 
 
 @dataclass
@@ -55,6 +62,7 @@ class RunConfig:
     feature_cache: Path | None = None  # on-disk encode cache (image sha256 + model identity)
     progress: bool = True
     fail_fast: bool = False
+    retry_errors: bool = False  # on resume, run again the units whose records are errors
     skip_bad_samples: bool = False  # record a sample with a bad image/mask as errors and go on
     worker: Worker = field(default_factory=Worker)
     # Throughput only (records do not depend on them, so they are not part of the run's identity
@@ -126,7 +134,9 @@ def _weights_header(model_fp: dict[str, Any]) -> dict[str, Any]:
 
 def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str, Any]]:
     """Everything before the loop; raises on bad configuration before reading any pixel."""
-    task = cfg.task
+    if cfg.limit is not None and (isinstance(cfg.limit, bool) or not isinstance(cfg.limit, int) or cfg.limit < 1):
+        raise UsageError(f"--limit must be a positive number of samples, got {cfg.limit!r}")
+    task = cfg.task = validate_task(cfg.task)
     kind: TaskKind = KINDS.get(task.kind)()
     kind.check_task(task)
     cls = model_class(cfg.model)
@@ -170,13 +180,14 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
                   "uses_ground_truth": adapter.uses_ground_truth, **_weights_header(model_fp)},
         "dataset": {"name": dataset.name, "root": str(dataset.root), "split": dataset.split,
                     "fingerprint": dataset_fp, "samples": len(samples),
+                    "samples_total": len(dataset.samples),
                     "instances": sum(len(kind.units(s, task)) for s in samples),
                     **kind.dataset_header(dataset)},
-        "seed": int(task.params.get("seed", 0)), "fingerprint": fingerprint,
+        "seed": int(task.params["seed"]), "fingerprint": fingerprint,
         "invocation": cfg.invocation(),
         "env": environment(),
         "conventions": {"empty_union_iou": EMPTY_UNION_IOU,
-                        "noc_compare": task.params.get("compare", "ritm"),
+                        "noc_compare": task.params.get("compare"),
                         "spc": "decode seconds per click (image encode excluded, see encode_s)"},
     }
     return adapter, kind, samples, header
@@ -198,11 +209,35 @@ def _write_header(out: Path, header: dict[str, Any]) -> dict[str, Any]:
     return header
 
 
-def finished_keys(out: Path, fingerprint: str) -> set[str]:
-    done: set[str] = set()
-    for path in sorted(out.glob("records-rank*.jsonl")):
-        done.update(r["key"] for r in read_jsonl(path) if r.get("fingerprint") == fingerprint)
-    return done
+def _mark_shard(out: Path, worker: Worker) -> None:
+    """Write ``shard-<i>.json`` so that ``run --resume DIR`` resumes this shard only."""
+    old = shard_marks(out)
+    worlds = {n for _, n in old}
+    if worlds and worlds != {worker.world}:
+        raise UsageError(f"{out} holds shards of a {sorted(worlds)[0]}-way split; "
+                         f"--shard {worker.rank}/{worker.world} would cover other samples")
+    path = out / f"shard-{worker.rank}.json"
+    if not path.exists():
+        atomic_write_json(path, {"shard": f"{worker.rank}/{worker.world}"})
+
+
+def shard_marks(out: Path) -> list[tuple[int, int]]:
+    """The ``--shard i/n`` runs that wrote into ``out``, as ``(i, n)`` (none for a whole run)."""
+    marks = []
+    for path in sorted(Path(out).glob("shard-*.json")):
+        try:
+            i, n = (int(x) for x in json.loads(path.read_text())["shard"].split("/"))
+        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+            raise DataError(path, "unreadable shard marker (expected {\"shard\": \"I/N\"})") from None
+        marks.append((i, n))
+    return sorted(marks)
+
+
+def shard_errors(out: Path, fingerprint: str, rank: int) -> int:
+    """Error records among the keys this worker wrote (``records-rank<rank>.jsonl``)."""
+    mine = {r["key"] for r in load_records_file(out / f"records-rank{rank}.jsonl", fingerprint)}
+    return sum(1 for r in load_records(out, fingerprint=fingerprint)
+               if r["key"] in mine and r.get("status") != "ok")
 
 
 def run(cfg: RunConfig) -> RunSummary | None:
@@ -223,6 +258,8 @@ def run(cfg: RunConfig) -> RunSummary | None:
             header = _write_header(out, header)
         distributed.barrier(worker)
         header = _write_header(out, header)
+        if not worker.torchrun and worker.world > 1:
+            _mark_shard(out, worker)
         start, stop = distributed.shard_bounds(len(samples), worker.rank, worker.world)
         try:
             _loop(cfg, adapter, kind, samples[start:stop], header, out)
@@ -242,8 +279,8 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
           header: dict[str, Any], out: Path) -> None:
     task = cfg.task
     fingerprint = header["fingerprint"]
-    done = finished_keys(out, fingerprint)
-    seed = int(task.params.get("seed", 0))
+    done = finished_keys(out, fingerprint=fingerprint, retry_errors=cfg.retry_errors)
+    seed = int(task.params["seed"])
     units = {s.sample_id: kind.units(s, task) for s in samples}
     encoder = Encoder(adapter)
     empty_is_problem = header["dataset"]["name"] not in EMPTY_MASKS_ALLOWED
@@ -327,30 +364,6 @@ def _new_records(sample: Sample, records: list[dict[str, Any]], encode_total: fl
     return new
 
 
-def load_records(*run_dirs: Path, fingerprint: str | None = None) -> list[dict]:
-    """Records of one or more run directories, deduplicated by key, in key order.
-
-    A key written twice (two shards overlapping by mistake) must hold identical results; the
-    first occurrence is kept.
-    """
-    by_key: dict[str, dict] = {}
-    for run_dir in run_dirs:
-        for path in sorted(Path(run_dir).glob("records-rank*.jsonl")):
-            for rec in read_jsonl(path):
-                if fingerprint is not None and rec.get("fingerprint") != fingerprint:
-                    continue
-                by_key.setdefault(rec["key"], rec)
-    return [by_key[k] for k in sorted(by_key)]
-
-
-def strip_timings(rec: dict) -> dict:
-    """A record without its timing fields: what must be identical across reruns."""
-    out = {k: v for k, v in rec.items() if k not in TIMING_FIELDS}
-    if "rounds" in out:
-        out["rounds"] = [{k: v for k, v in rd.items() if k not in TIMING_FIELDS} for rd in out["rounds"]]
-    return out
-
-
 def summarize(run_dir: Path, extra_dirs: tuple[Path, ...] = (), out_dir: Path | None = None) -> RunSummary:
     """Recompute the summary from the records and write ``summary.json`` atomically."""
     run_dir = Path(run_dir)
@@ -369,5 +382,6 @@ def summarize(run_dir: Path, extra_dirs: tuple[Path, ...] = (), out_dir: Path | 
         "metrics": metrics,
         "timings": timings,
     }
+    summary["marks"] = run_marks(summary)  # demo / partial / errors / random weights: shown by every report
     atomic_write_json(Path(out_dir or run_dir) / "summary.json", summary)
     return summary

@@ -59,3 +59,4 @@ class RunSummary(RunHeader, total=False):
     counts: dict[str, int]  # expected, evaluated, ok, errors (+ bad_samples: errors from bad data, if any)
     metrics: dict[str, float]
     timings: dict[str, float]
+    marks: list[str]  # random-weights / demo / partial / errors (seem_bench.marks)

@@ -41,8 +41,6 @@ from seem_bench.prompts.davis_robot import RobotScribble, robot_scribbles, worst
 from seem_bench.prompts.types import Prompts, RefImage, Scribble
 from seem_bench.tasks import TaskSpec
 
-CLOCKS = ("measured", "interactions")
-
 
 def read_scribble_file(path: str | Path, shape: tuple[int, int], n_frames: int, n_objects: int
                        ) -> tuple[int, list[RobotScribble]]:
@@ -68,10 +66,6 @@ def _nearest(t: int, annotated: list[int]) -> int:
 class DavisInteractiveKind(TaskKind):
     name = "davis-interactive"
 
-    def check_task(self, task: TaskSpec) -> None:
-        if task.params.get("clock", "measured") not in CLOCKS:
-            raise UsageError(f"clock must be one of {', '.join(CLOCKS)}")
-
     def prompt_kinds(self, task: TaskSpec) -> set[str]:
         return {"scribble", "ref_image"}
 
@@ -96,17 +90,17 @@ class DavisInteractiveKind(TaskKind):
     def _session(self, adapter: Adapter, states: list, images: list[np.ndarray], gt: np.ndarray, n_obj: int,
                  first_file: str | None, scribble_idx: int, task: TaskSpec) -> dict[str, Any]:
         p = task.params
-        thr = float(p.get("pred_thr", 0.5))
+        thr = float(p["pred_thr"])
         t_count, (h, w) = len(images), gt.shape[1:]
         pred = np.zeros_like(gt)
         strokes: dict[int, list[RobotScribble]] = {}
         rounds = []
-        for it in range(1, int(p.get("max_interactions", 8)) + 1):
+        for it in range(1, int(p["max_interactions"]) + 1):
             if it == 1 and first_file:
                 f, new = read_scribble_file(first_file, (h, w), t_count, n_obj)
             else:
                 f = worst_frame(gt, pred, n_obj)
-                new = robot_scribbles(gt[f], pred[f], n_obj, kernel_size=float(p.get("kernel_size", 0.2)))
+                new = robot_scribbles(gt[f], pred[f], n_obj, kernel_size=float(p["kernel_size"]))
             strokes.setdefault(f, []).extend(new)
             annotated = sorted(strokes)
             masks = np.zeros((n_obj, t_count, h, w), bool)

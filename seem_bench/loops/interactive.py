@@ -48,6 +48,7 @@ from seem_bench.data.types import Instance, Sample
 from seem_bench.errors import UsageError
 from seem_bench.loops.lockstep import lockstep
 from seem_bench.metrics.iou import mask_iou
+from seem_bench.params import InteractiveParams
 from seem_bench.prompts.first import FIRST_PROMPTS, default_first_prompt
 from seem_bench.prompts.protocols import ClickProtocol
 from seem_bench.prompts.seeding import prompt_rng
@@ -102,24 +103,27 @@ class LoopConfig:
 
     @classmethod
     def build(cls, protocol: ClickProtocol, params: dict[str, Any]) -> LoopConfig:
-        opts = protocol.options(params)
+        """One source for every setting: the kind's declared parameters (`InteractiveParams`,
+        defaults and types) and the protocol's own options, both updated by ``params``. The
+        clicker and the prompts given to the model read the same ``blob_radius`` from here."""
+        declared = InteractiveParams.declared()
+        loop = InteractiveParams.from_params({k: v for k, v in params.items() if k in declared},
+                                             f"protocol {protocol.name!r}")
+        opts = {**protocol.options({k: v for k, v in params.items() if k not in declared}),
+                **loop.to_dict()}
         kind = str(opts.get("first_prompt") or "point")
-        sim = opts.get("first_prompt_protocol") or default_first_prompt(kind, protocol.name)
+        sim = loop.first_prompt_protocol or default_first_prompt(kind, protocol.name)
         if kind == "point" and sim:
             raise UsageError(f"first_prompt_protocol {sim!r} needs first_prompt box, scribble "
                              "or polygon, not point")
         if sim is not None and FIRST_PROMPTS.get(sim).kind != kind:
             raise UsageError(f"first_prompt_protocol {sim!r} makes {FIRST_PROMPTS.get(sim).kind} "
                              f"prompts, but first_prompt is {kind!r}")
-        output = str(opts.get("output", "top"))
-        if output not in ("top", "oracle"):
-            raise UsageError(f"output must be 'top' or 'oracle', got {output!r}")
-        target = opts.get("iou_target")
         return cls(
-            max_rounds=int(opts["max_rounds"]), iou_target=None if target is None else float(target),
-            pred_thr=float(opts.get("pred_thr", 0.5)), memory=bool(opts.get("memory", True)),
-            negatives=bool(opts.get("negatives", True)), first_prompt=kind, first_sim=sim,
-            text=opts.get("text"), class_names=opts.get("class_names"), output=output,
+            max_rounds=loop.max_rounds, iou_target=loop.iou_target,
+            pred_thr=float(opts.get("pred_thr", 0.5)), memory=loop.memory,
+            negatives=loop.negatives, first_prompt=kind, first_sim=sim,
+            text=loop.text, class_names=opts.get("class_names"), output=loop.output,
             click_stop_iou=opts.get("click_stop_iou"), image_stop_iou=opts.get("image_stop_iou"),
             blob_radius=int(opts.get("blob_radius", 0)), options=opts)
 
@@ -214,7 +218,7 @@ class SampleRun:
             self.objects.append(ObjectState(
                 inst=inst, gt=gt, ignore=inst.ignore(), target=gt,
                 rng_key=(seed, sample.sample_id, inst.instance_id),
-                prompts=Prompts(click_radius=protocol.blob_radius,
+                prompts=Prompts(click_radius=cfg.blob_radius,
                                 text=text_for(inst, cfg.text, cfg.class_names))))
 
     @property

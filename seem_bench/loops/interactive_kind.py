@@ -15,8 +15,6 @@ from seem_bench.prompts.first import FIRST_PROMPTS, FirstPromptSimulator, defaul
 from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.tasks import TaskSpec
 
-LOOP_PARAMS = ("max_rounds", "iou_target", "pred_thr", "memory", "negatives")
-
 
 class InteractiveKind(TaskKind):
     name = "interactive"
@@ -37,9 +35,9 @@ class InteractiveKind(TaskKind):
     def prompt_kinds(self, task: TaskSpec) -> set[str]:
         sim = self.first_simulator(task)
         kinds = {sim.gives if sim is not None else "point"}
-        if int(task.params.get("max_rounds", 1)) > 1:
+        if int(task.params["max_rounds"]) > 1:
             kinds.add("point")
-        if task.params.get("text", "none") not in (None, "none", False):
+        if task.params["text"] != "none":
             kinds.add("text")
         return kinds
 
@@ -58,8 +56,7 @@ class InteractiveKind(TaskKind):
                   seed: int, overlap: bool = True) -> list[tuple[list[dict[str, Any]], float]]:
         """All objects of ``samples`` in lockstep: one batched decode per round (`lockstep`)."""
         proto = PROTOCOLS.get(task.protocol)
-        params = {**proto.params, **task.params}  # protocol defaults (pred_thr 0.49 for ritm, 0.5 else)
-        params.setdefault("first_prompt", task.first_prompt)
+        params = {**task.params, "first_prompt": task.first_prompt}  # protocol defaults: LoopConfig
         cfg = LoopConfig.build(proto, params)
         runs, encode_s = [], []
         for sample in samples:

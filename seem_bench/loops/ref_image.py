@@ -65,8 +65,8 @@ class RefImageKind(TaskKind):
         return self._exemplar(adapter, encoder, sample, task, seed)
 
     def _video(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec) -> list[dict[str, Any]]:
-        thr = float(task.params.get("pred_thr", 0.5))
-        use_memory = bool(task.params.get("memory", False))
+        thr = float(task.params["pred_thr"])
+        use_memory = bool(task.params["memory"])
         first = sample.frames[0]
         ids = [inst.instance_id for inst in first.instances]
         ref_img = first.image()
@@ -106,7 +106,7 @@ class RefImageKind(TaskKind):
                   seed: int) -> list[dict[str, Any]]:
         from seem_bench.prompts.exemplars import NoExemplarError, select_exemplar
 
-        thr = float(task.params.get("pred_thr", 0.5))
+        thr = float(task.params["pred_thr"])
         state = encoder(sample.image())
         out = []
         for inst in sample.instances:

@@ -15,10 +15,9 @@ import numpy as np
 
 from seem_bench.adapters.base import Adapter
 from seem_bench.data.types import Instance, Sample
-from seem_bench.errors import UsageError
 from seem_bench.loops.base import Encoder, TaskKind
 from seem_bench.metrics.referring import ReferringAccumulator
-from seem_bench.prompts.text import SENTENCE_RULES, select_sentences
+from seem_bench.prompts.text import select_sentences
 from seem_bench.prompts.types import Prompts
 from seem_bench.tasks import TaskSpec
 
@@ -32,22 +31,17 @@ class ReferringKind(TaskKind):
     name = "referring"
     prefetch_masks = True
 
-    def check_task(self, task: TaskSpec) -> None:
-        rule = task.params.get("sentences", "all-sentences")
-        if rule not in SENTENCE_RULES:
-            raise UsageError(f"unknown sentence rule {rule!r}; choose one of {', '.join(SENTENCE_RULES)}")
-
     def prompt_kinds(self, task: TaskSpec) -> set[str]:
         return {"text"}
 
     def units(self, sample: Sample, task: TaskSpec) -> list[str]:
-        rule = task.params.get("sentences", "all-sentences")
+        rule = task.params["sentences"]
         return [f"{inst.instance_id}/{i}" for inst in sample.instances for i, _ in sentences(inst, rule)]
 
     def run_sample(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
                    seed: int) -> list[dict[str, Any]]:
-        rule = task.params.get("sentences", "all-sentences")
-        thr = float(task.params.get("pred_thr", 0.5))
+        rule = task.params["sentences"]
+        thr = float(task.params["pred_thr"])
         state = encoder(sample.image())
         out = []
         for inst in sample.instances:

@@ -224,9 +224,10 @@ def _check_finite(dt: Sequence[Any], where: str | Path) -> None:
                                            "refusing to rank it (see docs/metrics.md)")
 
 
-#: Byte patterns that can only come from a non-finite number in a results file: Python's
-#: ``json`` writes ``NaN``/``Infinity``; an exponent of 3+ digits can overflow to infinity.
-_NON_FINITE_HINT = re.compile(rb"NaN|Infinity|[eE][+-]?\d{3,}")
+#: A JSON value (after ``:``, ``,`` or ``[``) that may be non-finite: Python's ``json`` writes
+#: ``NaN``/``Infinity``; a positive exponent of 3+ digits can overflow to infinity. RLE strings
+#: can hold look-alikes (their alphabet is ``0``..``o``), which only cost a Python parse.
+_NON_FINITE_HINT = re.compile(rb"[:,\[]\s*-?(?:NaN|Infinity|\d+(?:\.\d*)?[eE]\+?\d{3,})")
 
 
 def _check_finite_file(path: Path) -> None:

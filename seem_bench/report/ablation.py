@@ -142,7 +142,7 @@ def _check_prompt_kind(cell: Cell, summary: dict[str, Any]) -> None:
     """A non-point first prompt must show in the records (an older loop silently clicked instead)."""
     if cell.task.first_prompt == "point":
         return
-    for rec in load_records(cell.out_dir, summary.get("fingerprint")):
+    for rec in load_records(cell.out_dir, fingerprint=summary.get("fingerprint")):
         rounds = rec.get("rounds") or []
         if rounds and set(rounds[0].get("prompt", {})) == {"click"}:
             raise UsageError(f"{cell.out_dir}: cell asked for first_prompt={cell.task.first_prompt} "

@@ -97,9 +97,12 @@ class Table:
     notes: list[str] = field(default_factory=list)
 
 
-def source_label(source: str, reference: str) -> str:
-    """``reported (key)`` for reported rows, ``reproduced`` otherwise."""
-    return f"reported ({reference})" if source == "reported" else "reproduced"
+def source_label(source: str, reference: str, marks: str = "") -> str:
+    """``reported (key)`` for reported rows, ``reproduced`` otherwise, with the run's marks
+    (``reproduced [demo data, partial: --limit 4 of 50 samples]``, `seem_bench.marks`)."""
+    if source == "reported":
+        return f"reported ({reference})"
+    return f"reproduced [{marks}]" if marks else "reproduced"
 
 
 def _match(entries: pd.DataFrame, layout: Layout) -> pd.DataFrame:
@@ -154,7 +157,8 @@ def build_table(entries: pd.DataFrame, layout: Layout) -> Table:
     metric_of = {(g.label, h): m for g in layout.groups for h, m in g.columns}
     if len(sel):
         sel = sel.assign(row=_row_labels(sel),
-                         src=[source_label(s, r) for s, r in zip(sel["source"], sel["reference"], strict=True)],
+                         src=[source_label(s, r, m) for s, r, m in
+                              zip(sel["source"], sel["reference"], sel["marks"], strict=True)],
                          shown=[to_display(m, v) for m, v in zip(sel["metric"], sel["value"], strict=True)])
         sel = sel.drop_duplicates(["row", "src", "group", "column"], keep="last")
         wide = sel.pivot(index=["row", "src"], columns=["group", "column"], values="shown")
@@ -215,9 +219,13 @@ def runs_table(summaries: Sequence[dict[str, Any]], metrics: Sequence[str] | Non
     if not cols:
         for s in summaries:
             cols.extend(m for m in (s["task"].get("metrics") or s["metrics"]) if m not in cols)
+    from seem_bench.marks import marks_label
+
     index, rows = [], []
     for s in summaries:
-        index.append((s["model"]["name"], s["dataset"]["name"], s["task"]["name"], s.get("run_id", "")))
+        marks = marks_label(s)
+        index.append((s["model"]["name"], s["dataset"]["name"], s["task"]["name"],
+                      s.get("run_id", "") + (f" [{marks}]" if marks else "")))
         rows.append([to_display(c, s["metrics"].get(c)) for c in cols])
     frame = pd.DataFrame(np.array(rows, dtype=float).reshape(len(rows), len(cols)),
                          index=pd.MultiIndex.from_tuples(index, names=["model", "dataset", "task", "run"]),

@@ -33,7 +33,7 @@ from seem_bench.report.metric_info import is_fraction, unit_of
 REPORTED_COLUMNS = ["model", "model_id", "kind", "task", "dataset", "metric", "value", "unit", "source"]
 BOARD_COLUMNS = ["model", "kind", "task", "dataset", "split", "protocol", "params", "metric", "value",
                  "unit", "run_id", "fingerprint", "dataset_fingerprint", "instances", "git_commit",
-                 "created", "added", "run_dir"]
+                 "created", "added", "run_dir", "marks"]
 #: Default leaderboard file of ``seem-bench leaderboard add/show`` (relative to the working dir).
 DEFAULT_BOARD = Path("leaderboard.csv")
 
@@ -128,7 +128,11 @@ def read_board(path: str | Path) -> pd.DataFrame:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(p, f"unreadable leaderboard: {e}") from None
-    df = read_csv_checked(text, str(p), BOARD_COLUMNS)[BOARD_COLUMNS].copy()
+    # ``marks`` came later: a board written before it reads with no marks.
+    df = read_csv_checked(text, str(p), [c for c in BOARD_COLUMNS if c != "marks"])
+    if "marks" not in df.columns:
+        df["marks"] = ""
+    df = df[BOARD_COLUMNS].copy()
     # A hand-edited row in percent is normalised, so the file stays in summary units when rewritten.
     df["value"] = _to_summary_units(df, str(p))
     df["unit"] = [unit_of(m) for m in df["metric"]]

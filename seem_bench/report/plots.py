@@ -49,7 +49,7 @@ def miou_curve(summary: dict[str, Any]) -> pd.Series:
     if summary["task"].get("kind") != "interactive":
         return pd.Series(dtype=float)
     max_rounds = int(summary["task"].get("params", {}).get("max_rounds", 20))
-    recs = [r for r in load_records(run_dir_of(summary), summary.get("fingerprint"))
+    recs = [r for r in load_records(run_dir_of(summary), fingerprint=summary.get("fingerprint"))
             if r.get("status") == "ok" and r.get("ious")]
     if recs:
         padded = np.empty((len(recs), max_rounds))
@@ -157,7 +157,7 @@ def samples_png(summary: dict[str, Any], samples: Sequence[str], *, rounds: int 
     from seem_bench.data.registry import load_dataset, resolve_root
 
     run_dir = run_dir_of(summary)
-    recs = _resolve_keys(load_records(run_dir, summary.get("fingerprint")), samples, run_dir)
+    recs = _resolve_keys(load_records(run_dir, fingerprint=summary.get("fingerprint")), samples, run_dir)
     ds = summary["dataset"]
     root = resolve_root(ds["name"], data_root) if data_root else Path(ds.get("root", ""))
     dataset = load_dataset(ds["name"], root, ds.get("split"))

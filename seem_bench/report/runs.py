@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from seem_bench.errors import DataError
-from seem_bench.io_utils import read_jsonl
+from seem_bench.records import load_records  # noqa: F401 - the one records reader, for report modules
 from seem_bench.report.metric_info import is_fraction
 
 _REQUIRED = {"task": ("name", "kind"), "model": ("name",), "dataset": ("name",)}
@@ -72,23 +72,6 @@ def _scalar(v: Any) -> bool:
 def run_dir_of(summary: dict[str, Any]) -> Path:
     """The directory a loaded summary came from."""
     return Path(summary["_path"]).parent
-
-
-def load_records(run_dir: str | Path, fingerprint: str | None = None) -> list[dict[str, Any]]:
-    """The run's per-instance records, one per key (the last line wins), sorted by key.
-
-    Only records with ``fingerprint`` (the run's) are kept when it is given, as the runner does.
-    """
-    by_key: dict[str, dict[str, Any]] = {}
-    for path in sorted(Path(run_dir).glob("records-rank*.jsonl")):
-        try:
-            rows = read_jsonl(path)
-        except (OSError, json.JSONDecodeError) as e:
-            raise DataError(path, f"unreadable records: {e}") from None
-        for rec in rows:
-            if fingerprint is None or rec.get("fingerprint") == fingerprint:
-                by_key[rec["key"]] = rec
-    return [by_key[k] for k in sorted(by_key)]
 
 
 def run_label(summary: dict[str, Any]) -> str:

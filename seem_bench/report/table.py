@@ -35,8 +35,13 @@ def _fmt(v: Any, col: str) -> str:
 def markdown_table(summaries: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
     """Markdown table: fractions as percentages (mIoU@k with two decimals, as RITM prints
     them), NoC with two decimals, NoF as counts, SPC in seconds."""
+    from seem_bench.marks import marks_label
+
     df = summary_frame(summaries, columns)
     shown = df.copy().astype(object)
     for col in df.columns[2:]:
         shown[col] = [_fmt(v, col) for v in df[col]]
+    marks = [marks_label(s) for s in summaries]
+    if any(marks):  # demo / partial / errors / random weights: never an unmarked number
+        shown["marks"] = marks
     return shown.to_markdown(index=False, disable_numparse=True)

@@ -110,3 +110,10 @@ def test_hotspot_candidates_match_the_exact_rule(bench_path):
             c = fn(gt, pred)
             assert (c.x, c.y, c.positive) == ref
         assert ObjectIoU(gt, None)(pred) == mask_iou(gt, pred)
+
+
+def test_fingerprint_benchmark_rerun_hashes_nothing(bench_path):
+    from bench_fingerprint import measure
+
+    r = measure(3, 1)
+    assert r["files"] == 6 and r["mb"] > 0 and r["first_s"] > 0 and r["rerun_s"] > 0

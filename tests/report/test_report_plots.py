@@ -26,7 +26,7 @@ def test_curve_from_records_matches_the_summary(runs):
     assert list(curve.index) == list(range(1, 21))
     for k in (1, 3, 5, 10, 20):  # the metrics and the plot agree to the last bit
         assert curve[k] == pytest.approx(s["metrics"][f"mIoU@{k}"], abs=1e-15)
-    recs = load_records(runs["base"], s["fingerprint"])
+    recs = load_records(runs["base"], fingerprint=s["fingerprint"])
     assert curve[7] == pytest.approx(np.mean([r["ious"][6] for r in recs]))
 
 
@@ -48,7 +48,7 @@ def test_curves_png_one_panel_per_dataset(runs):
 
 def test_panel_replays_the_recorded_clicks(runs, capsys):
     s = load_summary(runs["base"])
-    rec = load_records(runs["base"], s["fingerprint"])[1]
+    rec = load_records(runs["base"], fingerprint=s["fingerprint"])[1]
     png = png_pixels(samples_png(s, [rec["key"]], rounds=3))
     assert png.ndim == 3 and png.std() > 10
     # The replay reproduces the recorded IoU, so no mismatch warning is printed.

@@ -34,7 +34,8 @@ def test_one_vs_two_torchrun_workers_identical(cli, demo_cache, tmp_path):
     args = ["run", "--task", "interactive", "--model", "disks", "--no-progress"]
     one = cli([*args, "--out", str(tmp_path / "one")], cwd=tmp_path, env_extra=env)
     assert one.returncode == 0, one.stderr
-    # torchrun run by this interpreter (a copied venv's torchrun script may point at another Python)
+    # torch.distributed.run is what the torchrun script runs; through sys.executable it uses this
+    # environment even where the script's shebang points at another one (a copied venv).
     two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "seem_bench", *args,
                           "--out", str(tmp_path / "two")], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=600)
