@@ -142,6 +142,9 @@ class InteractiveParams(KindParams):
     output: str = spec("top", "which candidate of a multi-mask model is scored", choices=("top", "oracle"))
     text: str = spec("none", "compose a text prompt with the clicks", choices=("none", "class", "sentence"))
     compare: str = spec("ritm", "NoC threshold compare rule (ritm: float32)", choices=("ritm", "exact"))
+    save_masks: str | None = spec(None, "store each object's final (or every round's) predicted mask as "
+                                        "COCO RLE in its record (`run --save-masks`)",
+                                  choices=(None, "final", "all"))
     seed: int = spec(0, "seed of every random prompt", minimum=0)
 
 

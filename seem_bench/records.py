@@ -15,11 +15,14 @@ on which record stands for a key:
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from seem_bench.errors import DataError
-from seem_bench.io_utils import read_jsonl
+from seem_bench.io_utils import iter_jsonl, read_jsonl
 
 TIMING_FIELDS = ("model_s", "encode_s")
 
@@ -71,3 +74,50 @@ def finished_keys(*run_dirs: str | Path, fingerprint: str, retry_errors: bool = 
     """Keys that need no more work: every recorded key, or only the ``ok`` ones with ``retry_errors``."""
     recs = load_records(*run_dirs, fingerprint=fingerprint)
     return {r["key"] for r in recs if not retry_errors or r.get("status") == "ok"}
+
+
+def iter_records(*run_dirs: str | Path, fingerprint: str | None = None) -> Iterator[dict[str, Any]]:
+    """The records `load_records` returns, streamed in file order (constant memory per record).
+
+    Same rules, in two passes: the first picks, per key, the line that stands (kept as a small
+    digest and a file position, never the record), the second yields those lines. The summary
+    reads records this way, so its memory does not grow with the records' size.
+    """
+    files = [p for d in run_dirs for p in _checked_files(d)]
+    chosen: dict[bytes, tuple[int, int, bool, bytes]] = {}  # key -> (file, line, ok, content)
+    for i, path in enumerate(files):
+        for n, rec in enumerate(iter_jsonl(path), start=1):
+            if fingerprint is not None and rec.get("fingerprint") != fingerprint:
+                continue
+            key = rec.get("key")
+            if not isinstance(key, str):
+                raise DataError(path, f"line {n}: record has no 'key'")
+            kd = _small_digest(key)
+            ok = rec.get("status") == "ok"
+            old = chosen.get(kd)
+            if old is None or not old[2]:
+                chosen[kd] = (i, n, ok, _content_digest(rec) if ok else b"")
+            elif ok and _content_digest(rec) != old[3]:
+                raise DataError(path, f"line {n}: key {key!r} was recorded with a different result "
+                                      f"at {files[old[0]]}:{old[1]}; the directories mix two computations")
+    for i, path in enumerate(files):
+        for n, rec in enumerate(iter_jsonl(path), start=1):
+            if fingerprint is not None and rec.get("fingerprint") != fingerprint:
+                continue
+            pick = chosen.get(_small_digest(rec["key"]))
+            if pick is not None and pick[0] == i and pick[1] == n:
+                yield rec
+
+
+def _checked_files(run_dir: str | Path) -> list[Path]:
+    if not Path(run_dir).is_dir():
+        raise DataError(run_dir, "not a run directory (records are read from records-rank*.jsonl in it)")
+    return record_files(run_dir)
+
+
+def _small_digest(key: str) -> bytes:
+    return hashlib.blake2b(key.encode(), digest_size=8).digest()
+
+
+def _content_digest(rec: dict[str, Any]) -> bytes:
+    return hashlib.blake2b(json.dumps(strip_timings(rec), sort_keys=True).encode(), digest_size=16).digest()

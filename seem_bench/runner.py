@@ -11,7 +11,6 @@ seed give identical records on 1 or N workers, before and after a resume.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -32,9 +31,10 @@ from seem_bench.data.types import Sample
 from seem_bench.distributed import Worker
 from seem_bench.envinfo import environment
 from seem_bench.errors import DataError, SeemBenchError, UsageError
-from seem_bench.io_utils import JsonlWriter, atomic_write_json
+from seem_bench.io_utils import JsonlWriter, atomic_write_json, digest
 from seem_bench.loops.base import KINDS, Encoder, TaskKind
 from seem_bench.marks import run_marks
+from seem_bench.metrics.contract import Evaluators, ExactSum
 from seem_bench.metrics.iou import EMPTY_UNION_IOU
 from seem_bench.params import validate_task
 from seem_bench.prefetch import prefetch
@@ -42,6 +42,7 @@ from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.records import (  # noqa: F401 - TIMING_FIELDS, strip_timings re-exported
     TIMING_FIELDS,
     finished_keys,
+    iter_records,
     load_records,
     load_records_file,
     strip_timings,
@@ -107,10 +108,6 @@ def default_out_dir(task: str, model: str) -> Path:
     return Path("runs") / f"{stamp}_{task}_{model}"
 
 
-def digest(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def _protocol_json(task: TaskSpec) -> dict[str, Any] | None:
     if not task.protocol:
         return None
@@ -139,6 +136,9 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
     task = cfg.task = validate_task(cfg.task)
     kind: TaskKind = KINDS.get(task.kind)()
     kind.check_task(task)
+    if task.params.get("save_masks") is not None and not kind.saves_masks:
+        raise UsageError(f"--save-masks: the {task.kind} task kind does not store predicted masks "
+                         "(only interactive does)")
     cls = model_class(cfg.model)
     check_capabilities(cls, task.kind, kind.prompt_kinds(task), memory=kind.memory_required(task))
     protocol_json = _protocol_json(task)
@@ -168,7 +168,7 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
         else None)
     dataset_fp = {**dataset.fingerprint, "content": content}
     model_fp = adapter.fingerprint()
-    fingerprint = digest({"task": task.to_json(), "protocol": protocol_json, "prompting": kind.describe(task),
+    fingerprint = digest({"task": task.identity_json(), "protocol": protocol_json, "prompting": kind.describe(task),
                           "model": model_fp,
                           "dataset": dataset_fp, "limit": cfg.limit})
     header = {
@@ -364,23 +364,51 @@ def _new_records(sample: Sample, records: list[dict[str, Any]], encode_total: fl
     return new
 
 
+def decode_seconds(rec: dict) -> float:
+    """A record's model decode seconds: its ``model_s``, else the sum over its rounds."""
+    if "model_s" in rec:
+        return float(rec["model_s"])
+    return sum(float(rd.get("model_s", 0.0)) for rd in rec.get("rounds", ()))
+
+
+def evaluator_names(header: dict[str, Any]) -> list[str]:
+    """The evaluators a run's task lists (older headers: the task kind's defaults)."""
+    names = list(header["task"].get("evaluators") or [])
+    return names or KINDS.get(header["task"]["kind"])().default_evaluators(header)
+
+
 def summarize(run_dir: Path, extra_dirs: tuple[Path, ...] = (), out_dir: Path | None = None) -> RunSummary:
-    """Recompute the summary from the records and write ``summary.json`` atomically."""
+    """Recompute the summary from the records and write ``summary.json`` atomically.
+
+    Streams the records through the task's evaluators (`seem_bench.metrics.contract`): memory
+    does not grow with the number of records, and exact sums make the numbers independent of
+    the order of records, so 1 or N workers, shards + merge and resumes agree bit for bit.
+    """
     run_dir = Path(run_dir)
     header = json.loads((run_dir / "header.json").read_text())
-    records = load_records(run_dir, *extra_dirs, fingerprint=header["fingerprint"])
-    ok = sum(r.get("status") == "ok" for r in records)
-    bad = sum(bool(r.get("bad_sample")) for r in records)
-    metrics, timings = KINDS.get(header["task"]["kind"])().summarize(records, header)
-    timings["encode_s_total"] = sum(r.get("encode_s", 0.0) for r in records)
+    evaluators = Evaluators.build(evaluator_names(header), header)
+    evaluated = ok = bad = 0
+    decode_s, encode_s = ExactSum(), ExactSum()
+    for rec in iter_records(run_dir, *extra_dirs, fingerprint=header["fingerprint"]):  # streamed
+        evaluated += 1
+        bad += bool(rec.get("bad_sample"))
+        encode_s.add(rec.get("encode_s", 0.0))
+        if rec.get("status") == "ok":
+            ok += 1
+            decode_s.add(decode_seconds(rec))
+            evaluators.update(rec)
+    metrics = evaluators.compute()
+    specs = evaluators.specs()
     summary: RunSummary = {
         **header,
-        "counts": {"expected": header["dataset"]["instances"], "evaluated": len(records), "ok": ok,
-                   "errors": len(records) - ok,
+        "counts": {"expected": header["dataset"]["instances"], "evaluated": evaluated, "ok": ok,
+                   "errors": evaluated - ok,
                    # only when some were skipped (--skip-bad-samples), so clean runs keep their counts
                    **({"bad_samples": bad} if bad else {})},
         "metrics": metrics,
-        "timings": timings,
+        "metric_specs": {k: specs[k].to_json() for k in metrics},
+        "timings": {"decode_s_total": decode_s.value(), **evaluators.timings(),
+                    "encode_s_total": encode_s.value()},
     }
     summary["marks"] = run_marks(summary)  # demo / partial / errors / random weights: shown by every report
     atomic_write_json(Path(out_dir or run_dir) / "summary.json", summary)

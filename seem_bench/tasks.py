@@ -3,7 +3,9 @@
 Tasks are YAML files in the top-level ``tasks/`` folder (installed as ``seem_bench.taskdefs``).
 Fields: ``name``, ``kind`` (which loop runs it), ``description``, ``dataset``, ``split``,
 ``protocol``, ``first_prompt``, ``params`` (only where the task differs from its kind's defaults,
-declared in `seem_bench.params`) and ``metrics`` (the columns of the printed table). ``--set key=value`` overrides any top-level field or any
+declared in `seem_bench.params`), ``metrics`` (the columns of the printed table) and
+``evaluators`` (the metric families computed from the records, by
+`seem_bench.metrics.contract.EVALUATORS` name). ``--set key=value`` overrides any top-level field or any
 ``params`` key; the effective task is recorded in the run header.
 """
 
@@ -31,11 +33,20 @@ class TaskSpec:
     description: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     metrics: list[str] = field(default_factory=list)
+    evaluators: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "dataset": self.dataset, "split": self.split,
                 "protocol": self.protocol, "first_prompt": self.first_prompt,
-                "params": dict(self.params), "metrics": list(self.metrics)}
+                "params": dict(self.params), "metrics": list(self.metrics),
+                "evaluators": list(self.evaluators)}
+
+    def identity_json(self) -> dict[str, Any]:
+        """What decides the records (the run fingerprint): evaluators only read records, so
+        changing them re-summarizes a run instead of invalidating it."""
+        out = self.to_json()
+        del out["evaluators"]
+        return out
 
     def with_overrides(self, overrides: list[str]) -> TaskSpec:
         """Apply ``key=value`` strings; values parse as YAML scalars (``on``/``off`` -> bool).

@@ -61,6 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="decode on the main thread instead of overlapping the harness's work with it")
     p.add_argument("--prefetch", type=int, metavar="N",
                    help="images read ahead in the background (default 2 x batch size; 0 = off)")
+    p.add_argument("--save-masks", choices=("final", "all"),
+                   help="store each object's final (or every round's) predicted mask as COCO RLE in its "
+                        "record, for `plot --samples` / `report --samples` (interactive tasks)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first model error")
     p.add_argument("--retry-errors", action="store_true",
                    help="with --resume: run again the objects whose records are errors (the new "
@@ -93,9 +96,9 @@ def main(args: argparse.Namespace) -> int:
     if args.prefetch is not None and args.prefetch < 0:
         raise UsageError(f"--prefetch must be >= 0, got {args.prefetch}")
     if args.resume:
-        if args.task or args.model or args.overrides or args.out or args.seed is not None:
+        if args.task or args.model or args.overrides or args.out or args.seed is not None or args.save_masks:
             raise UsageError("--resume takes the task, model, parameters and output of the run it resumes; "
-                             "drop --task/--model/--set/--seed/--out")
+                             "drop --task/--model/--set/--seed/--out/--save-masks")
         worker = _resumed_shard(args.resume, worker, explicit=bool(args.shard))
     common = {"progress": not args.no_progress, "fail_fast": args.fail_fast, "worker": worker,
               "retry_errors": args.retry_errors, "batch_size": args.batch_size,
@@ -109,6 +112,8 @@ def main(args: argparse.Namespace) -> int:
             raise UsageError("run needs --task and --model (or --resume RUN_DIR)")
         overrides = list(args.overrides) + ([f"seed={args.seed}"] if args.seed is not None else [])
         task = get_task(args.task).with_overrides(overrides)
+        if args.save_masks:
+            task.params["save_masks"] = args.save_masks  # changes the records: part of the run identity
         options = parse_kv(args.model_opt, "--model-opt")
         for key in ("checkpoint", "seem_root", "device"):
             if getattr(args, key):

@@ -30,6 +30,10 @@ Per round and object:
    object gets the remaining rounds up to ``max_rounds`` as repeats of its last IoU
    (``prompt = {"repeat": "image_stop_iou"}``, ``model_s = 0``).
 
+With ``save_masks`` (``run --save-masks final|all``) the record holds the object's final
+predicted mask as COCO RLE (``"mask"``), and with ``all`` every round record its own ``"mask"``:
+what `seem-bench plot --samples` draws (reports never re-run the model).
+
 Round records: ``{"round", "prompt", "iou", "model_s"}`` where ``prompt`` is what the round
 added: ``{"click": [x, y, positive]}``, ``{"box": [...]}``, ``{"scribbles": [...]}``,
 ``{"polygon": {...}}``, ``{"text": "..."}``, ``{"skip": reason}`` for a round without a new
@@ -47,6 +51,7 @@ from seem_bench.adapters.base import Adapter, DecodeRequest, Prediction
 from seem_bench.data.types import Instance, Sample
 from seem_bench.errors import UsageError
 from seem_bench.loops.lockstep import lockstep
+from seem_bench.metrics.detection import encode_mask
 from seem_bench.metrics.iou import mask_iou
 from seem_bench.params import InteractiveParams
 from seem_bench.prompts.first import FIRST_PROMPTS, default_first_prompt
@@ -99,6 +104,7 @@ class LoopConfig:
     click_stop_iou: float | None
     image_stop_iou: float | None
     blob_radius: int
+    save_masks: str | None = None  # None | "final" | "all": predicted masks as COCO RLE in the record
     options: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @classmethod
@@ -125,7 +131,7 @@ class LoopConfig:
             negatives=loop.negatives, first_prompt=kind, first_sim=sim,
             text=loop.text, class_names=opts.get("class_names"), output=loop.output,
             click_stop_iou=opts.get("click_stop_iou"), image_stop_iou=opts.get("image_stop_iou"),
-            blob_radius=int(opts.get("blob_radius", 0)), options=opts)
+            blob_radius=int(opts.get("blob_radius", 0)), save_masks=loop.save_masks, options=opts)
 
 
 @dataclass
@@ -250,6 +256,8 @@ class SampleRun:
         if cfg.click_stop_iou is not None:
             o.target_iou = seem_keep_iou(o.target, pred)
         o.rounds.append({"round": r, "prompt": o.added, "iou": iou, "model_s": dt})
+        if cfg.save_masks == "all":
+            o.rounds[-1]["mask"] = encode_mask(pred)
         if (cfg.iou_target is not None and iou >= cfg.iou_target) or r >= cfg.max_rounds:
             o.done = True
 
@@ -269,8 +277,11 @@ class SampleRun:
         out: list[InstanceRecord] = []
         for o in self.objects:
             ious = [rd["iou"] for rd in o.rounds]
-            out.append({"instance_id": o.inst.instance_id, "category_id": o.inst.category_id,
-                        "rounds": o.rounds, "ious": ious, "final_iou": ious[-1], "status": "ok"})
+            rec: InstanceRecord = {"instance_id": o.inst.instance_id, "category_id": o.inst.category_id,
+                                   "rounds": o.rounds, "ious": ious, "final_iou": ious[-1], "status": "ok"}
+            if self.cfg.save_masks is not None:
+                rec["mask"] = encode_mask(o.pred)  # the last decoded prediction (repeats decode nothing)
+            out.append(rec)
         return out
 
 

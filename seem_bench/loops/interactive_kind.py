@@ -10,7 +10,6 @@ from seem_bench.errors import UsageError
 from seem_bench.loops.base import Encoder, TaskKind
 from seem_bench.loops.interactive import LoopConfig, SampleRun
 from seem_bench.loops.lockstep import lockstep
-from seem_bench.metrics.interactive import DEFAULT_KS, InteractiveAccumulator
 from seem_bench.prompts.first import FIRST_PROMPTS, FirstPromptSimulator, default_first_prompt
 from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.tasks import TaskSpec
@@ -19,6 +18,7 @@ from seem_bench.tasks import TaskSpec
 class InteractiveKind(TaskKind):
     name = "interactive"
     prefetch_masks = True
+    saves_masks = True
 
     def first_simulator(self, task: TaskSpec) -> FirstPromptSimulator | None:
         """The first-round simulator (``None`` = the click protocol's own first click)."""
@@ -68,18 +68,5 @@ class InteractiveKind(TaskKind):
         return [([{"unit": r["instance_id"], **r} for r in run.records()], secs)
                 for run, secs in zip(runs, encode_s, strict=True)]
 
-    def summarize(self, records: list[dict[str, Any]], header: dict[str, Any]
-                  ) -> tuple[dict[str, float], dict[str, float]]:
-        params = header["task"]["params"]
-        acc = InteractiveAccumulator(max_rounds=int(params["max_rounds"]), compare=params.get("compare", "ritm"))
-        for r in records:
-            if r.get("status") == "ok":
-                decoded = [rd for rd in r["rounds"] if "repeat" not in rd["prompt"]]
-                acc.update(r["ious"], sum(rd["model_s"] for rd in decoded), clicks=len(decoded))
-        # mIoU@k at the usual rounds plus those the protocol's paper reports (SAM: 1, 2, 3, 5, 9).
-        proto = header["task"].get("protocol")
-        report_ks = PROTOCOLS.get(proto).report_ks if proto in PROTOCOLS else ()
-        metrics = acc.compute(sorted({*DEFAULT_KS, *report_ks}))
-        metrics.pop("instances", None)
-        timings = {"decode_s_total": acc.model_seconds, "clicks": acc.clicks}
-        return metrics, timings
+    def default_evaluators(self, header: dict[str, Any]) -> list[str]:
+        return ["interactive"]

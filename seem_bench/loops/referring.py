@@ -3,7 +3,7 @@
 Units: ``all-sentences`` (LAVT/ReLA standard) makes every sentence of every ref a unit
 ``<ref>/<i>``; ``first-sentence`` (SEEM/X-Decoder evaluator) makes one unit per ref, its sentence
 0 lower-cased. The image is encoded once for all its refs. Records hold the intersection and
-union of each unit so the summary (cIoU, mIoU, prec@X) is exact for any sharding.
+union of each unit; the ``referring`` evaluator turns them into cIoU, mIoU and prec@X.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import numpy as np
 from seem_bench.adapters.base import Adapter
 from seem_bench.data.types import Instance, Sample
 from seem_bench.loops.base import Encoder, TaskKind
-from seem_bench.metrics.referring import ReferringAccumulator
 from seem_bench.prompts.text import select_sentences
 from seem_bench.prompts.types import Prompts
 from seem_bench.tasks import TaskSpec
@@ -65,14 +64,5 @@ class ReferringKind(TaskKind):
                             "union": int(np.count_nonzero(union)), "model_s": dt, "status": "ok"})
         return out
 
-    def summarize(self, records: list[dict[str, Any]], header: dict[str, Any]
-                  ) -> tuple[dict[str, float], dict[str, float]]:
-        acc = ReferringAccumulator()
-        decode = 0.0
-        for r in records:
-            if r.get("status") == "ok":
-                acc.update_counts(r["intersection"], r["union"])
-                decode += r["model_s"]
-        from seem_bench.loops.ref_image import fractions
-
-        return fractions(acc.compute()), {"decode_s_total": decode}
+    def default_evaluators(self, header: dict[str, Any]) -> list[str]:
+        return ["referring"]

@@ -65,16 +65,6 @@ class ClickProtocol:
         """Clicks are (2r+1)^2 squares for the model and for "already prompted" (SEEM: 1)."""
         return int(self.params.get("blob_radius", 0))
 
-    @property
-    def click_stop_iou(self) -> float | None:
-        """No new click for an object whose IoU >= this (float32 compare, SEEM: 0.925)."""
-        return self.params.get("click_stop_iou")
-
-    @property
-    def image_stop_iou(self) -> float | None:
-        """Stop the image once every object's IoU > this; later rounds repeat (SEEM: 0.9)."""
-        return self.params.get("image_stop_iou")
-
     def options(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The effective parameters: defaults updated by ``overrides`` (task / ``--set``)."""
         return {**self.params, **(overrides or {})}

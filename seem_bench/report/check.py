@@ -27,7 +27,7 @@ import yaml
 
 from seem_bench.errors import DataError, UsageError
 from seem_bench.marks import random_weights
-from seem_bench.report.metric_info import TIMING_METRICS, is_fraction, lower_is_better
+from seem_bench.report.metric_info import is_fraction, is_timing, lower_is_better
 from seem_bench.report.runs import load_summary
 
 #: Default absolute tolerance: equality up to float noise (runs are deterministic).
@@ -120,8 +120,13 @@ def _exceeds(change: float, tol: float) -> bool:
 
 
 def compare(run: dict[str, float], baseline: dict[str, float], tols: dict[str, float] | None = None,
-            default_tol: float = DEFAULT_TOL, strict: bool = False) -> CheckResult:
-    """Compare every baseline metric with the run's; see the module docstring for the rule."""
+            default_tol: float = DEFAULT_TOL, strict: bool = False,
+            summary: dict[str, Any] | None = None) -> CheckResult:
+    """Compare every baseline metric with the run's; see the module docstring for the rule.
+
+    Direction and timing come from the run ``summary``'s ``metric_specs`` when given, else from
+    the specs the evaluators declare; a metric with neither is a usage error, never a guess.
+    """
     tols = dict(tols or {})
     unknown = sorted(set(tols) - set(baseline))
     if unknown:
@@ -131,11 +136,11 @@ def compare(run: dict[str, float], baseline: dict[str, float], tols: dict[str, f
     for metric, base in baseline.items():
         if metric in NOT_METRICS:
             continue
-        if metric in TIMING_METRICS and metric not in tols:
+        if is_timing(metric, summary) and metric not in tols:
             skipped.append(metric)
             continue
         tol = tols.get(metric, default_tol)
-        low = lower_is_better(metric)
+        low = lower_is_better(metric, summary)
         value = run.get(metric)
         if value is None or math.isnan(value) != math.isnan(base):
             status, diff = "missing", float("nan")
@@ -176,7 +181,7 @@ def check_run(run_dir: str | Path, baseline: Baseline, tols: dict[str, float] | 
     summary = load_summary(run_dir)
     refuse_incomparable(summary, baseline)
     result = compare(summary["metrics"], baseline.metrics, {**baseline.tolerances, **(tols or {})},
-                     default_tol, strict)
+                     default_tol, strict, summary=summary)
     ok_base, ok_run = baseline.counts.get("ok"), (summary.get("counts") or {}).get("ok")
     if ok_base is not None:
         # Fewer evaluated instances (errors, a shorter --limit) make the metrics incomparable.

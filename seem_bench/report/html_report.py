@@ -98,7 +98,7 @@ def failures(summary: dict[str, Any]) -> pd.DataFrame:
 
 def build_report(summaries: Sequence[dict[str, Any]], *, reported: bool = True,
                  samples: Sequence[str] = (), data_root: str | Path | None = None,
-                 model_options: dict[str, Any] | None = None, title: str = "seem-bench report") -> str:
+                 title: str = "seem-bench report") -> str:
     """The report as one HTML string (images inline)."""
     if not summaries:
         raise UsageError("report needs at least one run directory")
@@ -120,8 +120,7 @@ def build_report(summaries: Sequence[dict[str, Any]], *, reported: bool = True,
         parts += ["<h2>mIoU vs number of clicks</h2>", _img(curves_png(summaries), "mIoU vs clicks")]
     if samples:
         parts.append("<h2>Qualitative examples</h2>")
-        parts.append(_img(samples_png(summaries[0], samples, data_root=data_root,
-                                      model_options=model_options), "qualitative panel"))
+        parts.append(_img(samples_png(summaries[0], samples, data_root=data_root), "qualitative panel"))
     for s in summaries:
         worst = hardest(s) if s["task"].get("kind") == "interactive" else pd.DataFrame()
         failed = failures(s)

@@ -14,9 +14,7 @@ to the exact task, protocol, model, data and parameters that produced it.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -26,8 +24,8 @@ import pandas as pd
 import yaml
 
 from seem_bench.errors import DataError
+from seem_bench.io_utils import atomic_write_text, digest
 from seem_bench.report import entries
-from seem_bench.report.files import write_text_atomic
 from seem_bench.report.metric_info import is_fraction, unit_of
 
 REPORTED_COLUMNS = ["model", "model_id", "kind", "task", "dataset", "metric", "value", "unit", "source"]
@@ -102,7 +100,7 @@ def load_reported() -> pd.DataFrame:
 
 
 def _digest(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return digest(obj)[:16]
 
 
 def board_rows(summary: dict[str, Any]) -> pd.DataFrame:
@@ -148,7 +146,7 @@ def add_to_board(path: str | Path, summary: dict[str, Any]) -> int:
     new = board_rows(summary)
     kept = board[board["fingerprint"] != summary.get("fingerprint", "")]
     out = pd.concat([kept, new], ignore_index=True) if len(kept) else new
-    write_text_atomic(path, out.to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(path, out.to_csv(index=False, lineterminator="\n"))
     return len(new)
 
 

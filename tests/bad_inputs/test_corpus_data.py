@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from corpus import assert_no_partial_outputs, assert_one_line_failure, files_under, seem_bench
 
-from seem_bench.metrics.synthetic import (
+from seem_bench.data.synthetic import (
     coco_instances,
     davis_sequences,
     panoptic_images,

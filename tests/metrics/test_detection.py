@@ -10,6 +10,7 @@ import json
 import numpy as np
 import pytest
 
+from seem_bench.data.synthetic import coco_instances
 from seem_bench.errors import DataError
 from seem_bench.metrics.detection import (
     IOU_THRS,
@@ -18,7 +19,6 @@ from seem_bench.metrics.detection import (
     encode_mask,
     summarize,
 )
-from seem_bench.metrics.synthetic import coco_instances
 
 pycoco = pytest.importorskip("pycocotools.cocoeval")
 from pycocotools.coco import COCO  # noqa: E402
