@@ -3,10 +3,12 @@
 Hot path. The image is encoded once per sample by the runner; here each round costs one prompt
 simulation (one or two distance transforms), one decode and one IoU per object.
 
-All objects of a sample advance together, round by round, because SEEM's evaluator couples
-them: it decodes every object of the image each round and stops the image once *every* object
-has IoU > 0.9, carrying the last IoU over to the remaining rounds. Other protocols do not look
-across objects, so for them the interleaving changes nothing.
+All objects of a sample (and, with ``--batch-size B``, of B samples) advance together, round
+by round, with one batched decode per round (`SampleRun` + `seem_bench.loops.lockstep`). SEEM's
+evaluator couples the objects of an image: it decodes every object each round and stops the
+image once *every* object has IoU > 0.9, carrying the last IoU over to the remaining rounds.
+Other protocols do not look across objects, so for them the interleaving changes nothing; the
+per-object protocol state lives in `ObjectState`.
 
 Per round and object:
 
@@ -40,15 +42,15 @@ prompt, ``{"fallback": reason}`` when a first-prompt simulator gave nothing.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from seem_bench.adapters.base import Adapter, Prediction
+from seem_bench.adapters.base import Adapter, DecodeRequest, Prediction
 from seem_bench.data.types import Instance, Sample
 from seem_bench.errors import UsageError
+from seem_bench.loops.lockstep import lockstep
 from seem_bench.metrics.detection import encode_mask
 from seem_bench.metrics.iou import mask_iou
 from seem_bench.params import InteractiveParams
@@ -133,18 +135,26 @@ class LoopConfig:
 
 
 @dataclass
-class _Object:
+class ObjectState:
+    """One object's protocol state across rounds (everything a click decision depends on).
+
+    Kept per object, never per image, so that a lockstep batch can interleave any objects: the
+    order in which objects are stepped does not change any object's record.
+    """
+
     inst: Instance
     gt: np.ndarray
     ignore: np.ndarray | None
     prompts: Prompts
     target: np.ndarray  # what clicks aim at: the GT, or the filled box after seem-box
+    rng_key: tuple  # (seed, sample_id, instance_id): seeds the first prompt
     prompted: np.ndarray | None = None
     pred: np.ndarray | None = None
     memory: Any = None
     rounds: list[RoundRecord] = field(default_factory=list)
     target_iou: float = 0.0
     done: bool = False
+    added: dict[str, Any] = field(default_factory=dict)  # this round's prompt record entry
 
 
 def _choose_output(out: Prediction, gt: np.ndarray, ignore: np.ndarray | None, cfg: LoopConfig
@@ -158,7 +168,7 @@ def _choose_output(out: Prediction, gt: np.ndarray, ignore: np.ndarray | None, c
     return out.binary(cfg.pred_thr), out.memory
 
 
-def _first_prompt(o: _Object, protocol: ClickProtocol, cfg: LoopConfig, rng_key: tuple
+def _first_prompt(o: ObjectState, protocol: ClickProtocol, cfg: LoopConfig, rng_key: tuple
                   ) -> dict[str, Any]:
     """Put the round-1 prompt into ``o``; returns its record entry."""
     rng = prompt_rng(*rng_key, 1)
@@ -184,7 +194,7 @@ def _first_prompt(o: _Object, protocol: ClickProtocol, cfg: LoopConfig, rng_key:
     return record
 
 
-def _next_click(o: _Object, protocol: ClickProtocol, cfg: LoopConfig) -> dict[str, Any]:
+def _next_click(o: ObjectState, protocol: ClickProtocol, cfg: LoopConfig) -> dict[str, Any]:
     """Add round r's click to ``o`` if the rules allow one; returns its record entry."""
     if cfg.click_stop_iou is not None and _f32_ge(o.target_iou, cfg.click_stop_iou):
         return {"skip": "click_stop_iou"}
@@ -196,9 +206,88 @@ def _next_click(o: _Object, protocol: ClickProtocol, cfg: LoopConfig) -> dict[st
     return {"click": click.to_json()}
 
 
+class SampleRun:
+    """The objects of one encoded sample, stepped round by round by `lockstep` (or `run_sample`).
+
+    ``prompt(o, r)`` adds round ``r``'s prompt to object ``o`` and returns its `DecodeRequest`;
+    ``accept(o, r, out, dt)`` scores the decode; ``end_round(r)`` applies the image-level stop
+    rule once every live object of the sample has been accepted for round ``r``.
+    """
+
+    def __init__(self, adapter: Adapter, state: Any, sample: Sample, instances: list[Instance],
+                 protocol: ClickProtocol, cfg: LoopConfig, seed: int) -> None:
+        self.state, self.sample, self.protocol, self.cfg = state, sample, protocol, cfg
+        self.uses_gt = adapter.uses_ground_truth
+        self.objects: list[ObjectState] = []
+        for inst in instances:
+            gt = inst.mask()
+            self.objects.append(ObjectState(
+                inst=inst, gt=gt, ignore=inst.ignore(), target=gt,
+                rng_key=(seed, sample.sample_id, inst.instance_id),
+                prompts=Prompts(click_radius=cfg.blob_radius,
+                                text=text_for(inst, cfg.text, cfg.class_names))))
+
+    @property
+    def coupled(self) -> bool:
+        """Whether the stop rule looks across objects (then a sample's objects stay together)."""
+        return self.cfg.image_stop_iou is not None
+
+    def live(self, r: int) -> list[ObjectState]:
+        """Objects that get a decode in round ``r``."""
+        return [] if r > self.cfg.max_rounds else [o for o in self.objects if not o.done]
+
+    def prompt(self, o: ObjectState, r: int) -> DecodeRequest:
+        if r == 1:
+            o.added = _first_prompt(o, self.protocol, self.cfg, o.rng_key)
+            if o.prompts.text is not None:
+                o.added["text"] = o.prompts.text
+        else:
+            o.added = _next_click(o, self.protocol, self.cfg)
+        return DecodeRequest(self.state, o.prompts, o.memory if self.cfg.memory else None,
+                             o.gt if self.uses_gt else None)
+
+    def accept(self, o: ObjectState, r: int, out: Prediction, dt: float) -> None:
+        cfg = self.cfg
+        pred, o.memory = _choose_output(out, o.gt, o.ignore, cfg)
+        if pred.shape != o.gt.shape:
+            raise ValueError(f"model returned a {pred.shape} mask for a {o.gt.shape} image")
+        o.pred = pred
+        iou = mask_iou(o.gt, pred, o.ignore)
+        if cfg.click_stop_iou is not None:
+            o.target_iou = seem_keep_iou(o.target, pred)
+        o.rounds.append({"round": r, "prompt": o.added, "iou": iou, "model_s": dt})
+        if cfg.save_masks == "all":
+            o.rounds[-1]["mask"] = encode_mask(pred)
+        if (cfg.iou_target is not None and iou >= cfg.iou_target) or r >= cfg.max_rounds:
+            o.done = True
+
+    def end_round(self, r: int) -> None:
+        cfg = self.cfg
+        if cfg.image_stop_iou is None or any(o.pred is None for o in self.objects):
+            return
+        if all(seem_image_iou(o.gt, o.pred, o.ignore) > np.float32(cfg.image_stop_iou)
+               for o in self.objects):
+            for o in self.objects:
+                last = o.rounds[-1]["iou"]
+                o.rounds.extend({"round": k, "prompt": {"repeat": "image_stop_iou"}, "iou": last,
+                                 "model_s": 0.0} for k in range(len(o.rounds) + 1, cfg.max_rounds + 1))
+                o.done = True
+
+    def records(self) -> list[InstanceRecord]:
+        out: list[InstanceRecord] = []
+        for o in self.objects:
+            ious = [rd["iou"] for rd in o.rounds]
+            rec: InstanceRecord = {"instance_id": o.inst.instance_id, "category_id": o.inst.category_id,
+                                   "rounds": o.rounds, "ious": ious, "final_iou": ious[-1], "status": "ok"}
+            if self.cfg.save_masks is not None:
+                rec["mask"] = encode_mask(o.pred)  # the last decoded prediction (repeats decode nothing)
+            out.append(rec)
+        return out
+
+
 def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Instance],
                protocol: ClickProtocol, params: dict[str, Any], seed: int) -> list[InstanceRecord]:
-    """Records for ``instances`` of one encoded sample, in order (runner entry point).
+    """Records for ``instances`` of one encoded sample, in order.
 
     ``params``: task parameters overriding the protocol's defaults: ``max_rounds``,
     ``iou_target``, ``pred_thr``, ``memory``, ``negatives`` and, when given, ``first_prompt``,
@@ -206,59 +295,12 @@ def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Ins
     (``dt``, ...). The runner passes every instance of the sample when any of them still needs
     a record (a resumed run recomputes the others deterministically and keeps only the missing
     records), so protocols that couple the objects of one image (SEEM's evaluator) see all.
+    This is `lockstep` over one sample, without overlap.
     """
     if protocol.params.get("grid"):  # seem-official: SEEM's evaluator on the network grid
         from seem_bench.loops import seem_official
 
         return seem_official.run_sample(adapter, state, sample, instances, protocol, params, seed)
-    cfg = LoopConfig.build(protocol, params)
-    objs = []
-    for inst in instances:
-        gt = inst.mask()
-        objs.append(_Object(inst=inst, gt=gt, ignore=inst.ignore(), target=gt,
-                            prompts=Prompts(click_radius=cfg.blob_radius,
-                                            text=text_for(inst, cfg.text, cfg.class_names))))
-    for r in range(1, cfg.max_rounds + 1):
-        live = [o for o in objs if not o.done]
-        if not live:
-            break
-        for o in live:
-            if r == 1:
-                added = _first_prompt(o, protocol, cfg, (seed, sample.sample_id, o.inst.instance_id))
-                if o.prompts.text is not None:
-                    added["text"] = o.prompts.text
-            else:
-                added = _next_click(o, protocol, cfg)
-            if adapter.uses_ground_truth:
-                adapter.set_target(o.gt)
-            t0 = time.perf_counter()
-            out = adapter.decode(state, o.prompts, o.memory if cfg.memory else None)
-            dt = time.perf_counter() - t0
-            pred, o.memory = _choose_output(out, o.gt, o.ignore, cfg)
-            if pred.shape != o.gt.shape:
-                raise ValueError(f"model returned a {pred.shape} mask for a {o.gt.shape} image")
-            o.pred = pred
-            iou = mask_iou(o.gt, pred, o.ignore)
-            if cfg.click_stop_iou is not None:
-                o.target_iou = seem_keep_iou(o.target, pred)
-            o.rounds.append({"round": r, "prompt": added, "iou": iou, "model_s": dt})
-            if cfg.save_masks == "all":
-                o.rounds[-1]["mask"] = encode_mask(pred)
-            if cfg.iou_target is not None and iou >= cfg.iou_target:
-                o.done = True
-        if cfg.image_stop_iou is not None and all(
-                seem_image_iou(o.gt, o.pred, o.ignore) > np.float32(cfg.image_stop_iou) for o in objs):
-            for o in objs:
-                last = o.rounds[-1]["iou"]
-                o.rounds.extend({"round": k, "prompt": {"repeat": "image_stop_iou"}, "iou": last,
-                                 "model_s": 0.0} for k in range(len(o.rounds) + 1, cfg.max_rounds + 1))
-            break
-    records: list[InstanceRecord] = []
-    for o in objs:
-        ious = [rd["iou"] for rd in o.rounds]
-        rec: InstanceRecord = {"instance_id": o.inst.instance_id, "category_id": o.inst.category_id,
-                               "rounds": o.rounds, "ious": ious, "final_iou": ious[-1], "status": "ok"}
-        if cfg.save_masks is not None:
-            rec["mask"] = encode_mask(o.pred)  # the last decoded prediction (repeats decode nothing)
-        records.append(rec)
-    return records
+    run = SampleRun(adapter, state, sample, instances, protocol, LoopConfig.build(protocol, params), seed)
+    lockstep(adapter, [run], overlap=False)
+    return run.records()

@@ -8,7 +8,8 @@ from seem_bench.adapters.base import Adapter
 from seem_bench.data.types import Sample
 from seem_bench.errors import UsageError
 from seem_bench.loops.base import Encoder, TaskKind
-from seem_bench.loops.interactive import run_sample
+from seem_bench.loops.interactive import LoopConfig, SampleRun, run_sample
+from seem_bench.loops.lockstep import lockstep
 from seem_bench.prompts.first import FIRST_PROMPTS, FirstPromptSimulator, default_first_prompt
 from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.tasks import TaskSpec
@@ -16,6 +17,7 @@ from seem_bench.tasks import TaskSpec
 
 class InteractiveKind(TaskKind):
     name = "interactive"
+    prefetch_masks = True
     saves_masks = True
 
     def first_simulator(self, task: TaskSpec) -> FirstPromptSimulator | None:
@@ -52,11 +54,34 @@ class InteractiveKind(TaskKind):
 
     def run_sample(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
                    seed: int) -> list[dict[str, Any]]:
+        return self.run_batch(adapter, encoder, [sample], task, seed, overlap=False)[0][0]
+
+    def run_batch(self, adapter: Adapter, encoder: Encoder, samples: list[Sample], task: TaskSpec,
+                  seed: int, overlap: bool = True) -> list[tuple[list[dict[str, Any]], float]]:
+        """All objects of ``samples`` in lockstep: one batched decode per round (`lockstep`)."""
         proto = PROTOCOLS.get(task.protocol)
         params = {**task.params, "first_prompt": task.first_prompt}  # protocol defaults: LoopConfig
+        if proto.params.get("grid"):  # seem-official batches objects as SEEM's evaluator does
+            return [self._run_grid(adapter, encoder, sample, proto, params, seed) for sample in samples]
+        cfg = LoopConfig.build(proto, params)
+        runs, encode_s = [], []
+        for sample in samples:
+            before = encoder.seconds
+            state = encoder(sample.image())
+            encode_s.append(encoder.seconds - before)
+            runs.append(SampleRun(adapter, state, sample, list(sample.instances), proto, cfg, seed))
+        lockstep(adapter, runs, overlap=overlap)
+        return [([{"unit": r["instance_id"], **r} for r in run.records()], secs)
+                for run, secs in zip(runs, encode_s, strict=True)]
+
+    @staticmethod
+    def _run_grid(adapter: Adapter, encoder: Encoder, sample: Sample, proto: Any,
+                  params: dict[str, Any], seed: int) -> tuple[list[dict[str, Any]], float]:
+        before = encoder.seconds
         state = encoder(sample.image())
+        secs = encoder.seconds - before
         records = run_sample(adapter, state, sample, list(sample.instances), proto, params, seed)
-        return [{"unit": r["instance_id"], **r} for r in records]
+        return [{"unit": r["instance_id"], **r} for r in records], secs
 
     def default_evaluators(self, header: dict[str, Any]) -> list[str]:
         return ["interactive"]
