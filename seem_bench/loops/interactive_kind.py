@@ -9,16 +9,14 @@ from seem_bench.data.types import Sample
 from seem_bench.errors import UsageError
 from seem_bench.loops.base import Encoder, TaskKind
 from seem_bench.loops.interactive import run_sample
-from seem_bench.metrics.interactive import DEFAULT_KS, InteractiveAccumulator
 from seem_bench.prompts.first import FIRST_PROMPTS, FirstPromptSimulator, default_first_prompt
 from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.tasks import TaskSpec
 
-LOOP_PARAMS = ("max_rounds", "iou_target", "pred_thr", "memory", "negatives")
-
 
 class InteractiveKind(TaskKind):
     name = "interactive"
+    saves_masks = True
 
     def first_simulator(self, task: TaskSpec) -> FirstPromptSimulator | None:
         """The first-round simulator (``None`` = the click protocol's own first click)."""
@@ -35,9 +33,9 @@ class InteractiveKind(TaskKind):
     def prompt_kinds(self, task: TaskSpec) -> set[str]:
         sim = self.first_simulator(task)
         kinds = {sim.gives if sim is not None else "point"}
-        if int(task.params.get("max_rounds", 1)) > 1:
+        if int(task.params["max_rounds"]) > 1:
             kinds.add("point")
-        if task.params.get("text", "none") not in (None, "none", False):
+        if task.params["text"] != "none":
             kinds.add("text")
         return kinds
 
@@ -51,24 +49,10 @@ class InteractiveKind(TaskKind):
     def run_sample(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
                    seed: int) -> list[dict[str, Any]]:
         proto = PROTOCOLS.get(task.protocol)
-        params = {**proto.params, **task.params}  # protocol defaults (pred_thr 0.49 for ritm, 0.5 else)
-        params.setdefault("first_prompt", task.first_prompt)
+        params = {**task.params, "first_prompt": task.first_prompt}  # protocol defaults: LoopConfig
         state = encoder(sample.image())
         records = run_sample(adapter, state, sample, list(sample.instances), proto, params, seed)
         return [{"unit": r["instance_id"], **r} for r in records]
 
-    def summarize(self, records: list[dict[str, Any]], header: dict[str, Any]
-                  ) -> tuple[dict[str, float], dict[str, float]]:
-        params = header["task"]["params"]
-        acc = InteractiveAccumulator(max_rounds=int(params["max_rounds"]), compare=params.get("compare", "ritm"))
-        for r in records:
-            if r.get("status") == "ok":
-                decoded = [rd for rd in r["rounds"] if "repeat" not in rd["prompt"]]
-                acc.update(r["ious"], sum(rd["model_s"] for rd in decoded), clicks=len(decoded))
-        # mIoU@k at the usual rounds plus those the protocol's paper reports (SAM: 1, 2, 3, 5, 9).
-        proto = header["task"].get("protocol")
-        report_ks = PROTOCOLS.get(proto).report_ks if proto in PROTOCOLS else ()
-        metrics = acc.compute(sorted({*DEFAULT_KS, *report_ks}))
-        metrics.pop("instances", None)
-        timings = {"decode_s_total": acc.model_seconds, "clicks": acc.clicks}
-        return metrics, timings
+    def default_evaluators(self, header: dict[str, Any]) -> list[str]:
+        return ["interactive"]

@@ -29,9 +29,9 @@ from seem_bench.registry import Registry
 
 ClickFn = Callable[..., "Click | None"]
 
-#: Loop parameters every interactive protocol honours (SPEC §2 "ablation switches").
-COMMON_PARAMS: dict[str, Any] = {"max_rounds": 20, "iou_target": None, "memory": True,
-                                 "negatives": True}
+#: Loop switches the click function itself honours; they are task parameters (declared in
+#: `seem_bench.params.InteractiveParams`), not protocol options, but `next_click` accepts them.
+CLICK_SWITCHES = ("negatives",)
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,11 @@ class ClickProtocol:
     Attributes:
         name, version: recorded with every run; the version changes when a number could move.
         click_fn: ``(gt, pred, ignore, clicked, **options) -> Click | None``.
-        params: defaults: ``max_rounds``; ``iou_target`` (stop an object once its IoU reaches
-            it after >= 1 round; ``None`` runs every round, as mIoU@k curves need);
-            ``pred_thr`` (threshold for probability outputs); ``memory`` and ``negatives``
-            (SEEM's "Iter" and "Negative" ablations); plus protocol options (``dt``,
-            ``blob_radius``, ``click_stop_iou``, ``image_stop_iou``, ``output``).
+        params: the protocol's own options and their defaults: ``pred_thr`` (threshold for
+            probability outputs), ``dt``, ``blob_radius``, ``click_stop_iou``,
+            ``image_stop_iou`` (typed in `seem_bench.params.PROTOCOL_PARAMS`). Loop parameters
+            (``max_rounds``, ``iou_target``, ``memory``, ``negatives``, ``output``) belong to
+            the task kind (`seem_bench.params.InteractiveParams`), declared once there.
         first_random: the first click is a uniformly random object pixel (``sam-random``).
         report_ks: the rounds the protocol's paper reports (SAM: 1, 2, 3, 5, 9).
         reference: where the rule was read.
@@ -64,16 +64,6 @@ class ClickProtocol:
     def blob_radius(self) -> int:
         """Clicks are (2r+1)^2 squares for the model and for "already prompted" (SEEM: 1)."""
         return int(self.params.get("blob_radius", 0))
-
-    @property
-    def click_stop_iou(self) -> float | None:
-        """No new click for an object whose IoU >= this (float32 compare, SEEM: 0.925)."""
-        return self.params.get("click_stop_iou")
-
-    @property
-    def image_stop_iou(self) -> float | None:
-        """Stop the image once every object's IoU > this; later rounds repeat (SEEM: 0.9)."""
-        return self.params.get("image_stop_iou")
 
     def options(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The effective parameters: defaults updated by ``overrides`` (task / ``--set``)."""
@@ -103,13 +93,13 @@ PROTOCOLS: Registry[ClickProtocol] = Registry("protocol")
 _RITM_REF = "RITM isegm/inference/clicker.py (Clicker._get_next_click)"
 PROTOCOLS.register("ritm", ClickProtocol(
     name="ritm", version="1", click_fn=ritm_click,
-    params={**COMMON_PARAMS, "pred_thr": 0.49},
+    params={"pred_thr": 0.49},
     description="RITM/SimpleClick clicker: exact padded L2 DT, positive iff max FN dist > max FP "
                 "dist (tie negative), first maximum in row-major order",
     reference=_RITM_REF,
 ))
 
-_SEEM_PARAMS = {**COMMON_PARAMS, "pred_thr": 0.5, "dt": "exact", "blob_radius": 1,
+_SEEM_PARAMS = {"pred_thr": 0.5, "dt": "exact", "blob_radius": 1,
                 "click_stop_iou": 0.925, "image_stop_iou": 0.9}
 _SEEM_REF = ("SEEM seem_model_v1.py prepare_next_spaital_mask + evaluate_interactive; "
              "datasets/visual_sampler/simpleclick_sampler.py")
@@ -126,7 +116,7 @@ PROTOCOLS.register("seem-kornia", ClickProtocol(
     reference=_SEEM_REF,
 ))
 
-_SAM_PARAMS = {**COMMON_PARAMS, "pred_thr": 0.5, "output": "top"}
+_SAM_PARAMS = {"pred_thr": 0.5}
 _SAM_REF = "SAM paper (Kirillov et al. 2023) App. D.1; ties/border/repeats as ritm"
 PROTOCOLS.register("sam", ClickProtocol(
     name="sam", version="1", click_fn=ritm_click, params=_SAM_PARAMS, report_ks=(1, 2, 3, 5, 9),
@@ -170,10 +160,10 @@ def next_click(gt: np.ndarray, pred: np.ndarray, *, protocol: str = "ritm",
     Click(x=0, y=0, positive=False)
     """
     proto = PROTOCOLS.get(protocol)
-    unknown = set(options) - set(proto.params)
+    unknown = set(options) - set(proto.params) - set(CLICK_SWITCHES)
     if unknown:
         raise UsageError(f"protocol {protocol!r} has no option {', '.join(sorted(unknown))}; "
-                         f"known: {', '.join(sorted(proto.params))}")
+                         f"known: {', '.join(sorted({*proto.params, *CLICK_SWITCHES}))}")
     gt = np.asarray(gt, bool)
     pred = np.asarray(pred, bool)
     if gt.ndim != 2 or pred.shape != gt.shape:

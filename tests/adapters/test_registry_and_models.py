@@ -89,3 +89,13 @@ def test_models_tells_what_is_runnable(tiny_sam_checkpoint, capsys, monkeypatch,
     assert out["sam_b"]["runnable"] and out["sam_b"]["tasks"] == ["interactive"]
     assert out["sam_b"]["prompts"] == ["box", "point"] and out["sam_b"]["memory"] is True
     assert cli_main(["models", "no-such-model"]) == 2
+
+
+def test_register_refuses_a_name_collision():
+    reg = Registry("model")
+    reg.register("disks", "seem_bench.baselines.sanity:DisksModel")
+    reg.register("disks", "seem_bench.baselines.sanity:DisksModel")  # the same entry again: fine
+    with pytest.raises(UsageError, match="model 'disks' is already registered .*sanity:DisksModel.*"
+                                         "cannot register other.mod:Model"):
+        reg.register("disks", "other.mod:Model")
+    assert reg.raw("disks") == "seem_bench.baselines.sanity:DisksModel"
