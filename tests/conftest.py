@@ -41,6 +41,13 @@ def cli():
     return run_cli
 
 
+def pytest_configure(config):
+    """Under ``-n N`` schedule by ``xdist_group`` so that the slow SEEM cases, which share one
+    driver run, stay on one worker instead of blocking every worker on the driver's lock."""
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Under CI (``CI`` set) a skip is a failure: the test command installs every reference

@@ -27,8 +27,9 @@ class Counting(Adapter):
     name = "counting"
     capabilities = Capabilities(tasks={"interactive"}, prompts={"point"})
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(self, scale: str = "1", **options: Any) -> None:
+        # A declared option (adapters refuse undeclared ones); it only has to reach the identity.
+        super().__init__(scale=scale, **options)
         self.encodes = 0
 
     def encode(self, image: np.ndarray) -> dict:

@@ -75,6 +75,7 @@ def _voc_set(root: Path) -> None:
         write_palette_png(voc / "SegmentationClass" / f"{name}.png", cls)
 
 
+@pytest.mark.xdist_group("seem-fidelity")
 def test_seem_official_equals_seem_evaluator(tmp_path):
     """One test, one worker process (under pytest-xdist, separate tests could run it twice)."""
     _voc_set(tmp_path / "data")

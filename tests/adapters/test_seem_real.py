@@ -24,6 +24,8 @@ from seem_bench.io_utils import read_jsonl
 from seem_bench.runner import strip_timings
 
 HERE = Path(__file__).resolve().parent
+# One xdist worker takes every case (they share one driver run); the other keeps running the rest.
+pytestmark = pytest.mark.xdist_group("seem-real")
 OPTS = ["--checkpoint", "random", "--device", "cpu", "--model-opt", "min_size=240", "--model-opt", "max_size=320"]
 
 
