@@ -48,9 +48,10 @@ from seem_bench.errors import UsageError
 from seem_bench.metrics.iou import mask_iou
 from seem_bench.prompts.first import FIRST_PROMPTS, default_first_prompt
 from seem_bench.prompts.protocols import ClickProtocol
+from seem_bench.prompts.sampled import Sampling, sampling_from
 from seem_bench.prompts.seeding import prompt_rng
 from seem_bench.prompts.text import text_for
-from seem_bench.prompts.types import Prompts
+from seem_bench.prompts.types import Click, Prompts
 from seem_bench.schema import InstanceRecord, RoundRecord
 
 
@@ -96,6 +97,7 @@ class LoopConfig:
     click_stop_iou: float | None
     image_stop_iou: float | None
     blob_radius: int
+    sampling: Sampling | None = None  # sampled clicks (draws >= 1); None = deterministic
     options: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @classmethod
@@ -119,7 +121,7 @@ class LoopConfig:
             negatives=bool(opts.get("negatives", True)), first_prompt=kind, first_sim=sim,
             text=opts.get("text"), class_names=opts.get("class_names"), output=output,
             click_stop_iou=opts.get("click_stop_iou"), image_stop_iou=opts.get("image_stop_iou"),
-            blob_radius=int(opts.get("blob_radius", 0)), options=opts)
+            blob_radius=int(opts.get("blob_radius", 0)), sampling=sampling_from(opts), options=opts)
 
 
 @dataclass
@@ -135,6 +137,7 @@ class _Object:
     rounds: list[RoundRecord] = field(default_factory=list)
     target_iou: float = 0.0
     done: bool = False
+    candidates: list[Click] = field(default_factory=list)  # worst-of-M: this round's clicks
 
 
 def _choose_output(out: Prediction, gt: np.ndarray, ignore: np.ndarray | None, cfg: LoopConfig
@@ -148,10 +151,25 @@ def _choose_output(out: Prediction, gt: np.ndarray, ignore: np.ndarray | None, c
     return out.binary(cfg.pred_thr), out.memory
 
 
-def _first_prompt(o: _Object, protocol: ClickProtocol, cfg: LoopConfig, rng_key: tuple
-                  ) -> dict[str, Any]:
-    """Put the round-1 prompt into ``o``; returns its record entry."""
-    rng = prompt_rng(*rng_key, 1)
+def _clicks(o: _Object, protocol: ClickProtocol, cfg: LoopConfig, sampling: Sampling | None,
+            rng: np.random.Generator, *, first: bool) -> Click | None:
+    """The round's click; with ``worst_of = M > 1`` also M - 1 more candidates (drawn from the
+    same generator, in order) left in ``o.candidates`` for the decode step to choose from."""
+    gt, pred = (o.gt, np.zeros_like(o.gt)) if first else (o.target, o.pred)
+    clicked = () if first else o.prompts.clicks
+    n = 1 if sampling is None else sampling.worst_of
+    cands = [protocol.click(gt, pred, o.ignore, clicked, first=first, prompted=None if first else o.prompted,
+                            rng=rng, options=cfg.options, sampling=sampling) for _ in range(n)]
+    o.candidates = cands if n > 1 and cands[0] is not None else []
+    return cands[0]
+
+
+def _first_prompt(o: _Object, protocol: ClickProtocol, cfg: LoopConfig, rng_key: tuple,
+                  sampling: Sampling | None = None) -> dict[str, Any]:
+    """Put the round-1 prompt into ``o``; returns its record entry. ``rng_key``: (seed,
+    sample id, instance id, draw)."""
+    seed, sample_id, instance_id, draw = rng_key
+    rng = prompt_rng(seed, sample_id, instance_id, 1, draw)
     record: dict[str, Any] = {}
     if cfg.first_sim is not None:
         first = FIRST_PROMPTS.get(cfg.first_sim)(o.gt, o.ignore, rng, cfg.options)
@@ -167,28 +185,68 @@ def _first_prompt(o: _Object, protocol: ClickProtocol, cfg: LoopConfig, rng_key:
         else:
             record["fallback"] = f"{cfg.first_sim} gave no prompt: protocol's first click"
     if not record or "fallback" in record:
-        click = protocol.click(o.gt, np.zeros_like(o.gt), o.ignore, (), first=True, rng=rng,
-                               options=cfg.options)
+        click = _clicks(o, protocol, cfg, sampling, rng, first=True)
         o.prompts.clicks.append(click)
         record["click"] = click.to_json()
     return record
 
 
-def _next_click(o: _Object, protocol: ClickProtocol, cfg: LoopConfig) -> dict[str, Any]:
+def _next_click(o: _Object, protocol: ClickProtocol, cfg: LoopConfig,
+                sampling: Sampling | None = None, rng: np.random.Generator | None = None
+                ) -> dict[str, Any]:
     """Add round r's click to ``o`` if the rules allow one; returns its record entry."""
+    o.candidates = []
     if cfg.click_stop_iou is not None and _f32_ge(o.target_iou, cfg.click_stop_iou):
         return {"skip": "click_stop_iou"}
-    click = protocol.click(o.target, o.pred, o.ignore, o.prompts.clicks, prompted=o.prompted,
-                           options=cfg.options)
+    click = _clicks(o, protocol, cfg, sampling, rng, first=False)
     if click is None:
         return {"skip": "no_false_negative"}
     o.prompts.clicks.append(click)
     return {"click": click.to_json()}
 
 
+def _decode(adapter: Adapter, state: Any, o: _Object, cfg: LoopConfig, added: dict[str, Any]
+            ) -> tuple[np.ndarray, Any, float, float]:
+    """Decode ``o``'s prompts: ``(pred, memory, iou, seconds)``.
+
+    Worst-of-M (``o.candidates``): each candidate in turn is the round's click, and the one
+    whose prediction has the lowest IoU is kept (the first on ties); ``added`` records the
+    candidates and their IoUs, and the seconds are those of all M decodes.
+    """
+    memory = o.memory if cfg.memory else None
+    cands = o.candidates or [None]
+    best: tuple[np.ndarray, Any, float, int] | None = None
+    ious, seconds = [], 0.0
+    for i, cand in enumerate(cands):
+        if cand is not None:
+            o.prompts.clicks[-1] = cand
+        t0 = time.perf_counter()
+        out = adapter.decode(state, o.prompts, memory)
+        seconds += time.perf_counter() - t0
+        pred, mem = _choose_output(out, o.gt, o.ignore, cfg)
+        if pred.shape != o.gt.shape:
+            raise ValueError(f"model returned a {pred.shape} mask for a {o.gt.shape} image")
+        iou = mask_iou(o.gt, pred, o.ignore)
+        ious.append(iou)
+        if best is None or iou < best[2]:
+            best = (pred, mem, iou, i)
+    assert best is not None
+    if o.candidates:
+        o.prompts.clicks[-1] = o.candidates[best[3]]
+        added["click"] = o.candidates[best[3]].to_json()
+        added["candidates"] = [c.to_json() for c in o.candidates]
+        added["candidate_ious"] = ious
+    return best[0], best[1], best[2], seconds
+
+
 def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Instance],
-               protocol: ClickProtocol, params: dict[str, Any], seed: int) -> list[InstanceRecord]:
+               protocol: ClickProtocol, params: dict[str, Any], seed: int, draw: int = 0
+               ) -> list[InstanceRecord]:
     """Records for ``instances`` of one encoded sample, in order (runner entry point).
+
+    ``draw``: 0 is the deterministic protocol; ``1..draws`` place the clicks by the run's
+    sampled-click model (`seem_bench.prompts.sampled`), seeded per (seed, sample, object,
+    round, draw).
 
     ``params``: task parameters overriding the protocol's defaults: ``max_rounds``,
     ``iou_target``, ``pred_thr``, ``memory``, ``negatives`` and, when given, ``first_prompt``,
@@ -198,6 +256,7 @@ def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Ins
     records), so protocols that couple the objects of one image (SEEM's evaluator) see all.
     """
     cfg = LoopConfig.build(protocol, params)
+    sampling = cfg.sampling if draw > 0 else None
     objs = []
     for inst in instances:
         gt = inst.mask()
@@ -210,21 +269,17 @@ def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Ins
             break
         for o in live:
             if r == 1:
-                added = _first_prompt(o, protocol, cfg, (seed, sample.sample_id, o.inst.instance_id))
+                added = _first_prompt(o, protocol, cfg, (seed, sample.sample_id, o.inst.instance_id, draw),
+                                      sampling)
                 if o.prompts.text is not None:
                     added["text"] = o.prompts.text
             else:
-                added = _next_click(o, protocol, cfg)
+                rng = None if sampling is None else prompt_rng(seed, sample.sample_id, o.inst.instance_id, r, draw)
+                added = _next_click(o, protocol, cfg, sampling, rng)
             if adapter.uses_ground_truth:
                 adapter.set_target(o.gt)
-            t0 = time.perf_counter()
-            out = adapter.decode(state, o.prompts, o.memory if cfg.memory else None)
-            dt = time.perf_counter() - t0
-            pred, o.memory = _choose_output(out, o.gt, o.ignore, cfg)
-            if pred.shape != o.gt.shape:
-                raise ValueError(f"model returned a {pred.shape} mask for a {o.gt.shape} image")
+            pred, o.memory, iou, dt = _decode(adapter, state, o, cfg, added)
             o.pred = pred
-            iou = mask_iou(o.gt, pred, o.ignore)
             if cfg.click_stop_iou is not None:
                 o.target_iou = seem_keep_iou(o.target, pred)
             o.rounds.append({"round": r, "prompt": added, "iou": iou, "model_s": dt})

@@ -1,4 +1,11 @@
-"""The ``interactive`` task kind: per-object multi-round prompting (loop in `interactive`)."""
+"""The ``interactive`` task kind: per-object multi-round prompting (loop in `interactive`).
+
+Sampled clicks (``--set gamma=G [--set draws=K]``): every object runs K + 1 times. Draw 0 is
+the deterministic protocol, with the record key it always had (``<sample>/<instance>``); draw
+``d >= 1`` has the key ``<sample>/<instance>#d`` and ``"draw": d`` in its record. The standard
+metrics come from draw 0 only, so they equal a deterministic run's; the sampled statistics go
+under ``metrics["robustness"]`` (`seem_bench.metrics.robustness`).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +17,18 @@ from seem_bench.errors import UsageError
 from seem_bench.loops.base import Encoder, TaskKind
 from seem_bench.loops.interactive import run_sample
 from seem_bench.metrics.interactive import InteractiveAccumulator
+from seem_bench.metrics.robustness import robustness_stats
 from seem_bench.prompts.first import FIRST_PROMPTS, FirstPromptSimulator, default_first_prompt
 from seem_bench.prompts.protocols import PROTOCOLS
+from seem_bench.prompts.sampled import Sampling, sampling_from
 from seem_bench.tasks import TaskSpec
 
 LOOP_PARAMS = ("max_rounds", "iou_target", "pred_thr", "memory", "negatives")
+
+
+def unit_id(instance_id: str, draw: int) -> str:
+    """The record unit of an object's draw: the instance id for draw 0, ``<id>#<draw>`` after."""
+    return str(instance_id) if draw == 0 else f"{instance_id}#{draw}"
 
 
 class InteractiveKind(TaskKind):
@@ -25,8 +39,13 @@ class InteractiveKind(TaskKind):
         name = task.params.get("first_prompt_protocol") or default_first_prompt(task.first_prompt, task.protocol)
         return None if name is None else FIRST_PROMPTS.get(name)
 
+    def sampling(self, task: TaskSpec) -> Sampling | None:
+        """The task's sampled-click settings (``None``: deterministic), validated."""
+        return sampling_from(PROTOCOLS.get(task.protocol).options(task.params))
+
     def check_task(self, task: TaskSpec) -> None:
         PROTOCOLS.get(task.protocol)
+        self.sampling(task)
         sim = self.first_simulator(task)
         if sim is not None and sim.kind != task.first_prompt:
             raise UsageError(f"first_prompt_protocol {sim.name!r} makes {sim.kind} prompts, "
@@ -46,7 +65,9 @@ class InteractiveKind(TaskKind):
         return {"first_prompt": None if sim is None else sim.to_json(task.params)}
 
     def units(self, sample: Sample, task: TaskSpec) -> list[str]:
-        return [inst.instance_id for inst in sample.instances]
+        sampling = self.sampling(task)
+        draws = 0 if sampling is None else sampling.draws
+        return [unit_id(inst.instance_id, d) for d in range(draws + 1) for inst in sample.instances]
 
     def run_sample(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
                    seed: int) -> list[dict[str, Any]]:
@@ -54,18 +75,26 @@ class InteractiveKind(TaskKind):
         params = {**proto.params, **task.params}  # protocol defaults (pred_thr 0.49 for ritm, 0.5 else)
         params.setdefault("first_prompt", task.first_prompt)
         state = encoder(sample.image())
-        records = run_sample(adapter, state, sample, list(sample.instances), proto, params, seed)
-        return [{"unit": r["instance_id"], **r} for r in records]
+        sampling = self.sampling(task)
+        out = []
+        for d in range(1 + (0 if sampling is None else sampling.draws)):  # all objects per draw: SEEM couples them
+            records = run_sample(adapter, state, sample, list(sample.instances), proto, params, seed, draw=d)
+            out.extend({"unit": unit_id(r["instance_id"], d), **({"draw": d} if sampling else {}), **r}
+                       for r in records)
+        return out
 
     def summarize(self, records: list[dict[str, Any]], header: dict[str, Any]
                   ) -> tuple[dict[str, float], dict[str, float]]:
         params = header["task"]["params"]
         acc = InteractiveAccumulator(max_rounds=int(params["max_rounds"]), compare=params.get("compare", "ritm"))
         for r in records:
-            if r.get("status") == "ok":
+            if r.get("status") == "ok" and not r.get("draw"):
                 decoded = [rd for rd in r["rounds"] if "repeat" not in rd["prompt"]]
                 acc.update(r["ious"], sum(rd["model_s"] for rd in decoded), clicks=len(decoded))
         metrics = acc.compute()
         metrics.pop("instances", None)
+        if any(r.get("draw") for r in records):
+            metrics["robustness"] = robustness_stats(records, max_rounds=int(params["max_rounds"]),
+                                                     compare=params.get("compare", "ritm"))
         timings = {"decode_s_total": acc.model_seconds, "clicks": acc.clicks}
         return metrics, timings
