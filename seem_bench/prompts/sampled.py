@@ -26,9 +26,10 @@ the generator the caller passes, which `seem_bench.prompts.seeding.prompt_rng` s
 seed, sample, object, round, draw), so draws do not depend on workers, shards, batching or
 resume.
 
-Idea after RClicks (Antonov et al., NeurIPS 2024: realistic click positions from a crowd study)
-and TETRIS (Sun et al., AAAI 2024: adversarial click positions); RClicks' learned clickability
-model is not shipped: this is a parametric family.
+Idea after RClicks (Antonov et al., NeurIPS 2024, arXiv:2410.11722: realistic click positions
+from a crowd study) and TETRIS (Moskalenko et al., AAAI 2024, arXiv:2402.06132: adversarial
+click positions found with gradients); RClicks' learned clickability model is not shipped: this
+is a parametric family, and the worst case is black-box (`seem_bench.loops.interactive`).
 
 >>> region = np.zeros((5, 7), bool); region[1:4, 2:5] = True
 >>> sample_click_position(region, np.random.default_rng(0), gamma=1e6)   # unique maximum

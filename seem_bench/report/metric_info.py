@@ -66,7 +66,10 @@ def decimals(metric: str) -> int:
 
 
 def format_value(metric: str, display_value: Any) -> str:
-    """A table cell for a value already in display units; ``–`` when missing."""
+    """A table cell for a value already in display units; ``–`` when missing. A string is a
+    cell formatted already (``"2.40 ± 0.31"`` in the sampled-clicks table) and is kept."""
+    if isinstance(display_value, str):
+        return display_value
     if display_value is None or (isinstance(display_value, float) and math.isnan(display_value)):
         return "–"
     return f"{float(display_value):.{decimals(metric)}f}"
