@@ -58,8 +58,10 @@ import numpy as np
 
 from seem_bench.adapters.base import Adapter, Capabilities, Prediction
 from seem_bench.adapters.weights import (
+    RANDOM_CHECKPOINT,
     checkpoint_problem,
     find_checkpoint,
+    is_random,
     missing_modules,
     resolve_device,
     sha256_file,
@@ -198,7 +200,8 @@ class SamAdapter(Adapter):
     capabilities = Capabilities(tasks={"interactive"}, prompts={"point", "box"}, memory=True)
 
     def __init__(self, checkpoint: str | None = None, device: str | None = None,
-                 multimask_output: str = "single-point", arch: str | None = None, **options: Any) -> None:
+                 multimask_output: str = "single-point", arch: str | None = None,
+                 seed: int | str = 0, **options: Any) -> None:
         reject_unknown(self.name, options)
         import torch
         from segment_anything import SamPredictor
@@ -208,14 +211,29 @@ class SamAdapter(Adapter):
         arch = arch or self.arch
         if arch != "auto" and arch not in SAM_ARCHS:
             raise UsageError(f"--model-opt arch must be auto or one of {', '.join(SAM_ARCHS)}, got {arch!r}")
+        self.random_weights = is_random(checkpoint)
+        self.device = resolve_device(device)
+        self.device_type = self.device.type
+        if self.random_weights:
+            if arch == "auto":
+                raise UsageError(f"model {self.name!r}: --model-opt arch=auto reads the architecture from a "
+                                 "checkpoint; --checkpoint random needs a fixed arch")
+            super().__init__(checkpoint=RANDOM_CHECKPOINT, multimask_output=self.multimask_output, arch=arch)
+            self.checkpoint = None
+            self.seed = int(seed)
+            torch.manual_seed(self.seed)  # segment_anything's own initialisation, seeded
+            sam = sam_model_registry[arch](checkpoint=None)
+            self.arch_dims = dict(SAM_ARCHS[arch])
+            self.arch_name = arch
+            self.model = sam.to(self.device).eval()
+            self.predictor = SamPredictor(self.model)
+            return
         path = find_checkpoint(checkpoint, self.checkpoint_name)
         problem = checkpoint_problem(checkpoint, self.checkpoint_name)
         if problem:
             raise UsageError(f"model {self.name!r}: {problem}")
         super().__init__(checkpoint=str(path), multimask_output=self.multimask_output, arch=arch)
         self.checkpoint = path
-        self.device = resolve_device(device)
-        self.device_type = self.device.type
         sd = torch.load(path, map_location="cpu", weights_only=True)
         if isinstance(sd, dict) and "model" in sd and "image_encoder.patch_embed.proj.weight" not in sd:
             sd = sd["model"]  # training-style checkpoints wrap the state dict
@@ -255,7 +273,7 @@ class SamAdapter(Adapter):
         if problem:
             return False, problem
         arch = options.get("arch") or cls.arch
-        if arch == "auto":
+        if arch == "auto" or is_random(checkpoint):
             return True, "ok"
         found = _peek_arch(find_checkpoint(checkpoint, cls.checkpoint_name))  # type: ignore[arg-type]
         if found is not None and found != SAM_ARCHS.get(arch):
@@ -265,8 +283,12 @@ class SamAdapter(Adapter):
         return True, "ok"
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"name": self.name, "arch": self.arch_name, "encoder": self.arch_dims,
-                "checkpoint_file": self.checkpoint.name, "checkpoint_sha256": sha256_file(self.checkpoint),
+        if self.random_weights:
+            weights = {"checkpoint": RANDOM_CHECKPOINT, "random_weights": True, "seed": self.seed,
+                       "torch": _version("torch")}
+        else:
+            weights = {"checkpoint_file": self.checkpoint.name, "checkpoint_sha256": sha256_file(self.checkpoint)}
+        return {"name": self.name, "arch": self.arch_name, "encoder": self.arch_dims, **weights,
                 "multimask_output": self.multimask_output,
                 "segment_anything": _version("segment-anything")}
 

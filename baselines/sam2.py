@@ -44,8 +44,10 @@ from seem_bench.baselines.sam import (
 
 from seem_bench.adapters.base import Adapter, Capabilities, Prediction
 from seem_bench.adapters.weights import (
+    RANDOM_CHECKPOINT,
     checkpoint_problem,
     find_checkpoint,
+    is_random,
     missing_modules,
     resolve_device,
     sha256_file,
@@ -92,8 +94,10 @@ class Sam2Adapter(Adapter):
             raise UsageError(f"--model-opt version must be 2.1 or 2, got {version!r}") from None
 
     def __init__(self, checkpoint: str | None = None, device: str | None = None,
-                 multimask_output: str = "single-point", version: str = "2.1", **options: Any) -> None:
+                 multimask_output: str = "single-point", version: str = "2.1", seed: int | str = 0,
+                 **options: Any) -> None:
         reject_unknown(self.name, options)
+        import torch
         from sam2.build_sam import build_sam2
         from sam2.sam2_image_predictor import SAM2ImagePredictor
 
@@ -103,13 +107,19 @@ class Sam2Adapter(Adapter):
         problem = checkpoint_problem(checkpoint, ckpt_name)
         if problem:
             raise UsageError(f"model {self.name!r}: {problem}")
-        path = find_checkpoint(checkpoint, ckpt_name)
-        super().__init__(checkpoint=str(path), multimask_output=self.multimask_output, version=self.version)
+        self.random_weights = is_random(checkpoint)
+        self.seed = int(seed)
+        path = None if self.random_weights else find_checkpoint(checkpoint, ckpt_name)
+        super().__init__(checkpoint=str(path or RANDOM_CHECKPOINT), multimask_output=self.multimask_output,
+                         version=self.version)
         self.checkpoint = path
         self.device = resolve_device(device)
         self.device_type = self.device.type
+        if self.random_weights:
+            torch.manual_seed(self.seed)  # build_sam2 without a checkpoint keeps the initialisation
         try:
-            model = build_sam2(self.config, str(path), device=str(self.device), mode="eval")
+            model = build_sam2(self.config, None if path is None else str(path), device=str(self.device),
+                               mode="eval")
         except (RuntimeError, KeyError) as e:  # the package logs the missing keys, then raises bare
             raise UsageError(f"checkpoint {path} does not load into SAM {self.version} {self.variant} "
                              f"({self.config}): {type(e).__name__} {e}".strip()) from None
@@ -135,8 +145,12 @@ class Sam2Adapter(Adapter):
             pkg = metadata.version("sam2")
         except metadata.PackageNotFoundError:
             pkg = None
-        return {"name": self.name, "config": self.config, "checkpoint_file": self.checkpoint.name,
-                "checkpoint_sha256": sha256_file(self.checkpoint),
+        if self.checkpoint is None:
+            weights = {"checkpoint": RANDOM_CHECKPOINT, "random_weights": True, "seed": self.seed,
+                       "torch": metadata.version("torch")}
+        else:
+            weights = {"checkpoint_file": self.checkpoint.name, "checkpoint_sha256": sha256_file(self.checkpoint)}
+        return {"name": self.name, "config": self.config, **weights,
                 "multimask_output": self.multimask_output, "apply_postprocessing": True, "sam2": pkg}
 
     def encode(self, image: np.ndarray) -> Sam2State:

@@ -1,19 +1,19 @@
 """SEEM (Zou et al., NeurIPS 2023) through the official repository's inference code.
 
-The user supplies a checkout of UX-Decoder/Segment-Everything-Everywhere-All-At-Once
-(``--seem-root``), the released checkpoint (``--checkpoint``) and an environment with its
-requirements (``assets/requirements/requirements*.txt``: torch 2.1, detectron2 from
-MaureenZOU/detectron2-xyz, transformers for the CLIP tokenizer, mpi4py, kornia, ...) and a CUDA
-GPU: the released code creates tensors with ``torch.cuda.current_device()`` while building the
-model (``modeling/architectures/seem_model_v1.py``, ``from_config``: ``dilation_kernel``) and
-moves tokens with ``.cuda()`` (``modeling/language/vlpencoder.py``,
-``get_text_token_embeddings``). Such an environment usually cannot hold seem-bench's own
-dependencies; run SEEM there through the remote bridge (docs/models.md).
+Where it runs: ``bash scripts/seem_env.sh`` builds a dedicated environment (torch, detectron2
+from MaureenZOU/detectron2-xyz, SEEM's inference requirements, the CLIP tokenizer offline) and
+unpacks SEEM there (`seem_bench.adapters.seem_env`). When SEEM's requirements import in this
+process (``--seem-root`` or the environment's own source) the adapter runs in-process; otherwise
+`create` returns `seem_bench.adapters.seem_bridge.SeemBridge`, which serves the same adapter class
+from that environment through the remote bridge (same fingerprint, same records).
 
-NOT RUN HERE. This machine has no detectron2, no CLIP tokenizer and no GPU, so only the pure
-parts below (prompt -> SEEM input dict, output selection, resizing) are tested; the runtime part
-follows the repository's code as read (file paths cited per method) and has never been executed
-by the seem-bench authors. Its results must be checked against the paper's numbers before use.
+What was executed (tests/adapters/test_seem_real.py, CPU, ``--checkpoint random``): interactive
+(memory on/off; click, box, scribble, polygon first prompts), referring, composed text + clicks,
+feature cache, bridge vs in-process, generic (panoptic/instance/semantic). Released checkpoints
+and CUDA/FP16 have not been run by the seem-bench authors. Fixes the released code needed here:
+CUDA-only calls redirected to the device while building and embedding text (`cuda_calls_on`),
+``BACKBONE.LOAD_PRETRAINED`` off for the SAM-ViT configs, a stand-in for the compiled deformable
+attention op (`deformable_attention_fallback`), class embeddings only when a task scores classes.
 
 How the adapter maps onto the official code (v1 = ``seem_model_v1.py`` + ``interface/seem_v1.py``):
 
@@ -70,8 +70,13 @@ Not implemented: promptless generic segmentation (panoptic/instance/semantic thr
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import io
 import math
+import os
 import sys
+import types
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
@@ -79,19 +84,25 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
+from seem_bench.adapters import seem_env
 from seem_bench.adapters.base import Adapter, Capabilities, Prediction
 from seem_bench.adapters.weights import (
+    RANDOM_CHECKPOINT,
     checkpoint_problem,
     find_checkpoint,
+    is_random,
     missing_modules,
+    resolve_device,
     sha256_file,
 )
 from seem_bench.errors import UsageError
 from seem_bench.prompts.types import Polygon, Prompts
 
-HOW = ("install the official SEEM code's requirements (detectron2-xyz, its torch, a CUDA GPU) and pass "
-       "--seem-root PATH_TO_CHECKOUT --checkpoint PATH_TO_{ckpt}, or serve it from its own "
-       "environment with the remote bridge (see docs/models.md)")
+HOW = ("build SEEM's environment with `bash scripts/seem_env.sh` (seem-bench then runs SEEM there through "
+       "the remote bridge), or install the official SEEM code's requirements here and pass --seem-root "
+       "(docs/models.md \"Running SEEM\")")
+#: What must import for SEEM to run in this process.
+REQUIRED_MODULES = ("torch", "torchvision", "detectron2", "transformers", "kornia", "timm", "mpi4py")
 
 #: Config sections whose INPUT sizes the official evaluator uses for each benchmark family.
 INPUT_SECTIONS = ("VOC", "SBD", "DAVIS", "REF", "COCO")
@@ -298,6 +309,62 @@ def input_sizes(opt: dict[str, Any], section: str) -> tuple[int, int]:
                          f"choose --model-opt input= one of {', '.join(INPUT_SECTIONS)}") from None
 
 
+# --------------------------------------------------------------------------- runtime shims
+
+@contextlib.contextmanager
+def cuda_calls_on(device: Any) -> Iterator[None]:
+    """Send the released code's hard-wired CUDA calls to ``device`` while the block runs.
+
+    ``modeling/architectures/seem_model_v1.py:229`` builds ``dilation_kernel`` on
+    ``torch.cuda.current_device()``; ``modeling/language/vlpencoder.py:99,107,137`` move text
+    tokens with ``.cuda()``. Only building and text embedding are wrapped, and only off CUDA;
+    ``Tensor.cuda`` and ``torch.cuda.current_device`` are restored on exit.
+    """
+    import torch
+
+    if device.type == "cuda":
+        yield
+        return
+    saved = torch.cuda.current_device, torch.Tensor.cuda
+
+    def to_device(t: Any, *args: Any, **kwargs: Any) -> Any:
+        return t.to(device)
+
+    torch.cuda.current_device = lambda: device  # type: ignore[assignment]
+    torch.Tensor.cuda = to_device  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        torch.cuda.current_device, torch.Tensor.cuda = saved  # type: ignore[method-assign]
+
+
+def deformable_attention_fallback() -> None:
+    """Let the SAM-ViT configs' pixel decoder use its pure-PyTorch deformable attention.
+
+    ``modeling/vision/encoder/ops/functions/ms_deform_attn_func.py`` imports the compiled CUDA
+    op ``MultiScaleDeformableAttention`` at import time; without it the deformable encoder is not
+    registered at all ("Deformable Transformer Encoder is not available."). An empty stand-in
+    module lets the import succeed; the op's call then fails and ``ms_deform_attn.py:116-121``
+    falls back to ``ms_deform_attn_core_pytorch`` (same maths). A compiled op is used when present.
+    """
+    name = "MultiScaleDeformableAttention"
+    if name not in sys.modules and importlib.util.find_spec(name) is None:
+        stub = types.ModuleType(name)
+        stub.__doc__ = "seem-bench stand-in: no compiled op, SEEM falls back to PyTorch"
+        sys.modules[name] = stub
+
+
+def class_embedding_cache(weights_id: str, class_names: list[str], mode: str) -> Path:
+    """On-disk cache file of SEEM class embeddings: weights + class list + template mode."""
+    import hashlib
+    import json
+
+    key = hashlib.sha256(json.dumps({"weights": weights_id, "classes": class_names, "mode": mode},
+                                    sort_keys=True).encode()).hexdigest()
+    base = Path(os.environ.get("SEEM_BENCH_CACHE") or Path.home() / ".cache" / "seem-bench")
+    return base / "seem-class-embeddings" / f"{key}.npy"
+
+
 # --------------------------------------------------------------------------- the adapter
 
 class SeemAdapter(Adapter):
@@ -307,55 +374,98 @@ class SeemAdapter(Adapter):
     config_name: ClassVar[str] = ""  # under configs/seem/ of the checkout
     version: ClassVar[str] = "v1"
     capabilities = Capabilities(
-        tasks={"interactive", "referring"},
-        prompts={"point", "box", "scribble", "polygon", "text"},
+        tasks={"interactive", "referring", "generic"},
+        prompts={"point", "box", "scribble", "polygon", "text", "none"},
         composition=True, memory=True)
+
+    @classmethod
+    def placement(cls, seem_root: str | None = None) -> tuple[str | None, Any]:
+        """Where this model can run: ``("in-process", root)``, ``("bridge", env_prefix)`` or ``(None, why)``.
+
+        In-process when SEEM's requirements import here; otherwise through the remote bridge in
+        the environment built by ``scripts/seem_env.sh`` (`seem_bench.adapters.seem_env`).
+        """
+        prefix = seem_env.find_prefix()
+        root = Path(seem_root) if seem_root else (seem_env.seem_src(prefix) if prefix else None)
+        if root is None:
+            return None, f"{seem_env.missing_reason()}, or pass --seem-root with SEEM's requirements installed"
+        if not (root / "modeling" / "architectures").is_dir():
+            return None, f"{root} is not a SEEM checkout (no modeling/architectures)"
+        if not (root / "configs" / "seem" / cls.config_name).is_file():
+            return None, f"{root}/configs/seem/{cls.config_name} not found (an older checkout?)"
+        missing = missing_modules(*REQUIRED_MODULES)
+        if not missing:
+            return "in-process", root
+        if prefix is not None and not seem_env.inside(prefix):
+            return "bridge", prefix
+        return None, f"python package(s) {', '.join(missing)} not installed; {HOW}"
 
     @classmethod
     def availability(cls, seem_root: str | None = None, checkpoint: str | None = None,
                      **options: Any) -> tuple[bool, str]:
-        how = HOW.format(ckpt=cls.checkpoint_name)
-        missing = missing_modules("torch", "detectron2", "transformers", "kornia", "timm", "mpi4py")
-        if missing:
-            return False, f"python package(s) {', '.join(missing)} not installed; {how}"
-        if not seem_root or not (Path(seem_root) / "modeling" / "architectures").is_dir():
-            return False, f"no SEEM checkout given (--seem-root); {how}"
-        if not (Path(seem_root) / "configs" / "seem" / cls.config_name).is_file():
-            return False, f"{seem_root}/configs/seem/{cls.config_name} not found (an older checkout?)"
         problem = checkpoint_problem(checkpoint, cls.checkpoint_name)
         if problem:
-            return False, f"{problem}; {how}"
-        import torch
+            return False, f"{problem} (or --checkpoint random for a random-weight smoke run)"
+        where, detail = cls.placement(seem_root)
+        if where is None:
+            return False, str(detail)
+        if where == "bridge":
+            return True, f"runs in the SEEM environment {detail} through the remote bridge"
+        return True, "ok (in-process)"
 
-        if not torch.cuda.is_available():
-            return False, "the released SEEM code needs a CUDA device (it calls torch.cuda.current_device())"
-        return True, "ok"
+    @classmethod
+    def create(cls, **options: Any) -> Adapter:
+        where, detail = cls.placement(options.get("seem_root"))
+        if where == "bridge":
+            from seem_bench.adapters.seem_bridge import SeemBridge
+
+            return SeemBridge(cls.name, detail, **options)
+        return cls(**options)
 
     def __init__(self, seem_root: str | None = None, checkpoint: str | None = None,
                  device: str | None = None, input: str = "VOC", min_size: int | str | None = None,
                  max_size: int | str | None = None, fp16: bool | str = True, seed: int | str = 0,
-                 **options: Any) -> None:
+                 class_embeddings: str = "templated", **options: Any) -> None:
         if options:
             raise UsageError(f"model {self.name!r}: unknown option(s) {', '.join(sorted(options))}")
+        if class_embeddings not in ("templated", "plain"):
+            raise UsageError(f"model {self.name!r}: class_embeddings must be templated or plain, "
+                             f"got {class_embeddings!r}")
         import torch
 
-        self.seem_root = Path(str(seem_root)).resolve()
-        self.checkpoint = find_checkpoint(checkpoint, self.checkpoint_name)
+        where, root = self.placement(seem_root)
+        if where != "in-process":
+            raise UsageError(f"model {self.name!r} cannot be built in this process: {root}")
+        self.seem_root = Path(root).resolve()
+        self.random_weights = is_random(checkpoint)
+        self.checkpoint = None if self.random_weights else find_checkpoint(checkpoint, self.checkpoint_name)
+        prefix = seem_env.find_prefix()
+        if prefix is not None and seem_env.inside(prefix):
+            # SEEM loads CLIPTokenizer.from_pretrained('openai/clip-vit-base-patch32'): the
+            # environment holds it as an offline hub cache entry (scripts/seem_env.sh).
+            os.environ.setdefault("HF_HOME", str(seem_env.hf_home(prefix)))
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         if str(self.seem_root) not in sys.path:
             # The repository is not a package: its modules import each other as top-level
             # `modeling`, `utils`, `datasets` (demo/seem/app.py runs from the repository root).
             sys.path.insert(0, str(self.seem_root))
+        deformable_attention_fallback()
         from modeling import build_model  # SEEM: modeling/architectures/build.py
         from modeling.BaseModel import BaseModel  # SEEM: modeling/BaseModel.py
         from utils.arguments import load_opt_from_config_files  # SEEM: utils/arguments.py
-        from utils.constants import COCO_PANOPTIC_CLASSES  # SEEM: utils/constants.py
 
-        self.device = torch.device(device or "cuda")
+        self.device = resolve_device(device)
         self.device_type = self.device.type
         self.fp16 = str(fp16).lower() not in ("0", "false", "no", "off") and self.device.type == "cuda"
         self.seed = int(seed)
+        self.class_embeddings = class_embeddings
         opt = load_opt_from_config_files([str(self.seem_root / "configs" / "seem" / self.config_name)])
         opt["device"] = self.device  # BaseModel.from_pretrained reads it (map_location)
+        # configs/seem/samvit*_v1.yaml point BACKBONE.PRETRAINED at a file on the authors' cluster
+        # with LOAD_PRETRAINED true (modeling/vision/backbone/vit.py:583-584 asserts it exists);
+        # the SEEM checkpoint holds the backbone, so the SAM initialisation is never needed.
+        opt["MODEL"]["BACKBONE"]["LOAD_PRETRAINED"] = False
         if min_size is not None or max_size is not None:
             if min_size is None or max_size is None:
                 raise UsageError("give both --model-opt min_size and max_size, or neither")
@@ -367,10 +477,17 @@ class SeemAdapter(Adapter):
         super().__init__(input=self.input, min_size=self.min_size, max_size=self.max_size,
                          fp16=self.fp16, seed=self.seed)
         self.opt = opt
-        model = BaseModel(opt, build_model(opt)).from_pretrained(str(self.checkpoint)).eval().to(self.device)
+        with cuda_calls_on(self.device):
+            if self.random_weights:
+                torch.manual_seed(self.seed)  # the architecture's own initialisation, seeded
+                model = BaseModel(opt, build_model(opt))
+            else:
+                model = BaseModel(opt, build_model(opt)).from_pretrained(str(self.checkpoint))
+        model = model.eval().to(self.device)
         self.model = model.model
-        with torch.no_grad():
-            self.lang.get_text_embeddings(COCO_PANOPTIC_CLASSES + ["background"], is_eval=True)
+        self._text_embeddings: tuple[str, ...] | None = None
+        self._categories: list[dict[str, Any]] | None = None
+        self.set_class_embeddings(None)
         from torchvision import transforms
         from torchvision.transforms import InterpolationMode
 
@@ -379,15 +496,61 @@ class SeemAdapter(Adapter):
         self.size_divisibility = int(self.model.size_divisibility)
         self._gt = None
 
+    def weights_id(self) -> str:
+        """What identifies the weights: the checkpoint's sha256, or the random seed and config."""
+        if self.random_weights:
+            return f"random:{self.config_name}:seed={self.seed}:torch={_version('torch')}"
+        return sha256_file(self.checkpoint)  # type: ignore[arg-type]
+
+    def set_class_embeddings(self, class_names: list[str] | None) -> None:
+        """Set the language encoder's ``default`` class embeddings.
+
+        ``None``: the class names of ``COCO_PANOPTIC_CLASSES`` + background embedded plainly
+        (one forward pass; no templates). Spatial and grounding decodes only need *some* class
+        embeddings to exist (``compute_similarity`` of ``interface/seem_v1.py:358`` computes
+        class logits that those decodes do not read; a test checks that the masks are equal).
+        A list: the classes a generic task scores, with the official 80 prompt templates
+        (``get_text_embeddings(..., is_eval=True)``; unless ``class_embeddings=plain``), cached
+        on disk by weights + class list + template mode (~5 s per class on CPU otherwise).
+        """
+        import torch
+        from utils.constants import COCO_PANOPTIC_CLASSES  # SEEM: utils/constants.py
+
+        templated = class_names is not None and self.class_embeddings == "templated"
+        names = list(COCO_PANOPTIC_CLASSES) if class_names is None else list(class_names)
+        key = (("templated" if templated else "plain"), *names)
+        if self._text_embeddings == key:
+            return
+        path = class_embedding_cache(self.weights_id(), names + ["background"], key[0])
+        if path.is_file():
+            emb = torch.from_numpy(np.load(path)).to(self.device)
+            self.lang.default_text_embeddings = emb
+        else:
+            with torch.no_grad(), cuda_calls_on(self.device):
+                if templated:
+                    self.lang.get_text_embeddings(names + ["background"], is_eval=True)
+                else:
+                    self.lang.get_text_embeddings(names + ["background"], is_eval=False, prompt=False)
+            from seem_bench.io_utils import atomic_write_bytes
+
+            buf = io.BytesIO()
+            np.save(buf, self.lang.default_text_embeddings.float().cpu().numpy())
+            atomic_write_bytes(path, buf.getvalue())
+        self._text_embeddings = key
+
     @property
     def lang(self) -> Any:
         return self.model.sem_seg_head.predictor.lang_encoder
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "config": self.config_name,
-                "checkpoint_file": self.checkpoint.name, "checkpoint_sha256": sha256_file(self.checkpoint),
+        if self.random_weights:
+            weights = {"checkpoint": RANDOM_CHECKPOINT, "random_weights": True, "checkpoint_sha256": None}
+        else:
+            weights = {"checkpoint_file": self.checkpoint.name,  # type: ignore[union-attr]
+                       "checkpoint_sha256": sha256_file(self.checkpoint)}  # type: ignore[arg-type]
+        return {"name": self.name, "version": self.version, "config": self.config_name, **weights,
                 "input": self.input, "min_size": self.min_size, "max_size": self.max_size,
-                "fp16": self.fp16, "seed": self.seed, "seem_commit": _git_head(self.seem_root),
+                "fp16": self.fp16, "seed": self.seed, **source_id(self.seem_root),
                 "torch": _version("torch")}
 
     def _autocast(self) -> Any:
@@ -424,7 +587,8 @@ class SeemAdapter(Adapter):
         import torch
         from torch import nn
 
-        gtext = self.lang.get_text_token_embeddings([text], name="grounding", token=False, norm=False)
+        with cuda_calls_on(self.device):  # vlpencoder.py:137 moves the tokens with .cuda()
+            gtext = self.lang.get_text_token_embeddings([text], name="grounding", token=False, norm=False)
         token_emb, tokens = gtext["token_emb"], gtext["tokens"]
         if composed:
             # evaluate_interactive_grounding: padded with -1 and masked where the embedding sums
@@ -455,6 +619,8 @@ class SeemAdapter(Adapter):
         import torch
 
         kinds = prompts.kinds()
+        if not kinds:  # promptless: generic segmentation (panoptic / instance / semantic)
+            return self._decode_generic(state)
         visual = kinds - {"text"}
         orig_hw, net_hw, pad_hw = state["orig_hw"], state["net_hw"], state["pad_hw"]
         pred = self.model.sem_seg_head.predictor
@@ -486,6 +652,88 @@ class SeemAdapter(Adapter):
         prev = out["prev_mask"]
         logits = torch.from_numpy(postprocess_logits(prev[0, 0], pad_hw, net_hw, orig_hw))
         return Prediction(mask=(logits.sigmoid() > 0.5).numpy(), memory=prev)
+
+    # -- generic segmentation: seem_model_v1.py `evaluate` from the cached features
+    def set_categories(self, categories: list[dict[str, Any]]) -> None:
+        """The generic task's classes (``id``, ``name``, ``isthing``), as SEEM's evaluator sets them.
+
+        ``pipeline/XDecoderPipeline.py:126-131``: ``model.metadata`` of the dataset,
+        ``sem_seg_head.num_classes = len(names) - 1`` and the class names + "background" embedded
+        with the prompt templates. The contiguous class index is the rank of the category id
+        (MaskFormer's COCO order; `seem_bench.data.coco.contiguous_ids`).
+        """
+        from detectron2.data.catalog import Metadata
+
+        cats = sorted(({"id": int(c["id"]), "name": str(c["name"]), "isthing": int(c.get("isthing", 1))}
+                       for c in categories), key=lambda c: c["id"])
+        if self._categories == cats:
+            return
+        meta = Metadata(name="seem-bench")
+        meta.set(thing_dataset_id_to_contiguous_id={c["id"]: i for i, c in enumerate(cats) if c["isthing"]},
+                 stuff_dataset_id_to_contiguous_id={c["id"]: i for i, c in enumerate(cats)},
+                 thing_classes=[c["name"] for c in cats], stuff_classes=[c["name"] for c in cats])
+        self.set_class_embeddings([c["name"] for c in cats])
+        self.model.metadata = meta
+        self.model.sem_seg_head.num_classes = len(cats)
+        self._categories = cats
+
+    def generic_outputs(self, state: dict[str, Any]) -> dict[str, Any]:
+        """SEEM's own ``evaluate`` (``seem_model_v1.py:378-437``) on an encoded state, per image.
+
+        Same calls in the same order: ``sem_seg_head.predictor`` on the cached pixel-decoder
+        outputs (``sem_seg_head.layers``), bilinear up-sampling to the padded size,
+        ``sem_seg_postprocess`` when the config asks for it before inference, then the model's
+        ``semantic_inference``, ``panoptic_inference`` and ``instance_inference``. Returns the
+        ``processed_results`` entry: ``sem_seg``, ``panoptic_seg``, ``instances`` (torch).
+        """
+        import torch
+        import torch.nn.functional as F
+        from detectron2.utils.memory import retry_if_cuda_oom
+        from modeling.modules import bbox_postprocess, sem_seg_postprocess  # SEEM
+
+        if self._categories is None:
+            raise UsageError(f"model {self.name!r}: generic segmentation needs the task's categories")
+        m = self.model
+        h, w = state["orig_hw"]
+        image_size = tuple(state["net_hw"])
+        with torch.no_grad(), self._autocast():
+            outputs = m.sem_seg_head.predictor(state["multi_scale_features"], state["mask_features"], None,
+                                               None, None, "seg", {})
+            mask_cls = outputs["pred_logits"][0]
+            mask_pred = F.interpolate(outputs["pred_masks"], size=tuple(state["pad_hw"]), mode="bilinear",
+                                      align_corners=False)
+            input_size = mask_pred.shape[-2:]
+            mask_pred = mask_pred[0]
+            box_pred = outputs["pred_boxes"][0] if m.task_switch["bbox"] else None
+            res: dict[str, Any] = {}
+            if m.sem_seg_postprocess_before_inference:
+                mask_pred = retry_if_cuda_oom(sem_seg_postprocess)(mask_pred, image_size, h, w)
+                mask_cls = mask_cls.to(mask_pred)
+            r = retry_if_cuda_oom(m.semantic_inference)(mask_cls, mask_pred)
+            if not m.sem_seg_postprocess_before_inference:
+                r = retry_if_cuda_oom(sem_seg_postprocess)(r, image_size, h, w)
+            res["sem_seg"] = r
+            res["panoptic_seg"] = retry_if_cuda_oom(m.panoptic_inference)(mask_cls, mask_pred)
+            if box_pred is not None:
+                box_pred = bbox_postprocess(box_pred, input_size, image_size, h, w)
+            res["instances"] = retry_if_cuda_oom(m.instance_inference)(mask_cls, mask_pred, box_pred)
+        return res
+
+    def _decode_generic(self, state: dict[str, Any]) -> Prediction:
+        res = self.generic_outputs(state)
+        cats = self._categories or []
+        ids, segments = res["panoptic_seg"]
+        ids = ids.cpu().numpy().astype(np.int32)
+        if ids.shape != tuple(state["orig_hw"]):  # every released config post-processes first
+            raise RuntimeError(f"SEEM's panoptic output is {ids.shape}, the image {tuple(state['orig_hw'])}: "
+                               "the config has TEST.PANOPTIC_ON off")
+        segs = [{"id": int(d["id"]), "category_id": cats[int(d["category_id"])]["id"]} for d in segments]
+        inst = res["instances"]
+        masks = inst.pred_masks.cpu().numpy() > 0
+        instances = [{"mask": masks[i], "category_id": cats[int(c)]["id"], "score": float(sc)}
+                     for i, (c, sc) in enumerate(zip(inst.pred_classes.tolist(), inst.scores.tolist(), strict=True))]
+        semantic = res["sem_seg"].argmax(dim=0).cpu().numpy().astype(np.int64)
+        return Prediction(extra={"panoptic": (ids, segs), "instances": instances, "semantic": semantic})
 
     def _decode_ref_image(self, state: dict[str, Any], prompts: Prompts, memory: Any) -> Prediction:
         raise UsageError(f"model {self.name!r}: the released SEEM v1 code cannot decode a referenced-image "
@@ -547,14 +795,44 @@ class SeemV0Adapter(SeemAdapter):
 
 
 def _git_head(root: Path) -> str | None:
-    head = root / ".git" / "HEAD"
+    """The commit checked out in ``root`` (loose or packed ref, detached HEAD, worktree ``.git`` file)."""
+    git = root / ".git"
     try:
-        ref = head.read_text().strip()
-        if ref.startswith("ref: "):
-            return (root / ".git" / ref[5:]).read_text().strip()
-        return ref
+        if git.is_file():  # a worktree or submodule: "gitdir: PATH"
+            text = git.read_text().strip()
+            if not text.startswith("gitdir: "):
+                return None
+            git = (root / text[8:]).resolve()
+        ref = (git / "HEAD").read_text().strip()
+        if not ref.startswith("ref: "):
+            return ref
+        name = ref[5:]
+        common = git
+        if (git / "commondir").is_file():  # worktrees keep refs in the main repository
+            common = (git / (git / "commondir").read_text().strip()).resolve()
+        for d in (git, common):
+            if (d / name).is_file():
+                return (d / name).read_text().strip()
+        for d in (git, common):
+            packed = d / "packed-refs"
+            if packed.is_file():
+                for line in packed.read_text().splitlines():
+                    sha, _, refname = line.partition(" ")
+                    if refname.strip() == name and not line.startswith(("#", "^")):
+                        return sha
     except OSError:
         return None
+    return None
+
+
+def source_id(root: Path) -> dict[str, str | None]:
+    """Which SEEM code ran: the git commit, or for an unpacked tarball (no ``.git``) the tarball's
+    sha256 that ``scripts/seem_env.sh`` recorded in ``.source-sha256``."""
+    out: dict[str, str | None] = {"seem_commit": _git_head(root)}
+    if out["seem_commit"] is None:
+        f = root / ".source-sha256"
+        out["seem_source_sha256"] = f.read_text().strip() if f.is_file() else None
+    return out
 
 
 def _version(dist: str) -> str | None:
@@ -566,41 +844,41 @@ def _version(dist: str) -> str | None:
 
 class SeemFocalT(SeemAdapter):
     name = "seem_t"
-    summary = "SEEM v1 Focal-T (seem_focalt_v1.pt; official code, not run by seem-bench)"
+    summary = "SEEM v1 Focal-T (seem_focalt_v1.pt; official code)"
     checkpoint_name = "seem_focalt_v1.pt"
     config_name = "focalt_unicl_lang_v1.yaml"
 
 
 class SeemSamViTB(SeemAdapter):
     name = "seem_b"
-    summary = "SEEM v1 SAM-ViT-B (seem_samvitb_v1.pt; official code, not run by seem-bench)"
+    summary = "SEEM v1 SAM-ViT-B (seem_samvitb_v1.pt; official code)"
     checkpoint_name = "seem_samvitb_v1.pt"
     config_name = "samvitb_unicl_lang_v1.yaml"
 
 
 class SeemSamViTL(SeemAdapter):
     name = "seem_sam_l"
-    summary = "SEEM v1 SAM-ViT-L (seem_samvitl_v1.pt; official code, not run by seem-bench)"
+    summary = "SEEM v1 SAM-ViT-L (seem_samvitl_v1.pt; official code)"
     checkpoint_name = "seem_samvitl_v1.pt"
     config_name = "samvitl_unicl_lang_v1.yaml"
 
 
 class SeemFocalL(SeemAdapter):
     name = "seem_l"
-    summary = "SEEM v1 Focal-L (seem_focall_v1.pt; official code, not run by seem-bench)"
+    summary = "SEEM v1 Focal-L (seem_focall_v1.pt; official code)"
     checkpoint_name = "seem_focall_v1.pt"
     config_name = "focall_unicl_lang_v1.yaml"
 
 
 class SeemFocalTv0(SeemV0Adapter):
     name = "seem_t_v0"
-    summary = "SEEM v0 Focal-T (seem_focalt_v0.pt; official code, not run by seem-bench)"
+    summary = "SEEM v0 Focal-T (seem_focalt_v0.pt; official code)"
     checkpoint_name = "seem_focalt_v0.pt"
     config_name = "focalt_unicl_lang_v0.yaml"
 
 
 class SeemFocalLv0(SeemV0Adapter):
     name = "seem_l_v0"
-    summary = "SEEM v0 Focal-L (seem_focall_v0.pt; official code, not run by seem-bench)"
+    summary = "SEEM v0 Focal-L (seem_focall_v0.pt; official code)"
     checkpoint_name = "seem_focall_v0.pt"
     config_name = "focall_unicl_lang_v0.yaml"

@@ -28,3 +28,15 @@ if [[ -n "${OUT:-}" ]]; then
 else
   "$PY" benchmarks/gpu_check.py "$@"
 fi
+# SEEM Focal-T (random weights) when the SEEM environment exists (bash scripts/seem_env.sh; on a
+# fresh GPU machine that is a ~10 min build, with CUDA kernels): encode-once and harness share.
+if "$PY" -c "import sys; from seem_bench.adapters import seem_env; sys.exit(seem_env.find_prefix() is None)"; then
+  DEV=cpu; "$PY" -c "import sys, torch; sys.exit(not torch.cuda.is_available())" && DEV=cuda
+  if [[ -n "${OUT:-}" ]]; then
+    "$PY" benchmarks/bench_seem.py --device "$DEV" 2>&1 | tee "$OUT/seem_check.txt"
+  else
+    "$PY" benchmarks/bench_seem.py --device "$DEV"
+  fi
+else
+  echo "gpu_check: no SEEM environment (bash scripts/seem_env.sh); SEEM not timed" >&2
+fi

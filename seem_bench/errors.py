@@ -18,6 +18,20 @@ class SeemBenchError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(" ".join(str(message).split()))
 
+    def __reduce__(self) -> tuple:
+        # Pickling (a worker process sending the error back) must not call ``__init__`` again:
+        # subclasses take other arguments (`DataError(path, problem)`), and the default
+        # ``cls(*args)`` would fail in the parent as a `BrokenProcessPool` with a traceback.
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls: type[BaseException], args: tuple, state: dict) -> BaseException:
+    """Unpickle an exception as it was: same class, args and attributes, ``__init__`` not run."""
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
 
 class UsageError(SeemBenchError):
     """Unknown names, bad option values, capability mismatches (exit code 2)."""

@@ -24,11 +24,13 @@ from tqdm import tqdm
 from seem_bench import distributed
 from seem_bench.adapters.base import Adapter, check_capabilities
 from seem_bench.adapters.registry import build_model, model_class
+from seem_bench.data.fingerprint import content_fingerprint
+from seem_bench.data.guard import EMPTY_MASKS_ALLOWED, guard_sample
 from seem_bench.data.registry import load_dataset, resolve_root
 from seem_bench.data.types import Sample
 from seem_bench.distributed import Worker
 from seem_bench.envinfo import environment
-from seem_bench.errors import SeemBenchError, UsageError
+from seem_bench.errors import DataError, SeemBenchError, UsageError
 from seem_bench.io_utils import JsonlWriter, atomic_write_json, read_jsonl
 from seem_bench.loops.base import KINDS, Encoder, TaskKind
 from seem_bench.metrics.iou import EMPTY_UNION_IOU
@@ -51,6 +53,7 @@ class RunConfig:
     feature_cache: Path | None = None  # on-disk encode cache (image sha256 + model identity)
     progress: bool = True
     fail_fast: bool = False
+    skip_bad_samples: bool = False  # record a sample with a bad image/mask as errors and go on
     worker: Worker = field(default_factory=Worker)
 
     def invocation(self) -> dict[str, Any]:
@@ -59,7 +62,8 @@ class RunConfig:
                 "model_options": {k: str(v) for k, v in self.model_options.items()},
                 "data_root": None if self.data_root is None else str(self.data_root),
                 "limit": self.limit, "subset": None if self.subset is None else str(self.subset),
-                "feature_cache": None if self.feature_cache is None else str(self.feature_cache)}
+                "feature_cache": None if self.feature_cache is None else str(self.feature_cache),
+                "skip_bad_samples": self.skip_bad_samples}
 
 
 def config_from_run_dir(run_dir: Path, **changes: Any) -> RunConfig:
@@ -75,7 +79,8 @@ def config_from_run_dir(run_dir: Path, **changes: Any) -> RunConfig:
                     data_root=None if inv["data_root"] is None else Path(inv["data_root"]),
                     out_dir=Path(run_dir), limit=inv["limit"],
                     subset=None if inv.get("subset") is None else Path(inv["subset"]),
-                    feature_cache=None if inv.get("feature_cache") is None else Path(inv["feature_cache"]))
+                    feature_cache=None if inv.get("feature_cache") is None else Path(inv["feature_cache"]),
+                    skip_bad_samples=bool(inv.get("skip_bad_samples", False)))
     for k, v in changes.items():
         setattr(cfg, k, v)
     return cfg
@@ -98,6 +103,19 @@ def _protocol_json(task: TaskSpec) -> dict[str, Any] | None:
     return proto.to_json(overrides)
 
 
+def _weights_header(model_fp: dict[str, Any]) -> dict[str, Any]:
+    """``checkpoint`` and ``random_weights`` of the run header's ``model`` (reports and checks read them).
+
+    A ``--checkpoint random`` run (adapters put ``random_weights: true`` in their fingerprint; a
+    remote model's is under ``served``) records ``checkpoint: "random"``; otherwise the
+    checkpoint's file name when the adapter has one.
+    """
+    fp = model_fp.get("served", model_fp) if isinstance(model_fp.get("served"), dict) else model_fp
+    if fp.get("random_weights"):
+        return {"checkpoint": "random", "random_weights": True}
+    return {"checkpoint": fp.get("checkpoint_file"), "random_weights": False}
+
+
 def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str, Any]]:
     """Everything before the loop; raises on bad configuration before reading any pixel."""
     task = cfg.task
@@ -112,27 +130,38 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
 
     data_root = cfg.data_root
     if data_root is None:
-        from seem_bench.data.demo import ensure_demo
+        from seem_bench.data.demo import DEMO_CONTENTS, ensure_demo
 
+        if task.dataset not in DEMO_CONTENTS:
+            raise UsageError(f"dataset={task.dataset}: the demo data has no {task.dataset} set (it holds "
+                             f"{', '.join(DEMO_CONTENTS)}); pass --data-root DIR holding the real one "
+                             "(see docs/data.md)")
         data_root = ensure_demo(quiet=not cfg.worker.is_main)
         if cfg.worker.is_main:
             print(f"seem-bench: no --data-root given, using the demo data in {data_root}", file=sys.stderr)
     dataset = load_dataset(task.dataset, resolve_root(task.dataset, data_root), task.split, subset=cfg.subset)
     samples = list(dataset.samples[: cfg.limit] if cfg.limit else dataset.samples)
     kind.bind(dataset)
+    # The content of every file the run reads (a kind that binds the dataset, e.g. exemplars,
+    # reads beyond its samples): an emptied mask or a truncated image changes the run id.
+    read = dataset.samples if type(kind).bind is not TaskKind.bind else samples
+    content = distributed.broadcast(
+        cfg.worker, content_fingerprint(dataset.root, read) if cfg.worker.is_main or not cfg.worker.torchrun
+        else None)
+    dataset_fp = {**dataset.fingerprint, "content": content}
     model_fp = adapter.fingerprint()
     fingerprint = digest({"task": task.to_json(), "protocol": protocol_json, "prompting": kind.describe(task),
                           "model": model_fp,
-                          "dataset": dataset.fingerprint, "limit": cfg.limit})
+                          "dataset": dataset_fp, "limit": cfg.limit})
     header = {
         "schema": SCHEMA_VERSION,
         "run_id": fingerprint[:12],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "task": task.to_json(), "protocol": protocol_json, "prompting": kind.describe(task),
         "model": {"name": cfg.model, "fingerprint": model_fp,
-                  "uses_ground_truth": adapter.uses_ground_truth},
+                  "uses_ground_truth": adapter.uses_ground_truth, **_weights_header(model_fp)},
         "dataset": {"name": dataset.name, "root": str(dataset.root), "split": dataset.split,
-                    "fingerprint": dataset.fingerprint, "samples": len(samples),
+                    "fingerprint": dataset_fp, "samples": len(samples),
                     "instances": sum(len(kind.units(s, task)) for s in samples),
                     **kind.dataset_header(dataset)},
         "seed": int(task.params.get("seed", 0)), "fingerprint": fingerprint,
@@ -150,6 +179,9 @@ def _write_header(out: Path, header: dict[str, Any]) -> dict[str, Any]:
     path = out / "header.json"
     if path.exists():
         old = json.loads(path.read_text())
+        if old.get("dataset", {}).get("fingerprint") != header["dataset"]["fingerprint"]:
+            raise UsageError(f"{out} holds a run on different data (the dataset fingerprint differs: a file "
+                             "was changed since); choose another --out")
         if old.get("fingerprint") != header["fingerprint"]:
             raise UsageError(f"{out} holds a different run (task, model, data or parameters differ); "
                              "choose another --out")
@@ -206,6 +238,7 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
     seed = int(task.params.get("seed", 0))
     units = {s.sample_id: kind.units(s, task) for s in samples}
     encoder = Encoder(adapter)
+    empty_is_problem = header["dataset"]["name"] not in EMPTY_MASKS_ALLOWED
     bar = tqdm(total=sum(len(u) for u in units.values()), unit="obj", file=sys.stderr,
                desc=f"{task.name}/{cfg.model}" + (f" [{cfg.worker.rank}/{cfg.worker.world}]" if cfg.worker.world > 1 else ""),
                disable=not cfg.progress, dynamic_ncols=True)
@@ -219,7 +252,13 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
                     continue
                 encode_before = encoder.seconds
                 try:
-                    records = kind.run_sample(adapter, encoder, sample, task, seed)
+                    records = kind.run_sample(adapter, encoder, guard_sample(sample, empty_is_problem),
+                                              task, seed)
+                except DataError as e:  # a bad image or mask: stop, or record it and go on
+                    if not cfg.skip_bad_samples:
+                        raise
+                    records = [{"unit": u, "status": "error", "error": f"DataError: {e}", "bad_sample": True}
+                               for u in sample_units]
                 except SeemBenchError:
                     raise
                 except Exception as e:  # a model failing on one sample must not end the run
@@ -275,12 +314,15 @@ def summarize(run_dir: Path, extra_dirs: tuple[Path, ...] = (), out_dir: Path | 
     header = json.loads((run_dir / "header.json").read_text())
     records = load_records(run_dir, *extra_dirs, fingerprint=header["fingerprint"])
     ok = sum(r.get("status") == "ok" for r in records)
+    bad = sum(bool(r.get("bad_sample")) for r in records)
     metrics, timings = KINDS.get(header["task"]["kind"])().summarize(records, header)
     timings["encode_s_total"] = sum(r.get("encode_s", 0.0) for r in records)
     summary: RunSummary = {
         **header,
         "counts": {"expected": header["dataset"]["instances"], "evaluated": len(records), "ok": ok,
-                   "errors": len(records) - ok},
+                   "errors": len(records) - ok,
+                   # only when some were skipped (--skip-bad-samples), so clean runs keep their counts
+                   **({"bad_samples": bad} if bad else {})},
         "metrics": metrics,
         "timings": timings,
     }

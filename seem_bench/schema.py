@@ -56,6 +56,6 @@ class RunHeader(TypedDict, total=False):
 
 
 class RunSummary(RunHeader, total=False):
-    counts: dict[str, int]  # expected, evaluated, ok, errors
+    counts: dict[str, int]  # expected, evaluated, ok, errors (+ bad_samples: errors from bad data, if any)
     metrics: dict[str, float]
     timings: dict[str, float]

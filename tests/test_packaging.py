@@ -17,6 +17,7 @@ def test_non_editable_install_works_from_any_directory(tmp_path, demo_cache):
     assert res.returncode == 0, res.stderr
     assert (target / "seem_bench" / "baselines" / "classical.py").is_file()
     assert (target / "seem_bench" / "taskdefs" / "interactive.yaml").is_file()
+    assert (target / "seem_bench" / "taskdefs" / "suites" / "seem-paper.yaml").is_file()
     assert (target / "bin" / "seem-bench").is_file()
     env = {**os.environ, "PYTHONPATH": str(target), "SEEM_BENCH_CACHE": str(demo_cache)}
     where = subprocess.run([sys.executable, "-c", "import seem_bench, seem_bench.baselines.sanity as s;"

@@ -145,6 +145,15 @@ class Adapter(ABC):
         """
         return True, "ok"
 
+    @classmethod
+    def create(cls, **options: Any) -> Adapter:
+        """Build the adapter for ``options`` (called by `registry.build_model` after `availability`).
+
+        Normally ``cls(**options)``; an adapter whose code runs in another Python environment
+        returns its remote-bridge stand-in here instead (SEEM: `seem_bench.adapters.seem_bridge`).
+        """
+        return cls(**options)
+
     def fingerprint(self) -> dict[str, Any]:
         """What identifies this model's numbers: name, options, checkpoint hash, code version.
 
@@ -190,6 +199,10 @@ class Adapter(ABC):
     def set_target(self, gt: np.ndarray) -> None:
         """Give a sanity model the GT mask of the current object (only if ``uses_ground_truth``)."""
         raise UsageError(f"model {self.name!r} does not take ground truth")
+
+    def set_categories(self, categories: list[dict[str, Any]]) -> None:  # noqa: B027 - optional hook
+        """The class vocabulary of a generic task (``id``, ``name``, ``isthing`` per category),
+        given before its decodes. Open-vocabulary models (SEEM) embed the names; others ignore it."""
 
     def close(self) -> None:  # noqa: B027 - optional hook: most adapters hold nothing to release
         """Release resources (worker processes, GPU memory)."""

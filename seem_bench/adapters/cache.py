@@ -192,6 +192,9 @@ class CachedAdapter(Adapter):
     def set_target(self, gt: np.ndarray) -> None:
         self.inner.set_target(gt)
 
+    def set_categories(self, categories: list[dict[str, Any]]) -> None:
+        self.inner.set_categories(categories)
+
     def dump_state(self, state: Any) -> dict[str, np.ndarray] | None:
         return self.inner.dump_state(state)
 

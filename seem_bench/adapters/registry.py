@@ -69,7 +69,7 @@ def build_model(name: str, *, feature_cache: str | Path | bool | None = None,
     ok, reason = cls.availability(**options)
     if not ok:
         raise MissingDependencyError(f"model {name!r} cannot run here: {reason}")
-    adapter = cls(**options)
+    adapter = cls.create(**options)
     if feature_cache is None or feature_cache is False:
         return adapter
     from seem_bench.adapters.cache import with_feature_cache

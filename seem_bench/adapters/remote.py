@@ -49,6 +49,10 @@ class RemoteModelError(RuntimeError):
         super().__init__(message)
         self.worker_traceback = worker_traceback
 
+    def __reduce__(self) -> tuple:
+        # Keep the worker's traceback when the error crosses a process boundary.
+        return type(self), (self.args[0], self.worker_traceback)
+
 
 class RemoteWorkerError(SeemBenchError):
     """The worker could not be started, died, or broke the protocol (the run cannot go on)."""
@@ -150,8 +154,8 @@ class RemoteAdapter(Adapter):
     summary = "a model served by a worker process in its own Python environment (remote bridge)"
     capabilities = Capabilities(tasks=(), prompts=(), deferred=True)
 
-    def __init__(self, command: str | list[str] | None = None, address: str | None = None,
-                 **options: Any) -> None:
+    def __init__(self, command: str | list[str] | None = None, address: str | None = None, *,
+                 env: dict[str, str] | None = None, **options: Any) -> None:
         unknown = sorted(k for k, v in options.items() if v is not None and k != "device")
         if unknown:
             raise UsageError(f"remote: unknown option(s) {', '.join(unknown)}: the served model's options "
@@ -168,7 +172,7 @@ class RemoteAdapter(Adapter):
         if command is not None:
             argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
             try:
-                self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
             except OSError as e:
                 raise RemoteWorkerError(f"remote: cannot start worker {argv[0]!r}: {e}") from None
             self._w, self._r = self._proc.stdin, self._proc.stdout
@@ -261,6 +265,13 @@ class RemoteAdapter(Adapter):
 
     def set_target(self, gt: np.ndarray) -> None:
         self._request({"op": "set_target", "gt": np.asarray(gt, bool)})
+
+    def set_categories(self, categories: list[dict[str, Any]]) -> None:
+        cats = [{"id": int(c["id"]), "name": str(c["name"]), "isthing": int(c.get("isthing", 1))}
+                for c in categories]
+        if cats != getattr(self, "_categories_sent", None):
+            self._request({"op": "set_categories", "categories": cats})
+            self._categories_sent = cats
 
     def close(self) -> None:
         if self._closed:

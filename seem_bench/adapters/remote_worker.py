@@ -48,6 +48,9 @@ Requests (harness -> worker) and replies (``{"ok": true, ...}`` or ``{"ok": fals
   ``extra``, ``candidate_memory`` (the memories of ``candidates``, which the harness's
   ``output=oracle`` feeds back) is a list of handles too.
 - ``{"op": "set_target", "gt": bool (H, W)}`` -> ``{"ok": true}``
+- ``{"op": "set_categories", "categories": [{"id", "name", "isthing"}, ...]}`` -> ``{"ok": true}``:
+  the class vocabulary of a generic task, sent before its decodes (``set_categories(list)`` of
+  the model when it has one; ignored otherwise). A promptless decode may return only ``extra``.
 - ``{"op": "close"}`` -> ``{"ok": true}``, then the worker ends the session.
 
 States and memories stay in the worker; the harness holds integer handles and lists the handles
@@ -197,6 +200,9 @@ class _SeemBenchModel:
     def set_target(self, gt):
         self.adapter.set_target(gt)
 
+    def set_categories(self, categories):
+        self.adapter.set_categories(categories)
+
     def close(self):
         self.adapter.close()
 
@@ -299,8 +305,9 @@ class Session:
                 state = self._get(req["state"], "state")
                 memory = None if req.get("memory") is None else self._get(req["memory"], "memory")
                 out = _model_call(self.model.decode, state, req.get("prompts") or {}, memory)
-                if not isinstance(out, dict) or (out.get("mask") is None and out.get("prob") is None):
-                    raise _ModelError("TypeError: decode must return a dict with 'mask' or 'prob'")
+                if not isinstance(out, dict) or (out.get("mask") is None and out.get("prob") is None
+                                                 and not out.get("extra")):
+                    raise _ModelError("TypeError: decode must return a dict with 'mask', 'prob' or 'extra'")
                 extra = dict(out.get("extra") or {})
                 if extra.get("candidate_memory") is not None:  # memories stay here, as "memory"
                     extra["candidate_memory"] = [self._keep(m) for m in extra["candidate_memory"]]
@@ -314,6 +321,10 @@ class Session:
                 if not hasattr(self.model, "set_target"):
                     raise _ModelError("TypeError: this model takes no ground truth")
                 _model_call(self.model.set_target, np.asarray(req["gt"], bool))
+                return {"ok": True}
+            if op == "set_categories":  # optional: models without a class vocabulary ignore it
+                if hasattr(self.model, "set_categories"):
+                    _model_call(self.model.set_categories, list(req.get("categories") or []))
                 return {"ok": True}
             if op == "close":
                 return {"ok": True}

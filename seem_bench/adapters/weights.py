@@ -14,6 +14,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+#: ``--checkpoint random``: build the real architecture with its own random initialisation, seeded
+#: by the run's seed (``--seed``). A smoke mode: the run header records ``random_weights: true``.
+RANDOM_CHECKPOINT = "random"
+
+
+def is_random(checkpoint: Any) -> bool:
+    """Whether the checkpoint option asks for random weights."""
+    return checkpoint is not None and str(checkpoint) == RANDOM_CHECKPOINT
+
 
 def checkpoint_dirs() -> list[Path]:
     """Directories searched for released checkpoint files, in order."""
@@ -26,7 +35,10 @@ def checkpoint_dirs() -> list[Path]:
 
 
 def find_checkpoint(option: str | os.PathLike | None, filename: str) -> Path | None:
-    """The checkpoint to use: the explicit option if given (even if missing), else a found file."""
+    """The checkpoint to use: the explicit option if given (even if missing), else a found file.
+
+    Callers handle `RANDOM_CHECKPOINT` before asking for a file.
+    """
     if option:
         return Path(option).expanduser()
     for d in checkpoint_dirs():
@@ -37,6 +49,8 @@ def find_checkpoint(option: str | os.PathLike | None, filename: str) -> Path | N
 
 def checkpoint_problem(option: str | os.PathLike | None, filename: str) -> str | None:
     """Why no usable checkpoint is available (``None`` if one is), phrased for the user."""
+    if is_random(option):
+        return None
     path = find_checkpoint(option, filename)
     if path is None:
         where = " or ".join(str(d) for d in checkpoint_dirs())

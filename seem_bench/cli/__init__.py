@@ -14,7 +14,8 @@ from seem_bench import __version__
 from seem_bench.errors import SeemBenchError
 
 #: Verb modules, in the order ``--help`` lists them. Only verbs that work are listed.
-VERBS = ("run", "merge", "data", "models", "tasks", "protocols", "table", "leaderboard", "ablate", "plot", "report", "check", "eval")
+VERBS = ("run", "merge", "data", "models", "tasks", "protocols", "suites", "suite", "table", "leaderboard", "ablate",
+         "plot", "report", "check", "eval")
 
 
 def build_parser() -> argparse.ArgumentParser:

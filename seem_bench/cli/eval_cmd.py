@@ -119,7 +119,8 @@ def _ap(args: argparse.Namespace) -> int:
         _print_json(out)
         return 0
     for name, v in zip(STATS_NAMES, res["stats"], strict=True):
-        print(f"{name:6s} {_fmt(v, 100):>7s}")
+        # pycocotools' -1 means "absent" (no GT in that area range), not a score of -100.
+        print(f"{name:6s} {'–' if v == -1 else _fmt(v, 100):>7s}")
     return 0
 
 

@@ -33,6 +33,11 @@ def main(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise UsageError(f"{path}: not found; not a seem-bench run directory")
         headers.append(json.loads(path.read_text()))
+    data_fps = {json.dumps(h.get("dataset", {}).get("fingerprint"), sort_keys=True) for h in headers}
+    if len(data_fps) != 1:
+        raise UsageError("the run directories were run on different data (dataset fingerprints differ; "
+                         "a file was changed between runs): " + ", ".join(
+                             f"{d}={h['fingerprint'][:12]}" for d, h in zip(args.run_dirs, headers, strict=True)))
     fps = {h["fingerprint"] for h in headers}
     if len(fps) != 1:
         raise UsageError("the run directories hold different runs (fingerprints differ): "

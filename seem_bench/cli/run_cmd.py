@@ -40,7 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="run directory (default runs/<timestamp>_<task>_<model>)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a task field or parameter, e.g. --set memory=off (repeatable)")
-    p.add_argument("--checkpoint", help="model weights file")
+    p.add_argument("--checkpoint", help="model weights file, or 'random': the real architecture with "
+                                         "random weights seeded by --seed (a smoke run, marked as such)")
+    p.add_argument("--seed", type=int, help="the run's seed (same as --set seed=N); with --checkpoint random "
+                                            "it also seeds the weights")
     p.add_argument("--seem-root", help="checkout of the official SEEM repository (SEEM models)")
     p.add_argument("--device", help="torch device for neural models (default: cuda if available)")
     p.add_argument("--model-opt", action="append", default=[], metavar="KEY=VALUE",
@@ -51,12 +54,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--subset", type=Path, metavar="FILE",
                    help="evaluate only the sample ids listed in FILE (hashed into the run record)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first model error")
+    p.add_argument("--skip-bad-samples", action="store_true",
+                   help="record a sample whose image or mask is bad (truncated, wrong size, empty mask) "
+                        "as errors and go on, instead of stopping at it")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
     from seem_bench import distributed
+    from seem_bench.adapters.weights import is_random
     from seem_bench.report.table import markdown_table
     from seem_bench.runner import RunConfig, config_from_run_dir, run
     from seem_bench.tasks import get_task
@@ -67,19 +74,24 @@ def main(args: argparse.Namespace) -> int:
             raise UsageError("--shard and torchrun both split the work: use one")
         worker = distributed.parse_shard(args.shard)
     common = {"progress": not args.no_progress, "fail_fast": args.fail_fast, "worker": worker}
+    if args.skip_bad_samples:
+        common["skip_bad_samples"] = True
     if args.resume:
-        if args.task or args.model or args.overrides or args.out:
+        if args.task or args.model or args.overrides or args.out or args.seed is not None:
             raise UsageError("--resume takes the task, model, parameters and output of the run it resumes; "
-                             "drop --task/--model/--set/--out")
+                             "drop --task/--model/--set/--seed/--out")
         cfg = config_from_run_dir(args.resume, **common)
     else:
         if not args.task or not args.model:
             raise UsageError("run needs --task and --model (or --resume RUN_DIR)")
-        task = get_task(args.task).with_overrides(args.overrides)
+        overrides = list(args.overrides) + ([f"seed={args.seed}"] if args.seed is not None else [])
+        task = get_task(args.task).with_overrides(overrides)
         options = parse_kv(args.model_opt, "--model-opt")
         for key in ("checkpoint", "seem_root", "device"):
             if getattr(args, key):
                 options[key] = getattr(args, key)
+        if is_random(options.get("checkpoint")):
+            options.setdefault("seed", str(int(task.params.get("seed", 0))))
         cfg = RunConfig(task=task, model=args.model, model_options=options, data_root=args.data_root,
                         out_dir=args.out, limit=args.limit, subset=args.subset,
                         feature_cache=args.feature_cache, **common)
@@ -91,6 +103,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     print(markdown_table([summary]))
     c = summary["counts"]
-    print(f"\n{c['ok']}/{c['expected']} instances evaluated, {c['errors']} errors; records and summary in "
-          f"{cfg.out_dir}", file=sys.stderr)
+    bad = f" ({c['bad_samples']} in samples with bad data, skipped)" if c.get("bad_samples") else ""
+    print(f"\n{c['ok']}/{c['expected']} instances evaluated, {c['errors']} errors{bad}; records and summary "
+          f"in {cfg.out_dir}", file=sys.stderr)
     return 0

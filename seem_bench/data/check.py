@@ -20,14 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from seem_bench.data.catalog import CATALOG
+from seem_bench.data.davis import read_scribbles
+from seem_bench.data.guard import EMPTY_MASKS_ALLOWED, mask_source, size_problem
 from seem_bench.data.io import verify_image
 from seem_bench.data.problems import Problems
 from seem_bench.data.types import Dataset, Sample
 from seem_bench.errors import DataError, UsageError
 from seem_bench.registry import import_string
-
-#: Sample/instance ``meta`` keys naming the file a mask comes from (for problem lines).
-_MASK_KEYS = ("mask_path", "annotation_path", "panoptic_png", "inst_path")
 
 
 def build_collecting(name: str, root: str | Path, split: str | None, problems: Problems) -> Dataset | None:
@@ -45,19 +44,10 @@ def build_collecting(name: str, root: str | Path, split: str | None, problems: P
         return None
 
 
-def _mask_source(sample: Sample, inst_meta: dict) -> str:
-    for key in _MASK_KEYS:
-        if inst_meta.get(key):
-            return str(inst_meta[key])
-        if sample.meta.get(key):
-            return str(sample.meta[key])
-    return sample.image_path or sample.sample_id
-
-
 def _check_shape(arr: np.ndarray | None, sample: Sample, where: str, what: str, problems: Problems) -> None:
-    if arr is not None and arr.shape[:2] != (sample.height, sample.width):
-        problems.add(where, f"{what} is {arr.shape[1]}x{arr.shape[0]} but image {sample.sample_id} is "
-                            f"{sample.width}x{sample.height}")
+    problem = None if arr is None else size_problem(arr, sample, what)
+    if problem is not None:
+        problems.add(where, problem)
 
 
 def _check_panoptic(target: tuple[np.ndarray, list[dict]], sample: Sample, problems: Problems) -> None:
@@ -90,6 +80,11 @@ def _check_image(sample: Sample, problems: Problems) -> None:
 def check_sample(sample: Sample, problems: Problems, empty_is_problem: bool = True) -> None:
     """Decode everything one sample (or every frame of a video sample) points at."""
     if sample.frames:
+        for path in sample.meta.get("scribbles", ()):
+            try:
+                read_scribbles(path, len(sample.frames), int(sample.meta.get("n_objects", 0)))
+            except DataError as e:
+                problems.add_error(e)
         for f in sample.frames:
             if (f.height, f.width) != (sample.height, sample.width):
                 problems.add(f.image_path or f.sample_id, f"frame size {f.width}x{f.height} differs from the "
@@ -98,7 +93,7 @@ def check_sample(sample: Sample, problems: Problems, empty_is_problem: bool = Tr
         return
     _check_image(sample, problems)
     for inst in sample.instances:
-        where = _mask_source(sample, dict(inst.meta))
+        where = mask_source(sample, inst.meta)
         try:
             m = inst.mask()
             _check_shape(m, sample, where, f"mask of instance {inst.instance_id}", problems)
@@ -114,7 +109,7 @@ def check_sample(sample: Sample, problems: Problems, empty_is_problem: bool = Tr
             problems.add_error(e)
             continue
         arr = target[0] if isinstance(target, tuple) else target
-        _check_shape(arr, sample, _mask_source(sample, {}), f"{key} target", problems)
+        _check_shape(arr, sample, mask_source(sample, {}), f"{key} target", problems)
         if key == "panoptic":
             _check_panoptic(target, sample, problems)
 
@@ -138,9 +133,7 @@ def check_dataset(name: str, root: str | Path, split: str | None = None, subset:
         except DataError as e:
             problems.add_error(e)
             return problems.lines()
-    # COCO instances may legitimately hold degenerate (empty) annotations; elsewhere an empty
-    # object mask means the mask file and the index disagree.
-    empty_is_problem = name not in ("coco_instances", "refcoco", "refcoco+", "refcocog")
+    empty_is_problem = name not in EMPTY_MASKS_ALLOWED
     for sample in ds.samples:
         check_sample(sample, problems, empty_is_problem)
         if progress is not None:

@@ -42,6 +42,10 @@ def any_channel_object(mask_path: Path) -> np.ndarray:
     return read_bgr(mask_path).max(axis=2) > 0
 
 
+def _no_image(expected: Path, mask_name: str) -> np.ndarray:
+    raise DataError(expected, f"no image for mask {mask_name}")
+
+
 def _image_dir_set(root: Path, name: str, images_dir: str, masks_dir: str, object_fn, ignore_fn,
                    problems: Problems) -> Dataset:
     img_dir, mask_dir = root / images_dir, root / masks_dir
@@ -68,6 +72,21 @@ def _image_dir_set(root: Path, name: str, images_dir: str, masks_dir: str, objec
                         meta={"mask_path": str(mask)})
         samples.append(Sample(sample_id=img.stem, dataset=name, image_loader=partial(read_rgb, img),
                               height=h, width=w, instances=(inst,), image_path=str(img)))
+    # A mask without its image is a sample that cannot be read (RITM ignores it silently): kept,
+    # so that `run` reports it (or records it with --skip-bad-samples) and `data check` lists it.
+    paired = {img.name.split(".")[0] for img in images}
+    for stem in sorted(set(masks) - paired):
+        mask = masks[stem]
+        try:
+            h, w = image_size(mask)
+        except DataError as e:
+            problems.add_error(e)
+            continue
+        inst = Instance(instance_id="1", mask_loader=partial(object_fn, mask),
+                        ignore_loader=None if ignore_fn is None else partial(ignore_fn, mask),
+                        meta={"mask_path": str(mask)})
+        samples.append(Sample(sample_id=stem, dataset=name, height=h, width=w, instances=(inst,),
+                              image_loader=partial(_no_image, img_dir / f"{stem}.*", mask.name)))
     listing = [f"{images_dir}/{p.name}" for p in images] + [f"{masks_dir}/{p.name}" for p in masks.values()]
     return Dataset(name=name, root=root, split=None, samples=samples,
                    fingerprint={"files": {}, "listing_sha256": fingerprint_listing(listing),

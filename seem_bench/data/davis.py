@@ -167,3 +167,47 @@ def build_davis2017(root: Path, split: str | None, problems: Problems = STRICT) 
 
 def build_davis2016(root: Path, split: str | None, problems: Problems = STRICT) -> Dataset:
     return build_davis(root, split, "2016", problems)
+
+
+def read_scribbles(path: str | Path, n_frames: int, n_objects: int) -> dict:
+    """A DAVIS interactive scribble file, validated against its sequence; the parsed JSON.
+
+    Shape (davis-interactive's ``Scribbles/<seq>/NNN.json``): ``{"scribbles": [per frame: [{"path":
+    [[x/W, y/H], ...], "object_id": k}, ...]], "sequence": ..., "annotated_frame": ...}`` with one
+    list per frame of the sequence, coordinates in [0, 1], ``object_id`` in 0..N (0 = background,
+as the davis-interactive robot writes it) and at least one
+    stroke. Anything else is a `DataError` naming the file (`data check` lists it; a run stops).
+    """
+    from seem_bench.data.io import read_json
+
+    p = Path(path)
+    data = read_json(p)
+    per_frame = data.get("scribbles") if isinstance(data, dict) else None
+    if not isinstance(per_frame, list) or not all(isinstance(f, list) for f in per_frame):
+        raise DataError(p, "not a DAVIS scribble file (needs a 'scribbles' list of per-frame lists)")
+    if len(per_frame) != n_frames:
+        raise DataError(p, f"holds {len(per_frame)} frames but the sequence has {n_frames}")
+    for t, strokes in enumerate(per_frame):
+        for j, s in enumerate(strokes):
+            where = f"frame {t} stroke {j}"
+            if not isinstance(s, dict) or "path" not in s or "object_id" not in s:
+                raise DataError(p, f"{where} needs 'path' and 'object_id'")
+            oid = s["object_id"]
+            if isinstance(oid, bool) or not isinstance(oid, int) or not 0 <= oid <= n_objects:
+                raise DataError(p, f"{where} has object_id {oid!r}; the sequence has objects 1..{n_objects} "
+                                   "(0 = background)")
+            try:
+                pts = np.asarray(s["path"], np.float64)
+            except (TypeError, ValueError):
+                pts = np.zeros((0, 0))
+            if pts.ndim != 2 or pts.shape[1:] != (2,) or not len(pts):
+                raise DataError(p, f"{where}: 'path' must be a non-empty list of [x, y] points")
+            if not np.isfinite(pts).all() or pts.min() < 0 or pts.max() > 1:
+                raise DataError(p, f"{where}: 'path' coordinates must be fractions of the frame size in [0, 1]")
+    if not any(per_frame):
+        raise DataError(p, "holds no scribble")
+    f = data.get("annotated_frame")
+    if f is not None and (isinstance(f, bool) or not isinstance(f, int) or not 0 <= f < n_frames
+                          or not per_frame[f]):
+        raise DataError(p, f"annotated_frame {f!r} is not a frame holding strokes")
+    return data

@@ -56,8 +56,9 @@ DEMO_CONTENTS = {
 
 def default_cache_dir() -> Path:
     """``$SEEM_BENCH_CACHE/demo-v<N>``, else ``~/.cache/seem-bench/demo-v<N>``."""
-    base = os.environ.get("SEEM_BENCH_CACHE") or Path.home() / ".cache" / "seem-bench"
-    return Path(base) / f"demo-v{DEMO_VERSION}"
+    from seem_bench.data.fingerprint import cache_base
+
+    return cache_base() / f"demo-v{DEMO_VERSION}"
 
 
 def write_grabcut_set(root: Path, rng: np.random.Generator, n: int, height: int = 240, width: int = 320,

@@ -20,26 +20,35 @@ import numpy as np
 from seem_bench.errors import DataError
 
 
-def read_rgb(path: str | Path) -> np.ndarray:
-    """Read an image as ``uint8`` (H, W, 3) RGB (palette and grey images are expanded)."""
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(p, "file not found")
-    img = cv2.imread(str(p), cv2.IMREAD_COLOR)
-    if img is None:
-        raise DataError(p, "cannot decode image (truncated or not an image)")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+def _check_jpeg_complete(p: Path) -> None:
+    """Refuse a truncated JPEG, which OpenCV decodes anyway (grey bottom rows, a libjpeg warning
+    on stderr, exit 0). A complete JPEG ends with the EOI marker ``FF D9``; a file that does not
+    (trailing padding after EOI is legal) is fully decoded by PIL, which rejects truncation."""
+    with open(p, "rb") as f:
+        if f.read(2) != b"\xff\xd8":
+            return  # not a JPEG
+        f.seek(max(0, f.seek(0, 2) - 64))
+        tail = f.read().rstrip(b"\x00\r\n\t ")
+    if not tail.endswith(b"\xff\xd9"):
+        verify_image(p)
 
 
 def read_bgr(path: str | Path) -> np.ndarray:
-    """``cv2.imread(path)`` (``uint8`` (H, W, 3) BGR, palette expanded), as RITM reads masks."""
+    """``cv2.imread(path)`` (``uint8`` (H, W, 3) BGR, palette expanded), as RITM reads images and
+    masks; a missing, truncated or undecodable file is a `DataError`."""
     p = Path(path)
     if not p.is_file():
         raise DataError(p, "file not found")
+    _check_jpeg_complete(p)
     m = cv2.imread(str(p), cv2.IMREAD_COLOR)
     if m is None:
         raise DataError(p, "cannot decode image (truncated or not an image)")
     return m
+
+
+def read_rgb(path: str | Path) -> np.ndarray:
+    """Read an image as ``uint8`` (H, W, 3) RGB (palette and grey images are expanded)."""
+    return cv2.cvtColor(read_bgr(path), cv2.COLOR_BGR2RGB)
 
 
 def read_mask_channel0(path: str | Path) -> np.ndarray:

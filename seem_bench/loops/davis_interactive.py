@@ -23,7 +23,6 @@ curve after k rounds) does not depend on time at all.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,10 @@ from typing import Any
 import numpy as np
 
 from seem_bench.adapters.base import Adapter
+from seem_bench.data.davis import read_scribbles
 from seem_bench.data.io import read_label_png
 from seem_bench.data.types import Sample
-from seem_bench.errors import DataError, UsageError
+from seem_bench.errors import UsageError
 from seem_bench.loops.base import Encoder, TaskKind
 from seem_bench.loops.ref_image import merge_objects
 from seem_bench.metrics.davis import frame_scores, interactive_summary
@@ -44,21 +44,17 @@ from seem_bench.tasks import TaskSpec
 CLOCKS = ("measured", "interactions")
 
 
-def read_scribble_file(path: str | Path, shape: tuple[int, int]) -> tuple[int, list[RobotScribble]]:
-    """A DAVIS scribble JSON -> (annotated frame, strokes in pixels).
+def read_scribble_file(path: str | Path, shape: tuple[int, int], n_frames: int, n_objects: int
+                       ) -> tuple[int, list[RobotScribble]]:
+    """A DAVIS scribble JSON -> (annotated frame, strokes in pixels), validated against the
+    sequence by `read_scribbles` (frame count, JSON shape, object ids, coordinates).
 
     Format: ``{"scribbles": [[{"path": [[x/W, y/H], ...], "object_id": k}, ...] per frame], ...}``.
     """
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text())
-        per_frame = data["scribbles"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise DataError(p, f"not a DAVIS scribble file ({type(e).__name__})") from None
+    data = read_scribbles(path, n_frames, n_objects)
+    per_frame = data["scribbles"]
     h, w = shape
     frames = [i for i, strokes in enumerate(per_frame) if strokes]
-    if not frames:
-        raise DataError(p, "holds no scribble")
     f = int(data.get("annotated_frame", frames[0]))
     strokes = [RobotScribble(int(s["object_id"]), np.asarray(s["path"], float) * [w, h])
                for s in per_frame[f]]
@@ -107,7 +103,7 @@ class DavisInteractiveKind(TaskKind):
         rounds = []
         for it in range(1, int(p.get("max_interactions", 8)) + 1):
             if it == 1 and first_file:
-                f, new = read_scribble_file(first_file, (h, w))
+                f, new = read_scribble_file(first_file, (h, w), t_count, n_obj)
             else:
                 f = worst_frame(gt, pred, n_obj)
                 new = robot_scribbles(gt[f], pred[f], n_obj, kernel_size=float(p.get("kernel_size", 0.2)))

@@ -113,6 +113,7 @@ class GenericKind(TaskKind):
         if "panoptic" not in sample.targets:
             raise DataError(sample.image_path or sample.sample_id, "no panoptic ground truth for the generic task")
         gt_ids, gt_segments = sample.targets["panoptic"]()
+        adapter.set_categories([self.categories[c] | {"id": c} for c in sorted(self.categories)])
         state = encoder(sample.image())
         if adapter.uses_ground_truth:
             image_id = sample.meta.get("image_id", sample.sample_id)

@@ -16,7 +16,7 @@ from seem_bench.data.types import Sample
 from seem_bench.errors import UsageError
 from seem_bench.loops.base import Encoder, TaskKind
 from seem_bench.loops.interactive import run_sample
-from seem_bench.metrics.interactive import InteractiveAccumulator
+from seem_bench.metrics.interactive import DEFAULT_KS, InteractiveAccumulator
 from seem_bench.metrics.robustness import robustness_stats
 from seem_bench.prompts.first import FIRST_PROMPTS, FirstPromptSimulator, default_first_prompt
 from seem_bench.prompts.protocols import PROTOCOLS
@@ -91,10 +91,14 @@ class InteractiveKind(TaskKind):
             if r.get("status") == "ok" and not r.get("draw"):
                 decoded = [rd for rd in r["rounds"] if "repeat" not in rd["prompt"]]
                 acc.update(r["ious"], sum(rd["model_s"] for rd in decoded), clicks=len(decoded))
-        metrics = acc.compute()
+        # mIoU@k at the usual rounds plus those the protocol's paper reports (SAM: 1, 2, 3, 5, 9).
+        proto = header["task"].get("protocol")
+        report_ks = PROTOCOLS.get(proto).report_ks if proto in PROTOCOLS else ()
+        ks = sorted({*DEFAULT_KS, *report_ks})
+        metrics = acc.compute(ks)
         metrics.pop("instances", None)
         if any(r.get("draw") for r in records):
             metrics["robustness"] = robustness_stats(records, max_rounds=int(params["max_rounds"]),
-                                                     compare=params.get("compare", "ritm"))
+                                                     compare=params.get("compare", "ritm"), ks=ks)
         timings = {"decode_s_total": acc.model_seconds, "clicks": acc.clicks}
         return metrics, timings

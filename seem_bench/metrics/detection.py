@@ -25,8 +25,9 @@ IndexError) evaluates as "no detections" (AP 0 where there is GT); GT annotation
 ``iscrowd`` count as not crowd (pycocotools: KeyError); a GT polygon of exactly 4 numbers is a
 polygon (pycocotools: TypeError); in a results *file*, a detection without ``score`` counts as
 score 0 (hotcoco's reading; pycocotools: KeyError; in-memory lists are checked and raise).
-Results naming an image absent from the GT, NaN scores, and in-memory results missing a field
-raise `DataError`; results of unknown categories are ignored, as in pycocotools.
+Results naming an image absent from the GT, non-finite (NaN, ``Infinity``, ``-Infinity``)
+scores, boxes and areas, and in-memory results missing a field raise `DataError`; results of
+unknown categories are ignored, as in pycocotools.
 
 Example::
 
@@ -44,6 +45,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,12 +197,50 @@ def _check_results(dt: Any, where: str | Path, iou_type: str) -> None:
                 raise DataError(where, f"result #{i} has no '{k}'")
         if "bbox" not in d and (iou_type == "bbox" or "segmentation" not in d):
             raise DataError(where, f"result #{i} has no '{'bbox' if iou_type == 'bbox' else 'segmentation'}'")
+    _check_finite(dt, where)
     if dt and "bbox" in dt[0]:
         # pycocotools takes loadRes' box branch from the first result: then all need a bbox.
         for i, d in enumerate(dt):
             if "bbox" not in d:
                 raise DataError(where, f"result #0 has a 'bbox' but result #{i} has none: "
                                        "pycocotools needs all or none")
+
+
+def _check_finite(dt: Sequence[Any], where: str | Path) -> None:
+    """Refuse a non-finite score, box coordinate or area, naming the first result that has one.
+
+    pycocotools ranks ``Infinity`` first and ``-Infinity`` last; hotcoco loads them as null and
+    gives another AP. Neither is a score a model meant, so such results are refused (as NaN is).
+    """
+    for i, d in enumerate(dt):
+        if not isinstance(d, Mapping):
+            continue
+        for key in ("score", "area", "bbox"):
+            value = d.get(key)
+            values = value if key == "bbox" and isinstance(value, list | tuple) else [value]
+            for v in values:
+                if isinstance(v, float) and not math.isfinite(v):
+                    raise DataError(where, f"result #{i} has a non-finite {key} ({v}); "
+                                           "refusing to rank it (see docs/metrics.md)")
+
+
+#: Byte patterns that can only come from a non-finite number in a results file: Python's
+#: ``json`` writes ``NaN``/``Infinity``; an exponent of 3+ digits can overflow to infinity.
+_NON_FINITE_HINT = re.compile(rb"NaN|Infinity|[eE][+-]?\d{3,}")
+
+
+def _check_finite_file(path: Path) -> None:
+    """`_check_finite` on a results file, parsing it in Python only when a byte scan finds a hint
+    (hotcoco parses the file itself; a second parse would double the run time)."""
+    data = path.read_bytes()
+    if not _NON_FINITE_HINT.search(data):
+        return
+    try:
+        dt = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return  # hotcoco reports the syntax error with its position
+    if isinstance(dt, list):
+        _check_finite(dt, path)
 
 
 def coco_evaluate(gt: str | Path | Mapping[str, Any], dt: str | Path | Sequence[Mapping[str, Any]],
@@ -245,6 +287,7 @@ def coco_evaluate(gt: str | Path | Mapping[str, Any], dt: str | Path | Sequence[
                 raise DataError(dt, "results JSON not found")
             if _first_char(Path(dt)) != "[":
                 raise DataError(dt, "results must be a JSON list of detections")
+            _check_finite_file(Path(dt))
             src: Any = str(dt)
         else:
             _check_results(dt, dt_where, iou_type)

@@ -41,7 +41,7 @@ __all__ = ["SemSegAccumulator", "confusion_matrix", "evaluate_dirs", "semseg_met
 
 
 def confusion_matrix(gt: np.ndarray, pred: np.ndarray, num_classes: int, ignore_label: int = 255,
-                     where: str = "image") -> np.ndarray:
+                     where: str = "image", gt_where: str | None = None) -> np.ndarray:
     """detectron2's (K+1, K+1) ``int64`` confusion matrix ``conf[pred, gt]`` of one image.
 
     Args:
@@ -49,7 +49,8 @@ def confusion_matrix(gt: np.ndarray, pred: np.ndarray, num_classes: int, ignore_
         pred: integer labels (H, W) in [0, K).
         num_classes: K.
         ignore_label: GT value moved to index K (excluded from every metric).
-        where: names the image in error messages.
+        where: names the prediction in error messages.
+        gt_where: names the GT in error messages about GT labels (default ``where``).
 
     >>> confusion_matrix(np.array([[0, 255]]), np.array([[1, 1]]), 2)
     array([[0, 0, 0],
@@ -65,7 +66,7 @@ def confusion_matrix(gt: np.ndarray, pred: np.ndarray, num_classes: int, ignore_
     ign = g == ignore_label
     bad = (~ign) & ((g < 0) | (g >= k))
     if bad.any():
-        raise DataError(where, f"GT label {int(g[bad][0])} is outside [0, {k}) and not the ignore "
+        raise DataError(gt_where or where, f"GT label {int(g[bad][0])} is outside [0, {k}) and not the ignore "
                                f"label {ignore_label}")
     g[ign] = k
     p = pred.astype(np.int64, copy=False).ravel()
@@ -132,9 +133,11 @@ class SemSegAccumulator:
             k = self.num_classes + 1
             self.conf = np.zeros((k, k), np.int64)
 
-    def update(self, gt: np.ndarray, pred: np.ndarray, where: str = "image") -> None:
-        """Add one image: ``gt`` and ``pred`` integer (H, W) label maps."""
-        self.conf += confusion_matrix(gt, pred, self.num_classes, self.ignore_label, where)
+    def update(self, gt: np.ndarray, pred: np.ndarray, where: str = "image",
+               gt_where: str | None = None) -> None:
+        """Add one image: ``gt`` and ``pred`` integer (H, W) label maps (``where``/``gt_where``
+        name them in errors)."""
+        self.conf += confusion_matrix(gt, pred, self.num_classes, self.ignore_label, where, gt_where)
         self.images += 1
 
     def merge(self, other: SemSegAccumulator) -> SemSegAccumulator:
@@ -188,7 +191,7 @@ def evaluate_dirs(gt_dir: str | Path, pred_dir: str | Path, num_classes: int,
         pp = pred_dir / n
         if not pp.is_file():
             raise DataError(pp, "prediction missing for the GT file of the same name")
-        acc.update(_read_labels(gt_dir / n), _read_labels(pp), where=str(pp))
+        acc.update(_read_labels(gt_dir / n), _read_labels(pp), where=str(pp), gt_where=str(gt_dir / n))
     out = acc.compute()
     out["images"] = acc.images
     return out

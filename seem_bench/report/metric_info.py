@@ -1,8 +1,8 @@
 """What each summary metric key means for display and comparison: unit, scale, direction.
 
 Summaries store IoU-like values as fractions in [0, 1]; tables show them ×100. NoC is a mean
-number of clicks, NoF a count of instances, SPC seconds per click. Lower is better for NoC, NoF
-and SPC; higher for everything else.
+number of clicks, NoF a count of instances, SPC seconds per click. Lower is better for NoC, NoF,
+SPC and the DAVIS decays (J-Decay, F-Decay); higher for everything else.
 
 >>> lower_is_better("NoC@90"), lower_is_better("mIoU@5")
 (True, False)
@@ -20,6 +20,8 @@ from typing import Any
 TIMING_METRICS = frozenset({"SPC"})
 
 _LOWER_PREFIXES = ("NoC@", "NoF@", "NoF-legacy@")
+#: DAVIS decay: performance lost from the first to the last quarter of a video (less is better).
+_LOWER_KEYS = frozenset({"J-Decay", "F-Decay"})
 _COUNT_PREFIXES = ("NoF@", "NoF-legacy@")
 # IoU-like keys stored as fractions (the contract between tasks and reports).
 _FRACTION = re.compile(
@@ -29,8 +31,8 @@ _FRACTION = re.compile(
 
 
 def lower_is_better(metric: str) -> bool:
-    """Whether a smaller value of ``metric`` is better (NoC, NoF, SPC)."""
-    return metric.startswith(_LOWER_PREFIXES) or metric in TIMING_METRICS
+    """Whether a smaller value of ``metric`` is better (NoC, NoF, SPC, DAVIS J/F decay)."""
+    return metric.startswith(_LOWER_PREFIXES) or metric in TIMING_METRICS or metric in _LOWER_KEYS
 
 
 def is_fraction(metric: str) -> bool:

@@ -166,9 +166,22 @@ def test_input_sizes_come_from_the_config_section():
         input_sizes(opt, "DAVIS")
 
 
-def test_seem_is_reported_not_runnable_here_with_the_reason(tmp_path):
+def test_seem_availability_says_why_not(tmp_path, monkeypatch):
+    """Without SEEM's requirements in this process and without a SEEM environment, not runnable."""
+    monkeypatch.setenv("SEEM_BENCH_SEEM_ENV", str(tmp_path / "no-env"))
+    fake = tmp_path / "seem"
+    (fake / "modeling" / "architectures").mkdir(parents=True)
+    (fake / "configs" / "seem").mkdir(parents=True)
     for name in ("seem_t", "seem_b", "seem_l", "seem_t_v0", "seem_l_v0"):
-        ok, reason = model_class(name).availability(seem_root=str(tmp_path), checkpoint=str(tmp_path / "x.pt"))
-        assert not ok and "detectron2" in reason
+        cls = model_class(name)
+        (fake / "configs" / "seem" / cls.config_name).write_text("")
+        ok, reason = cls.availability(seem_root=str(fake), checkpoint="random")
+        assert not ok and "detectron2" in reason and "scripts/seem_env.sh" in reason
+        ok, reason = cls.availability(seem_root=str(tmp_path), checkpoint="random")
+        assert not ok and "not a SEEM checkout" in reason
+        ok, reason = cls.availability(checkpoint=str(tmp_path / "x.pt"))
+        assert not ok and "x.pt not found" in reason and "--checkpoint random" in reason
+        ok, reason = cls.availability(checkpoint="random")
+        assert not ok and "no SEEM environment" in reason and "scripts/seem_env.sh" in reason
     assert "ref_image" in model_class("seem_t_v0").capabilities.prompts
     assert "ref_image" not in model_class("seem_t").capabilities.prompts  # released v1 code cannot
