@@ -83,9 +83,9 @@ def value_table(records: Iterable[dict[str, Any]], max_rounds: int, compare: str
     by_obj: dict[str, dict[int, dict[str, float]]] = {}
     draws = 0
     for r in records:
-        d = int(r.get("draw") or 0)
+        obj, _, suffix = r["key"].partition("#")  # error records carry no draw: their key does
+        d = int(r["draw"]) if "draw" in r else int(suffix or 0)
         draws = max(draws, d)
-        obj = f"{r['sample_id']}/{r['instance_id']}" if "instance_id" in r else r["key"].split("#")[0]
         if r.get("status") == "ok" and r.get("ious"):
             by_obj.setdefault(obj, {})[d] = object_values(r["ious"], max_rounds, compare, ks)
     objects = sorted(o for o, ds in by_obj.items() if all(d in ds for d in range(draws + 1)))

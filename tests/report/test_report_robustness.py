@@ -93,3 +93,12 @@ def test_plot_and_report_draw_the_distribution_and_draws(cli, sampled_pair, tmp_
     assert 'alt="clicks of several draws"' in page and "ranking stability" in page
     bad = cli(["plot", runs[0], "-o", str(tmp_path / "d.png"), "--draws-of", "nope/1"], cwd=tmp_path)
     assert bad.returncode == 2 and "no record 'nope/1'" in bad.stderr
+
+
+def test_an_object_with_a_failed_draw_is_left_out():
+    recs = _recs({"1": [1, 2, 4], "2": [3, 3, 5]})
+    recs = [r for r in recs if r["key"] != "s/2#2"]
+    recs.append({"key": "s/2#2", "sample_id": "s", "unit": "2#2", "status": "error", "error": "x"})
+    st = robustness_stats(recs, max_rounds=5)
+    assert st["objects"] == 1 and st["draws"] == 2
+    assert st["metrics"]["NoC@90"]["mean"] == 3.0 and st["metrics"]["NoC@90"]["deterministic"] == 1.0
