@@ -136,6 +136,8 @@ def _replay(adapter, state, sample, rec: dict[str, Any], summary: dict[str, Any]
         if "click" in entry:
             prompts.clicks.append(Click.from_json(entry.pop("click")))
         entry.pop("skip", None)
+        entry.pop("candidates", None)  # worst-of-M: the kept click is "click"
+        entry.pop("candidate_ious", None)
         if entry:
             raise UsageError(f"cannot replay {', '.join(sorted(entry))} prompts of {rec['key']} yet "
                              "(clicks and text only)")
