@@ -64,9 +64,9 @@ from seem_bench.adapters.weights import (
     is_random,
     missing_modules,
     resolve_device,
-    sha256_file,
 )
 from seem_bench.errors import UsageError
+from seem_bench.io_utils import sha256_file
 from seem_bench.prompts.types import Prompts
 
 MULTIMASK_OUTPUTS = ("single-point", "always", "never")

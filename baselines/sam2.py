@@ -50,9 +50,9 @@ from seem_bench.adapters.weights import (
     is_random,
     missing_modules,
     resolve_device,
-    sha256_file,
 )
 from seem_bench.errors import UsageError
+from seem_bench.io_utils import sha256_file
 from seem_bench.prompts.types import Prompts
 
 #: (config, released checkpoint) per release, from ``sam2/build_sam.py``'s HF_MODEL_ID_TO_FILENAMES.

@@ -93,9 +93,9 @@ from seem_bench.adapters.weights import (
     is_random,
     missing_modules,
     resolve_device,
-    sha256_file,
 )
 from seem_bench.errors import UsageError
+from seem_bench.io_utils import sha256_file
 from seem_bench.prompts.types import Polygon, Prompts
 
 HOW = ("build SEEM's environment with `bash scripts/seem_env.sh` (seem-bench then runs SEEM there through "

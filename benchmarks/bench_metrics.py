@@ -35,7 +35,7 @@ from typing import Any
 import cv2
 from _common import emit, machine  # benchmarks/_common.py (the script's folder is on sys.path)
 
-from seem_bench.metrics.synthetic import (
+from seem_bench.data.synthetic import (
     coco_instances,
     davis_sequences,
     id2rgb,

@@ -1,10 +1,18 @@
-"""Atomic and durable file writes."""
+"""Atomic and durable file writes, the file hasher and the JSON digest: one of each.
+
+`atomic_write_bytes` is the only writer of result files (summaries, reports, leaderboards,
+feature-cache entries); `sha256_file` the only file hasher (memoised per path, size and mtime);
+`digest` the only hash of a JSON-able object (run fingerprints, leaderboard keys).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +118,55 @@ def _truncate_torn_tail(path: Path) -> None:
         os.fsync(f.fileno())
 
 
+def iter_jsonl(path: str | Path) -> Iterator[dict]:
+    """Complete lines one at a time (constant memory); a torn last line (killed writer, no
+    newline) is dropped.
+
+    Any other unreadable line (a corrupted line in the middle, or a complete last line that is
+    not a JSON object) is a `DataError` naming the file and the 1-based line number: skipping it
+    would silently drop a record, and a resumed run would then compute it a second time.
+    """
+    from seem_bench.errors import DataError
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, start=1):
+                if not line.endswith("\n"):
+                    break
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise DataError(path, f"line {n} is not valid JSON ({e.msg}, column {e.colno}); "
+                                          "the records file is corrupted: restore it or remove that line") from None
+                if not isinstance(obj, dict):
+                    raise DataError(path, f"line {n} is not a JSON object")
+                yield obj
+    except UnicodeDecodeError as e:
+        raise DataError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise DataError(path, f"unreadable: {e.strerror or e}") from None
+
+
 def read_jsonl(path: str | Path) -> list[dict]:
-    """Read complete lines; a torn last line (killed writer) is dropped."""
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if not line.endswith("\n"):
-                break
-            out.append(json.loads(line))
-    return out
+    """All complete lines of `iter_jsonl` as a list."""
+    return list(iter_jsonl(path))
+
+
+@lru_cache(maxsize=64)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """sha256 (hex) of a file, memoised per (path, size, mtime) within the process."""
+    st = os.stat(path)
+    return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+
+
+def digest(obj: Any) -> str:
+    """sha256 (hex) of an object's key-sorted JSON (``default=str`` for paths and the like)."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()

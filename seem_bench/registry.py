@@ -31,6 +31,12 @@ def import_string(spec: str) -> Any:
     return obj
 
 
+def _describe(obj: Any) -> str:
+    if isinstance(obj, str):
+        return obj
+    return f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', type(obj).__name__)}"
+
+
 class Registry(Generic[T]):
     """Maps names to objects or to lazy ``"module:attr"`` import strings."""
 
@@ -41,14 +47,25 @@ class Registry(Generic[T]):
         self._plugins_loaded = False
 
     def register(self, name: str, obj: T | str | None = None) -> Any:
-        """Register ``obj`` under ``name``; without ``obj`` acts as a decorator."""
+        """Register ``obj`` under ``name``; without ``obj`` acts as a decorator.
+
+        A name already taken by another object is refused (`UsageError`): a plugin must not
+        silently replace a built-in. Registering the same object again is a no-op.
+        """
         if obj is None:
             def deco(o: T) -> T:
-                self._entries[name] = o
+                self._put(name, o)
                 return o
             return deco
-        self._entries[name] = obj
+        self._put(name, obj)
         return obj
+
+    def _put(self, name: str, obj: Any) -> None:
+        old = self._entries.get(name)
+        if old is not None and old is not obj and old != obj:
+            raise UsageError(f"{self.kind} {name!r} is already registered ({_describe(old)}); "
+                             f"cannot register {_describe(obj)} under the same name")
+        self._entries[name] = obj
 
     def _load_plugins(self) -> None:
         if self._plugins_loaded or not self.entry_point_group:

@@ -11,7 +11,6 @@ seed give identical records on 1 or N workers, before and after a resume.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from dataclasses import dataclass, field
@@ -31,14 +30,24 @@ from seem_bench.data.types import Sample
 from seem_bench.distributed import Worker
 from seem_bench.envinfo import environment
 from seem_bench.errors import DataError, SeemBenchError, UsageError
-from seem_bench.io_utils import JsonlWriter, atomic_write_json, read_jsonl
+from seem_bench.io_utils import JsonlWriter, atomic_write_json, digest
 from seem_bench.loops.base import KINDS, Encoder, TaskKind
+from seem_bench.marks import run_marks
+from seem_bench.metrics.contract import Evaluators, ExactSum
 from seem_bench.metrics.iou import EMPTY_UNION_IOU
+from seem_bench.params import validate_task
 from seem_bench.prompts.protocols import PROTOCOLS
+from seem_bench.prompts.sampled import sampling_from
+from seem_bench.records import (  # noqa: F401 - TIMING_FIELDS, strip_timings re-exported
+    TIMING_FIELDS,
+    finished_keys,
+    iter_records,
+    load_records,
+    load_records_file,
+    strip_timings,
+)
 from seem_bench.schema import SCHEMA_VERSION, RunSummary
 from seem_bench.tasks import TaskSpec
-
-TIMING_FIELDS = ("model_s", "encode_s")
 
 
 @dataclass
@@ -53,6 +62,7 @@ class RunConfig:
     feature_cache: Path | None = None  # on-disk encode cache (image sha256 + model identity)
     progress: bool = True
     fail_fast: bool = False
+    retry_errors: bool = False  # on resume, run again the units whose records are errors
     skip_bad_samples: bool = False  # record a sample with a bad image/mask as errors and go on
     worker: Worker = field(default_factory=Worker)
 
@@ -91,16 +101,12 @@ def default_out_dir(task: str, model: str) -> Path:
     return Path("runs") / f"{stamp}_{task}_{model}"
 
 
-def digest(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def _protocol_json(task: TaskSpec) -> dict[str, Any] | None:
     if not task.protocol:
         return None
     proto = PROTOCOLS.get(task.protocol)
     overrides = {k: v for k, v in task.params.items() if k in proto.params}
-    return proto.to_json(overrides)
+    return proto.to_json(overrides, sampling_from(task.params))  # sampled clicks: header's protocol.sampling
 
 
 def _weights_header(model_fp: dict[str, Any]) -> dict[str, Any]:
@@ -118,9 +124,14 @@ def _weights_header(model_fp: dict[str, Any]) -> dict[str, Any]:
 
 def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str, Any]]:
     """Everything before the loop; raises on bad configuration before reading any pixel."""
-    task = cfg.task
+    if cfg.limit is not None and (isinstance(cfg.limit, bool) or not isinstance(cfg.limit, int) or cfg.limit < 1):
+        raise UsageError(f"--limit must be a positive number of samples, got {cfg.limit!r}")
+    task = cfg.task = validate_task(cfg.task)
     kind: TaskKind = KINDS.get(task.kind)()
     kind.check_task(task)
+    if task.params.get("save_masks") is not None and not kind.saves_masks:
+        raise UsageError(f"--save-masks: the {task.kind} task kind does not store predicted masks "
+                         "(only interactive does)")
     cls = model_class(cfg.model)
     check_capabilities(cls, task.kind, kind.prompt_kinds(task), memory=kind.memory_required(task))
     protocol_json = _protocol_json(task)
@@ -150,7 +161,7 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
         else None)
     dataset_fp = {**dataset.fingerprint, "content": content}
     model_fp = adapter.fingerprint()
-    fingerprint = digest({"task": task.to_json(), "protocol": protocol_json, "prompting": kind.describe(task),
+    fingerprint = digest({"task": task.identity_json(), "protocol": protocol_json, "prompting": kind.describe(task),
                           "model": model_fp,
                           "dataset": dataset_fp, "limit": cfg.limit})
     header = {
@@ -162,13 +173,14 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
                   "uses_ground_truth": adapter.uses_ground_truth, **_weights_header(model_fp)},
         "dataset": {"name": dataset.name, "root": str(dataset.root), "split": dataset.split,
                     "fingerprint": dataset_fp, "samples": len(samples),
+                    "samples_total": len(dataset.samples),
                     "instances": sum(len(kind.units(s, task)) for s in samples),
                     **kind.dataset_header(dataset)},
-        "seed": int(task.params.get("seed", 0)), "fingerprint": fingerprint,
+        "seed": int(task.params["seed"]), "fingerprint": fingerprint,
         "invocation": cfg.invocation(),
         "env": environment(),
         "conventions": {"empty_union_iou": EMPTY_UNION_IOU,
-                        "noc_compare": task.params.get("compare", "ritm"),
+                        "noc_compare": task.params.get("compare"),
                         "spc": "decode seconds per click (image encode excluded, see encode_s)"},
     }
     return adapter, kind, samples, header
@@ -190,11 +202,35 @@ def _write_header(out: Path, header: dict[str, Any]) -> dict[str, Any]:
     return header
 
 
-def finished_keys(out: Path, fingerprint: str) -> set[str]:
-    done: set[str] = set()
-    for path in sorted(out.glob("records-rank*.jsonl")):
-        done.update(r["key"] for r in read_jsonl(path) if r.get("fingerprint") == fingerprint)
-    return done
+def _mark_shard(out: Path, worker: Worker) -> None:
+    """Write ``shard-<i>.json`` so that ``run --resume DIR`` resumes this shard only."""
+    old = shard_marks(out)
+    worlds = {n for _, n in old}
+    if worlds and worlds != {worker.world}:
+        raise UsageError(f"{out} holds shards of a {sorted(worlds)[0]}-way split; "
+                         f"--shard {worker.rank}/{worker.world} would cover other samples")
+    path = out / f"shard-{worker.rank}.json"
+    if not path.exists():
+        atomic_write_json(path, {"shard": f"{worker.rank}/{worker.world}"})
+
+
+def shard_marks(out: Path) -> list[tuple[int, int]]:
+    """The ``--shard i/n`` runs that wrote into ``out``, as ``(i, n)`` (none for a whole run)."""
+    marks = []
+    for path in sorted(Path(out).glob("shard-*.json")):
+        try:
+            i, n = (int(x) for x in json.loads(path.read_text())["shard"].split("/"))
+        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+            raise DataError(path, "unreadable shard marker (expected {\"shard\": \"I/N\"})") from None
+        marks.append((i, n))
+    return sorted(marks)
+
+
+def shard_errors(out: Path, fingerprint: str, rank: int) -> int:
+    """Error records among the keys this worker wrote (``records-rank<rank>.jsonl``)."""
+    mine = {r["key"] for r in load_records_file(out / f"records-rank{rank}.jsonl", fingerprint)}
+    return sum(1 for r in load_records(out, fingerprint=fingerprint)
+               if r["key"] in mine and r.get("status") != "ok")
 
 
 def run(cfg: RunConfig) -> RunSummary | None:
@@ -215,6 +251,8 @@ def run(cfg: RunConfig) -> RunSummary | None:
             header = _write_header(out, header)
         distributed.barrier(worker)
         header = _write_header(out, header)
+        if not worker.torchrun and worker.world > 1:
+            _mark_shard(out, worker)
         start, stop = distributed.shard_bounds(len(samples), worker.rank, worker.world)
         try:
             _loop(cfg, adapter, kind, samples[start:stop], header, out)
@@ -234,8 +272,8 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
           header: dict[str, Any], out: Path) -> None:
     task = cfg.task
     fingerprint = header["fingerprint"]
-    done = finished_keys(out, fingerprint)
-    seed = int(task.params.get("seed", 0))
+    done = finished_keys(out, fingerprint=fingerprint, retry_errors=cfg.retry_errors)
+    seed = int(task.params["seed"])
     units = {s.sample_id: kind.units(s, task) for s in samples}
     encoder = Encoder(adapter)
     empty_is_problem = header["dataset"]["name"] not in EMPTY_MASKS_ALLOWED
@@ -284,47 +322,52 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
         bar.close()
 
 
-def load_records(*run_dirs: Path, fingerprint: str | None = None) -> list[dict]:
-    """Records of one or more run directories, deduplicated by key, in key order.
-
-    A key written twice (two shards overlapping by mistake) must hold identical results; the
-    first occurrence is kept.
-    """
-    by_key: dict[str, dict] = {}
-    for run_dir in run_dirs:
-        for path in sorted(Path(run_dir).glob("records-rank*.jsonl")):
-            for rec in read_jsonl(path):
-                if fingerprint is not None and rec.get("fingerprint") != fingerprint:
-                    continue
-                by_key.setdefault(rec["key"], rec)
-    return [by_key[k] for k in sorted(by_key)]
+def decode_seconds(rec: dict) -> float:
+    """A record's model decode seconds: its ``model_s``, else the sum over its rounds."""
+    if "model_s" in rec:
+        return float(rec["model_s"])
+    return sum(float(rd.get("model_s", 0.0)) for rd in rec.get("rounds", ()))
 
 
-def strip_timings(rec: dict) -> dict:
-    """A record without its timing fields: what must be identical across reruns."""
-    out = {k: v for k, v in rec.items() if k not in TIMING_FIELDS}
-    if "rounds" in out:
-        out["rounds"] = [{k: v for k, v in rd.items() if k not in TIMING_FIELDS} for rd in out["rounds"]]
-    return out
+def evaluator_names(header: dict[str, Any]) -> list[str]:
+    """The evaluators a run's task lists (older headers: the task kind's defaults)."""
+    names = list(header["task"].get("evaluators") or [])
+    return names or KINDS.get(header["task"]["kind"])().default_evaluators(header)
 
 
 def summarize(run_dir: Path, extra_dirs: tuple[Path, ...] = (), out_dir: Path | None = None) -> RunSummary:
-    """Recompute the summary from the records and write ``summary.json`` atomically."""
+    """Recompute the summary from the records and write ``summary.json`` atomically.
+
+    Streams the records through the task's evaluators (`seem_bench.metrics.contract`): memory
+    does not grow with the number of records, and exact sums make the numbers independent of
+    the order of records, so 1 or N workers, shards + merge and resumes agree bit for bit.
+    """
     run_dir = Path(run_dir)
     header = json.loads((run_dir / "header.json").read_text())
-    records = load_records(run_dir, *extra_dirs, fingerprint=header["fingerprint"])
-    ok = sum(r.get("status") == "ok" for r in records)
-    bad = sum(bool(r.get("bad_sample")) for r in records)
-    metrics, timings = KINDS.get(header["task"]["kind"])().summarize(records, header)
-    timings["encode_s_total"] = sum(r.get("encode_s", 0.0) for r in records)
+    evaluators = Evaluators.build(evaluator_names(header), header)
+    evaluated = ok = bad = 0
+    decode_s, encode_s = ExactSum(), ExactSum()
+    for rec in iter_records(run_dir, *extra_dirs, fingerprint=header["fingerprint"]):  # streamed
+        evaluated += 1
+        bad += bool(rec.get("bad_sample"))
+        encode_s.add(rec.get("encode_s", 0.0))
+        if rec.get("status") == "ok":
+            ok += 1
+            decode_s.add(decode_seconds(rec))
+            evaluators.update(rec)
+    metrics = evaluators.compute()
+    specs = evaluators.specs()
     summary: RunSummary = {
         **header,
-        "counts": {"expected": header["dataset"]["instances"], "evaluated": len(records), "ok": ok,
-                   "errors": len(records) - ok,
+        "counts": {"expected": header["dataset"]["instances"], "evaluated": evaluated, "ok": ok,
+                   "errors": evaluated - ok,
                    # only when some were skipped (--skip-bad-samples), so clean runs keep their counts
                    **({"bad_samples": bad} if bad else {})},
         "metrics": metrics,
-        "timings": timings,
+        "metric_specs": {k: specs[k].to_json() for k in metrics},
+        "timings": {"decode_s_total": decode_s.value(), **evaluators.timings(),
+                    "encode_s_total": encode_s.value()},
     }
+    summary["marks"] = run_marks(summary)  # demo / partial / errors / random weights: shown by every report
     atomic_write_json(Path(out_dir or run_dir) / "summary.json", summary)
     return summary

@@ -4,7 +4,7 @@ Files of a run directory::
 
     header.json            what was run: task, protocol, model, dataset fingerprint, env, seed
     records-rank<R>.jsonl  one `InstanceRecord` per line per worker; each sample's lines flushed + fsynced together
-    summary.json           header + counts + aggregate metrics, recomputed from all records
+    summary.json           header + counts + aggregate metrics (+ their metric_specs), recomputed from all records
 
 Aggregates are always recomputed from the per-instance records, never averaged per worker, so
 1 and N workers give identical numbers.
@@ -22,6 +22,7 @@ class RoundRecord(TypedDict):
     prompt: dict[str, Any]  # what this round added, e.g. {"click": [x, y, positive]}
     iou: float  # IoU after this round, ignore pixels excluded
     model_s: float  # decode seconds (timings are the only non-deterministic fields)
+    mask: dict[str, Any]  # with --save-masks all: this round's prediction, COCO RLE
 
 
 class InstanceRecord(TypedDict, total=False):
@@ -36,6 +37,7 @@ class InstanceRecord(TypedDict, total=False):
     rounds: list[RoundRecord]
     ious: list[float]  # == [r["iou"] for r in rounds]
     final_iou: float
+    mask: dict[str, Any]  # with --save-masks final|all: the final prediction, COCO RLE
     encode_s: float  # image encode seconds, on the first instance of each sample only
     status: Literal["ok", "error"]
     error: str
@@ -58,4 +60,6 @@ class RunHeader(TypedDict, total=False):
 class RunSummary(RunHeader, total=False):
     counts: dict[str, int]  # expected, evaluated, ok, errors (+ bad_samples: errors from bad data, if any)
     metrics: dict[str, float]
+    metric_specs: dict[str, dict[str, Any]]  # per metric: unit, higher_is_better, precision, reference
     timings: dict[str, float]
+    marks: list[str]  # random-weights / demo / partial / errors (seem_bench.marks)

@@ -2,8 +2,10 @@
 
 Tasks are YAML files in the top-level ``tasks/`` folder (installed as ``seem_bench.taskdefs``).
 Fields: ``name``, ``kind`` (which loop runs it), ``description``, ``dataset``, ``split``,
-``protocol``, ``first_prompt``, ``params`` (protocol and loop parameters) and ``metrics`` (the
-columns of the printed table). ``--set key=value`` overrides any top-level field or any
+``protocol``, ``first_prompt``, ``params`` (only where the task differs from its kind's defaults,
+declared in `seem_bench.params`), ``metrics`` (the columns of the printed table) and
+``evaluators`` (the metric families computed from the records, by
+`seem_bench.metrics.contract.EVALUATORS` name). ``--set key=value`` overrides any top-level field or any
 ``params`` key; the effective task is recorded in the run header.
 """
 
@@ -19,8 +21,6 @@ import yaml
 from seem_bench.errors import UsageError
 from seem_bench.registry import Registry
 
-TOP_LEVEL = ("dataset", "split", "protocol", "first_prompt", "description")
-
 
 @dataclass
 class TaskSpec:
@@ -33,31 +33,31 @@ class TaskSpec:
     description: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     metrics: list[str] = field(default_factory=list)
+    evaluators: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "dataset": self.dataset, "split": self.split,
                 "protocol": self.protocol, "first_prompt": self.first_prompt,
-                "params": dict(self.params), "metrics": list(self.metrics)}
+                "params": dict(self.params), "metrics": list(self.metrics),
+                "evaluators": list(self.evaluators)}
 
-    def protocol_keys(self) -> set[str]:
-        """Parameters the task's click protocol and the first-prompt simulators accept."""
-        from seem_bench.prompts.first import FIRST_PROMPTS
-        from seem_bench.prompts.protocols import PROTOCOLS
-
-        keys: set[str] = set()
-        if self.protocol and self.protocol in PROTOCOLS:
-            keys |= set(PROTOCOLS.get(self.protocol).params)
-            keys |= {"first_prompt_protocol"}
-            for _, sim in FIRST_PROMPTS.items():
-                keys |= set(sim.params)
-        return keys
+    def identity_json(self) -> dict[str, Any]:
+        """What decides the records (the run fingerprint): evaluators only read records, so
+        changing them re-summarizes a run instead of invalidating it."""
+        out = self.to_json()
+        del out["evaluators"]
+        return out
 
     def with_overrides(self, overrides: list[str]) -> TaskSpec:
         """Apply ``key=value`` strings; values parse as YAML scalars (``on``/``off`` -> bool).
 
         Top-level fields are applied first (so ``protocol=seem dt=kornia`` works in any order);
-        a key may be a task parameter or a parameter of the task's protocol.
+        a key may be a task parameter or an option of the task's protocol. The result is
+        validated against the declarations in `seem_bench.params` (types, choices, ranges), so a
+        bad value fails here, before any data is read.
         """
+        from seem_bench.params import TOP_LEVEL, known_params, unknown_param, validate_task
+
         spec = copy.deepcopy(self)
         parsed = []
         for item in overrides:
@@ -69,16 +69,11 @@ class TaskSpec:
         for _, key, value in sorted(parsed, key=lambda t: t[0]):
             if key in TOP_LEVEL:
                 setattr(spec, key, value)
-            elif key in spec.params or key in spec.protocol_keys():
+            elif key in known_params(spec):
                 spec.params[key] = value
             else:
-                known = sorted({*TOP_LEVEL, *spec.params, *spec.protocol_keys()})
-                import difflib
-
-                close = difflib.get_close_matches(key, known, n=2)
-                hint = f" Did you mean {' or '.join(close)}?" if close else ""
-                raise UsageError(f"task {spec.name!r} has no parameter {key!r}.{hint} Known: {', '.join(known)}")
-        return spec
+                raise unknown_param(spec, key)
+        return validate_task(spec)
 
 
 def parse_value(raw: str) -> Any:
@@ -99,8 +94,18 @@ def _load_builtin() -> Registry[TaskSpec]:
         if entry.name.endswith(".yaml"):
             data = yaml.safe_load(entry.read_text())
             spec = TaskSpec(**{k: v for k, v in data.items()})
-            reg.register(spec.name, spec)
+            reg.register(spec.name, _validated(spec, entry.name))
     return reg
+
+
+def _validated(spec: TaskSpec, source: str) -> TaskSpec:
+    """A task file's parameters checked and its kind's defaults filled (`seem_bench.params`)."""
+    from seem_bench.params import validate_task
+
+    try:
+        return validate_task(spec)
+    except UsageError as e:
+        raise UsageError(f"{source}: {e}") from None
 
 
 TASKS: Registry[TaskSpec] = _load_builtin()

@@ -135,6 +135,9 @@ class Adapter(ABC):
     summary: ClassVar[str] = ""
 
     def __init__(self, **options: Any) -> None:
+        # Options reaching here unconsumed and undeclared are typos: refuse them rather than run
+        # the default (adapters with their own, more specific check run it before this one).
+        check_options(type(self), options)
         self.options = options
 
     @classmethod
@@ -206,6 +209,39 @@ class Adapter(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook: most adapters hold nothing to release
         """Release resources (worker processes, GPU memory)."""
+
+
+def accepted_options(cls: type[Adapter]) -> set[str]:
+    """The keyword options ``cls`` declares: the named parameters of its ``__init__`` chain below
+    `Adapter` (a ``**options`` catch-all is taken as forwarded to the parent), plus ``device``."""
+    import inspect
+
+    allowed = {"device"}
+    for klass in cls.__mro__:
+        if klass is Adapter or klass is object:
+            break
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = list(inspect.signature(init).parameters.values())
+        allowed |= {p.name for p in params if p.name != "self" and p.kind in
+                    (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+            break
+    return allowed
+
+
+def check_options(cls: type[Adapter], options: dict[str, Any]) -> None:
+    """One-line `UsageError` for the first option ``cls`` does not declare (`accepted_options`)."""
+    import difflib
+
+    allowed = accepted_options(cls)
+    for key in sorted(options):
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f" Did you mean {close[0]}?" if close else ""
+            known = ", ".join(sorted(allowed - {"device"})) or "none"
+            raise UsageError(f"model {cls.name or cls.__name__!r} has no option {key!r}.{hint} Its options: {known}")
 
 
 def check_capabilities(cls: type[Adapter] | Adapter, task_kind: str, prompt_kinds: Iterable[str],

@@ -29,10 +29,9 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
 import sys
-import tempfile
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ import numpy as np
 
 from seem_bench.adapters.base import Adapter, Prediction
 from seem_bench.errors import UsageError
+from seem_bench.io_utils import atomic_write_bytes
 from seem_bench.prompts.types import Prompts
 
 #: Bumped when the on-disk layout or the tree encoding changes; part of the model key.
@@ -216,7 +216,7 @@ class CachedAdapter(Adapter):
             d.mkdir(parents=True, exist_ok=True)
             ident = d / "identity.json"
             if not ident.exists():
-                _atomic_write_bytes(ident, json.dumps({"format": CACHE_FORMAT, **identity}, indent=2,
+                atomic_write_bytes(ident, json.dumps({"format": CACHE_FORMAT, **identity}, indent=2,
                                                       sort_keys=True, default=str).encode())
             self._model_dir = d
         return self._model_dir
@@ -266,23 +266,10 @@ class CachedAdapter(Adapter):
         if arrays is None:
             self.stats.unpersistable += 1
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, path)  # atomic: concurrent ranks never see half a file
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        atomic_write_bytes(path, buf.getvalue())  # concurrent ranks never see half a file
         self.stats.disk_writes += 1
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 def with_feature_cache(adapter: Adapter, cache_dir: str | Path | None = None,

@@ -7,10 +7,8 @@ released file name (e.g. ``sam_vit_b_01ec64.pth``) in ``$SEEM_BENCH_CHECKPOINTS`
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,21 +68,6 @@ def missing_modules(*names: str) -> list[str]:
         except (ImportError, ValueError):
             out.append(n)
     return out
-
-
-@lru_cache(maxsize=16)
-def _sha256(path: str, size: int, mtime_ns: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """sha256 of a file, memoised per (path, size, mtime) within the process."""
-    st = os.stat(path)
-    return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
 
 
 def resolve_device(device: Any = None) -> Any:

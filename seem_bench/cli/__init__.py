@@ -14,7 +14,7 @@ from seem_bench import __version__
 from seem_bench.errors import SeemBenchError
 
 #: Verb modules, in the order ``--help`` lists them. Only verbs that work are listed.
-VERBS = ("run", "merge", "data", "models", "tasks", "protocols", "suites", "suite", "table", "leaderboard", "ablate",
+VERBS = ("run", "merge", "runs", "data", "models", "tasks", "protocols", "suites", "suite", "table", "leaderboard", "ablate",
          "plot", "report", "check", "eval")
 
 

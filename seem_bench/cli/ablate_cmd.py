@@ -42,8 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from seem_bench.ablation import parse_grid, run_grid
     from seem_bench.cli.run_cmd import parse_kv
-    from seem_bench.report.ablation import ablation_table, parse_grid, run_grid
+    from seem_bench.report.ablation import ablation_table
     from seem_bench.report.files import emit
     from seem_bench.report.render import render
     from seem_bench.tasks import get_task

@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main_add(args: argparse.Namespace) -> int:
     from seem_bench.errors import DataError
+    from seem_bench.marks import marks_label
     from seem_bench.report.leaderboard import add_to_board
     from seem_bench.report.runs import load_summary
 
@@ -49,8 +50,10 @@ def main_add(args: argparse.Namespace) -> int:
                                         "instances; finish it or pass --allow-partial")
     for s in summaries:
         n = add_to_board(args.board, s)
+        marks = marks_label(s)
         print(f"{args.board}: {n} metrics of run {s.get('run_id', '?')} ({s['model']['name']} on "
-              f"{s['task']['name']}/{s['dataset']['name']})", file=sys.stderr)
+              f"{s['task']['name']}/{s['dataset']['name']})" + (f", marked [{marks}]" if marks else ""),
+              file=sys.stderr)
     return 0
 
 

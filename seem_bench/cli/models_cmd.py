@@ -85,4 +85,6 @@ def main(args: argparse.Namespace) -> int:
             print(f"{'':16s} checkpoint: {d['checkpoint']}")
         if not d["runnable"]:
             print(f"{'':16s} why: {d['reason']}")
+        elif d.get("reason") not in (None, "", "ok"):  # e.g. SEEM: in-process or through its environment
+            print(f"{'':16s} how: {d['reason']}")
     return 0

@@ -12,11 +12,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "plot", help="mIoU vs clicks curves (PNG); --samples adds a qualitative panel",
         description="Plot mIoU against the number of clicks, one curve per run and one panel per "
                     "dataset. With --samples, also draw image / ground truth / prediction with the "
-                    "clicks for those samples of the first run (the recorded clicks are replayed "
-                    "through the model, which must be available here). Runs with sampled clicks "
-                    "(--set gamma=G --set draws=K) also give FILE_noc_distribution.png (per-object "
-                    "NoC@90 over all draws, one box per run) and FILE_draws.png (the clicks of "
-                    "several draws on one object, --draws-of to choose it).",
+                    "clicks for those samples of the first run, from the masks the run stored "
+                    "(`seem-bench run ... --save-masks final|all`); no model is run. Runs with "
+                    "sampled clicks (--set gamma=G --set draws=K) also give FILE_noc_distribution.png "
+                    "(per-object NoC@90 over all draws, one box per run) and FILE_draws.png (the "
+                    "clicks of several draws on one object, --draws-of to choose it).",
         epilog="Examples:\n  seem-bench plot runs/a runs/b -o curves.png\n"
                "  seem-bench plot runs/a -o curves.png --samples demo_000 demo_003/1 --rounds 3",
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -29,16 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="sample/instance key whose draws FILE_draws.png shows (default: the first)")
     p.add_argument("--rounds", type=int, help="show the prediction after this many clicks (default: last)")
     p.add_argument("--data-root", type=Path, help="dataset location if it moved since the run")
-    p.add_argument("--checkpoint", help="model weights file (if the run's path is not valid here)")
-    p.add_argument("--model-opt", action="append", default=[], metavar="KEY=VALUE",
-                   help="adapter option replacing the run's (repeatable)")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    from seem_bench.cli.run_cmd import parse_kv
     from seem_bench.errors import UsageError
-    from seem_bench.report.files import write_bytes_atomic
+    from seem_bench.io_utils import atomic_write_bytes as write_bytes_atomic
     from seem_bench.report.plots import curves_png, samples_png
     from seem_bench.report.robustness import draw_clicks_png, noc_distribution_png, robustness_of
     from seem_bench.report.runs import load_summary
@@ -49,11 +45,7 @@ def main(args: argparse.Namespace) -> int:
     curves = curves_png(summaries)
     panel = None
     if args.samples:
-        options = parse_kv(args.model_opt, "--model-opt")
-        if args.checkpoint:
-            options["checkpoint"] = args.checkpoint
-        panel = samples_png(summaries[0], args.samples, rounds=args.rounds, data_root=args.data_root,
-                            model_options=options)
+        panel = samples_png(summaries[0], args.samples, rounds=args.rounds, data_root=args.data_root)
     sampled = [s for s in summaries if robustness_of(s)]
     extra = {}
     if sampled:

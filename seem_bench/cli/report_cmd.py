@@ -20,27 +20,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.html")
     p.add_argument("--no-reported", action="store_true", help="leave out the published numbers")
     p.add_argument("--samples", nargs="+", metavar="ID",
-                   help="add a qualitative panel of these samples of the first run (replays the model)")
+                   help="add a qualitative panel of these samples of the first run (masks stored by "
+                        "`run --save-masks`)")
     p.add_argument("--data-root", type=Path, help="dataset location if it moved since the run")
-    p.add_argument("--checkpoint", help="model weights for --samples (if the run's path is not valid here)")
-    p.add_argument("--model-opt", action="append", default=[], metavar="KEY=VALUE",
-                   help="adapter option replacing the run's, for --samples (repeatable)")
     p.add_argument("--title", default="seem-bench report", help="page title")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    from seem_bench.cli.run_cmd import parse_kv
-    from seem_bench.report.files import write_text_atomic
+    from seem_bench.io_utils import atomic_write_text as write_text_atomic
     from seem_bench.report.html_report import build_report
     from seem_bench.report.runs import load_summary
 
     summaries = [load_summary(r) for r in args.runs]
-    options = parse_kv(args.model_opt, "--model-opt")
-    if args.checkpoint:
-        options["checkpoint"] = args.checkpoint
     text = build_report(summaries, reported=not args.no_reported, samples=args.samples or (),
-                        data_root=args.data_root, model_options=options, title=args.title)
+                        data_root=args.data_root, title=args.title)
     write_text_atomic(args.output, text)
     print(f"seem-bench: wrote {args.output} ({len(text) // 1024} KiB)", file=sys.stderr)
     return 0

@@ -53,7 +53,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, help="evaluate only the first N samples")
     p.add_argument("--subset", type=Path, metavar="FILE",
                    help="evaluate only the sample ids listed in FILE (hashed into the run record)")
+    p.add_argument("--save-masks", choices=("final", "all"),
+                   help="store each object's final (or every round's) predicted mask as COCO RLE in its "
+                        "record, for `plot --samples` / `report --samples` (interactive tasks)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first model error")
+    p.add_argument("--retry-errors", action="store_true",
+                   help="with --resume: run again the objects whose records are errors (the new "
+                        "record supersedes the error)")
     p.add_argument("--skip-bad-samples", action="store_true",
                    help="record a sample whose image or mask is bad (truncated, wrong size, empty mask) "
                         "as errors and go on, instead of stopping at it")
@@ -65,7 +71,7 @@ def main(args: argparse.Namespace) -> int:
     from seem_bench import distributed
     from seem_bench.adapters.weights import is_random
     from seem_bench.report.table import markdown_table
-    from seem_bench.runner import RunConfig, config_from_run_dir, run
+    from seem_bench.runner import RunConfig, config_from_run_dir, run, shard_errors
     from seem_bench.tasks import get_task
 
     worker = distributed.from_env()
@@ -73,19 +79,28 @@ def main(args: argparse.Namespace) -> int:
         if worker.torchrun:
             raise UsageError("--shard and torchrun both split the work: use one")
         worker = distributed.parse_shard(args.shard)
-    common = {"progress": not args.no_progress, "fail_fast": args.fail_fast, "worker": worker}
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be a positive number of samples, got {args.limit}")
+    if args.retry_errors and not args.resume:
+        raise UsageError("--retry-errors re-runs the error records of an earlier run: use it with --resume RUN_DIR")
+    if args.resume:
+        if args.task or args.model or args.overrides or args.out or args.seed is not None or args.save_masks:
+            raise UsageError("--resume takes the task, model, parameters and output of the run it resumes; "
+                             "drop --task/--model/--set/--seed/--out/--save-masks")
+        worker = _resumed_shard(args.resume, worker, explicit=bool(args.shard))
+    common = {"progress": not args.no_progress, "fail_fast": args.fail_fast, "worker": worker,
+              "retry_errors": args.retry_errors}
     if args.skip_bad_samples:
         common["skip_bad_samples"] = True
     if args.resume:
-        if args.task or args.model or args.overrides or args.out or args.seed is not None:
-            raise UsageError("--resume takes the task, model, parameters and output of the run it resumes; "
-                             "drop --task/--model/--set/--seed/--out")
         cfg = config_from_run_dir(args.resume, **common)
     else:
         if not args.task or not args.model:
             raise UsageError("run needs --task and --model (or --resume RUN_DIR)")
         overrides = list(args.overrides) + ([f"seed={args.seed}"] if args.seed is not None else [])
         task = get_task(args.task).with_overrides(overrides)
+        if args.save_masks:
+            task.params["save_masks"] = args.save_masks  # changes the records: part of the run identity
         options = parse_kv(args.model_opt, "--model-opt")
         for key in ("checkpoint", "seem_root", "device"):
             if getattr(args, key):
@@ -97,13 +112,41 @@ def main(args: argparse.Namespace) -> int:
                         feature_cache=args.feature_cache, **common)
     summary = run(cfg)
     if summary is None:
-        if not worker.torchrun:
-            print(f"seem-bench: shard {worker.rank}/{worker.world} done; when every shard is done run "
-                  f"`seem-bench merge {cfg.out_dir or 'RUN_DIR'}`", file=sys.stderr)
-        return 0
+        if worker.torchrun:
+            return 0  # rank 0 reports (and sets the exit code for) the whole run
+        errors = shard_errors(cfg.out_dir, _fingerprint(cfg.out_dir), worker.rank)
+        print(f"seem-bench: shard {worker.rank}/{worker.world} done"
+              + (f", {errors} error records (see docs/running.md; rerun them with --resume "
+                 f"{cfg.out_dir} --retry-errors)" if errors else "")
+              + f"; when every shard is done run `seem-bench merge {cfg.out_dir}`", file=sys.stderr)
+        return 1 if errors else 0
     print(markdown_table([summary]))
     c = summary["counts"]
     bad = f" ({c['bad_samples']} in samples with bad data, skipped)" if c.get("bad_samples") else ""
     print(f"\n{c['ok']}/{c['expected']} instances evaluated, {c['errors']} errors{bad}; records and summary "
           f"in {cfg.out_dir}", file=sys.stderr)
-    return 0
+    # A run with error records is not a clean result: exit 1 so scripts and CI notice.
+    return 1 if c["errors"] else 0
+
+
+def _fingerprint(out: Path) -> str:
+    import json
+
+    return json.loads((Path(out) / "header.json").read_text())["fingerprint"]
+
+
+def _resumed_shard(run_dir: Path, worker, explicit: bool):
+    """The shard a ``--resume`` continues: the one recorded in ``run_dir`` (``shard-<i>.json``)."""
+    from seem_bench import distributed
+    from seem_bench.runner import shard_marks
+
+    marks = shard_marks(run_dir)
+    if explicit or worker.torchrun or not marks:
+        if explicit and marks and worker.world != marks[0][1]:
+            raise UsageError(f"{run_dir} holds shards of a {marks[0][1]}-way split, not {worker.world}")
+        return worker
+    if len(marks) > 1:
+        raise UsageError(f"{run_dir} holds shards {', '.join(f'{i}/{n}' for i, n in marks)}: resume each "
+                         f"with --resume {run_dir} --shard I/N")
+    i, n = marks[0]
+    return distributed.Worker(rank=i, world=n)

@@ -391,3 +391,18 @@ def load_coco_semantic(root: str | Path, split: str | None = None) -> Dataset:
 def load_coco_instances(root: str | Path, split: str | None = None) -> Dataset:
     """``coco_instances``: ``root`` holds ``annotations/instances_<split>.json`` and ``<split>/``."""
     return build_coco_instances(Path(root), split)
+
+
+def instances_json(root: Path, split: str | None) -> Path:
+    """``<root>/annotations/instances_<split>.json``: the COCO instance GT of a panoptic root."""
+    return Path(root) / "annotations" / f"instances_{split or 'val2017'}.json"
+
+
+def annotations_by_image(path: Path) -> dict[int, list[dict]]:
+    """The annotations of a COCO instances JSON grouped by ``image_id`` (file order kept)."""
+    import json
+
+    out: dict[int, list[dict]] = {}
+    for a in json.loads(Path(path).read_text())["annotations"]:
+        out.setdefault(int(a["image_id"]), []).append(a)
+    return out

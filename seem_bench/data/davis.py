@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -211,3 +212,23 @@ as the davis-interactive robot writes it) and at least one
                           or not per_frame[f]):
         raise DataError(p, f"annotated_frame {f!r} is not a frame holding strokes")
     return data
+
+
+def read_scribble_file(path: str | Path, shape: tuple[int, int], n_frames: int, n_objects: int
+                       ) -> tuple[int, list[Any]]:
+    """A DAVIS scribble JSON -> (annotated frame, strokes in pixels), validated against the
+    sequence by `read_scribbles` (frame count, JSON shape, object ids, coordinates).
+
+    Format: ``{"scribbles": [[{"path": [[x/W, y/H], ...], "object_id": k}, ...] per frame], ...}``.
+    Strokes are `seem_bench.prompts.davis_robot.RobotScribble`, the type the robot also makes.
+    """
+    from seem_bench.prompts.davis_robot import RobotScribble
+
+    data = read_scribbles(path, n_frames, n_objects)
+    per_frame = data["scribbles"]
+    h, w = shape
+    frames = [i for i, strokes in enumerate(per_frame) if strokes]
+    f = int(data.get("annotated_frame", frames[0]))
+    strokes = [RobotScribble(int(s["object_id"]), np.asarray(s["path"], float) * [w, h])
+               for s in per_frame[f]]
+    return f, strokes

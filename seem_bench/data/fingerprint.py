@@ -19,13 +19,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from seem_bench.data.types import Sample
 
+from seem_bench.io_utils import sha256_file
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+__all__ = ["fingerprint_files", "fingerprint_listing", "sha256_file"]
 
 
 def fingerprint_files(root: Path, files: Iterable[Path]) -> dict[str, str]:

@@ -14,13 +14,13 @@ fingerprint (hence into the run record), so two runs on different lists never co
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from pathlib import Path
 
 from seem_bench.data.io import read_text
 from seem_bench.data.types import Dataset
 from seem_bench.errors import DataError
+from seem_bench.io_utils import sha256_file
 
 
 def read_subset(path: str | Path) -> list[str]:
@@ -53,6 +53,6 @@ def apply_subset(dataset: Dataset, path: str | Path) -> Dataset:
         first = sorted(missing)[:3]
         raise DataError(p, f"{len(missing)} id(s) not in {dataset.name} split {dataset.split}: "
                            f"{', '.join(first)}{' ...' if len(missing) > 3 else ''}")
-    digest = hashlib.sha256(p.read_bytes()).hexdigest()
+    digest = sha256_file(p)
     fp = {**dataset.fingerprint, "subset": {"file": p.name, "sha256": digest, "ids": len(ids)}}
     return replace(dataset, samples=samples, fingerprint=fp)

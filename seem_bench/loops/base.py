@@ -1,9 +1,10 @@
 """What a task kind must provide to the runner.
 
-A task's ``kind`` (``interactive``, ``generic``, ``referring``, ``video``) selects a `TaskKind`:
-it names the record units of a sample (instances, sentences, objects, or the image itself), runs
-one sample through the model (calling ``encoder`` once per image), and turns records into
-metrics. The runner owns everything else: sharding, resume, errors, files.
+A task's ``kind`` (``interactive``, ``generic``, ``referring``, ``ref-image``, ``davis-interactive``) selects a `TaskKind`:
+it names the record units of a sample (instances, sentences, objects, or the image itself) and
+runs one sample through the model (calling ``encoder`` once per image). Records become metrics
+through the evaluators the task lists (`seem_bench.metrics.contract`), never through the loop.
+The runner owns everything else: sharding, resume, errors, files.
 """
 
 from __future__ import annotations
@@ -36,10 +37,21 @@ class Encoder:
         return state
 
 
+def merge_objects(masks: list[np.ndarray], scores: list[float]) -> np.ndarray:
+    """Label map (H, W) ``int32``: 0 background, k+1 where object k wins (see module docstring)."""
+    labels = np.zeros(masks[0].shape, np.int32)
+    order = sorted(range(len(masks)), key=lambda k: (scores[k], k))
+    for k in order:
+        labels[masks[k]] = k + 1
+    return labels
+
+
 class TaskKind(ABC):
     """One family of task loops (see module docstring)."""
 
     name: str = ""
+    #: Whether records can carry predicted masks (``run --save-masks``).
+    saves_masks: bool = False
 
     @abstractmethod
     def prompt_kinds(self, task: TaskSpec) -> set[str]:
@@ -58,9 +70,8 @@ class TaskKind(ABC):
         """Records (each with ``unit`` and ``status``) for every unit of the sample, in order."""
 
     @abstractmethod
-    def summarize(self, records: list[dict[str, Any]], header: dict[str, Any]
-                  ) -> tuple[dict[str, float], dict[str, float]]:
-        """``(metrics, timings)`` from the records of a whole run."""
+    def default_evaluators(self, header: dict[str, Any]) -> list[str]:
+        """Evaluator names for a run whose task lists none (headers written before tasks did)."""
 
     def check_task(self, task: TaskSpec) -> None:  # noqa: B027 - optional hook, no-op by default
         """Validate task parameters (raise `UsageError`) before anything is loaded."""

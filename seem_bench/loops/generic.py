@@ -13,10 +13,10 @@ One decode per image with no prompt. The adapter returns, in ``Prediction.extra`
 
 Per-image records hold exactly what the exact aggregates need: PQ statistics per category
 (`seem_bench.metrics.panoptic.pq_image`), the non-zero cells of the semantic confusion matrix
-and the detections as COCO RLE. The summary sums PQ stats and the confusion matrix, and
-evaluates AP against the dataset's ``instances_<split>.json`` (COCO's own instance GT; panoptic
-masks are not the instance GT), re-read from the run's dataset root and checked against the
-recorded sha256.
+and the detections as COCO RLE. The task's evaluators (``panoptic``, ``semantic``, ``coco-ap``)
+sum PQ stats and the confusion matrix, and evaluate AP against the dataset's
+``instances_<split>.json`` (COCO's own instance GT; panoptic masks are not the instance GT),
+re-read from the run's dataset root and checked against the recorded sha256.
 """
 
 from __future__ import annotations
@@ -28,39 +28,16 @@ from typing import Any
 import numpy as np
 
 from seem_bench.adapters.base import Adapter
-from seem_bench.data.coco import ann_to_mask, contiguous_ids
+from seem_bench.data.coco import ann_to_mask, annotations_by_image, contiguous_ids, instances_json
 from seem_bench.data.fingerprint import sha256_file
 from seem_bench.data.types import Dataset, Sample
 from seem_bench.errors import DataError, UsageError
 from seem_bench.loops.base import Encoder, TaskKind
-from seem_bench.metrics.detection import coco_evaluate, encode_mask
-from seem_bench.metrics.panoptic import PanopticAccumulator, pq_image
-from seem_bench.metrics.semantic import semseg_metrics
+from seem_bench.metrics.detection import encode_mask
+from seem_bench.metrics.panoptic import pq_image
+from seem_bench.metrics.semantic import panoptic_to_semantic, sparse_confusion
 from seem_bench.prompts.types import Prompts
 from seem_bench.tasks import TaskSpec
-
-IGNORE = 255
-
-
-def instances_json(root: Path, split: str | None) -> Path:
-    return Path(root) / "annotations" / f"instances_{split or 'val2017'}.json"
-
-
-def panoptic_to_semantic(ids: np.ndarray, segments: list[dict], to_class: dict[int, int]) -> np.ndarray:
-    out = np.full(ids.shape, IGNORE, np.int64)
-    for s in segments:
-        out[ids == s["id"]] = to_class[s["category_id"]]
-    return out
-
-
-def sparse_confusion(gt: np.ndarray, pred: np.ndarray, k: int) -> list[list[int]]:
-    """Non-zero cells ``[gt, pred, count]`` of the (K+1)² matrix; GT ignore -> row K, bad pred -> col K."""
-    g = np.where(gt == IGNORE, k, gt).astype(np.int64).ravel()
-    p = pred.astype(np.int64).ravel()
-    p = np.where((p < 0) | (p >= k), k, p)
-    cells = np.bincount(g * (k + 1) + p, minlength=(k + 1) ** 2)
-    nz = np.flatnonzero(cells)
-    return [[int(i // (k + 1)), int(i % (k + 1)), int(cells[i])] for i in nz]
 
 
 class GenericKind(TaskKind):
@@ -96,11 +73,7 @@ class GenericKind(TaskKind):
         if self.instances_path is None:
             return []
         if self._gt_instances is None:
-            import json
-
-            self._gt_instances = {}
-            for a in json.loads(self.instances_path.read_text())["annotations"]:
-                self._gt_instances.setdefault(int(a["image_id"]), []).append(a)
+            self._gt_instances = annotations_by_image(self.instances_path)
         return [{"category_id": a["category_id"], "iscrowd": a.get("iscrowd", 0),
                  "mask": ann_to_mask(a["segmentation"], h, w)}
                 for a in self._gt_instances.get(int(image_id), [])]
@@ -139,47 +112,5 @@ class GenericKind(TaskKind):
                  "semseg": sparse_confusion(sem_gt, np.asarray(sem_pred), len(self.to_class)),
                  "detections": dets, "model_s": dt, "status": "ok"}]
 
-    def summarize(self, records: list[dict[str, Any]], header: dict[str, Any]
-                  ) -> tuple[dict[str, float], dict[str, float]]:
-        ok = [r for r in records if r.get("status") == "ok"]
-        root = Path(header["dataset"]["root"])
-        cats = _categories_from_header(header)
-        pq = PanopticAccumulator(cats)
-        k = len(cats)
-        conf = np.zeros((k + 1, k + 1), np.int64)
-        for r in ok:
-            pq.add_stats({int(c): v for c, v in r["pq"].items()})
-            for g, p, n in r["semseg"]:
-                conf[g, p] += n
-        res = pq.compute()
-        metrics: dict[str, float] = {"PQ": res["All"]["pq"], "SQ": res["All"]["sq"], "RQ": res["All"]["rq"],
-                                     "PQ_th": res["Things"]["pq"], "PQ_st": res["Stuff"]["pq"]}
-        sem = semseg_metrics(conf.T)  # detectron2 indexes conf[pred, gt]; ours is [gt, pred]
-        metrics.update({"mIoU": sem["mIoU"] / 100, "fwIoU": sem["fwIoU"] / 100, "pACC": sem["pACC"] / 100})
-        gt_path = instances_json(root, header["dataset"]["split"])
-        if gt_path.is_file() and any(r["detections"] for r in ok):
-            metrics["mAP"] = _ap(gt_path, header, ok)
-        return metrics, {"decode_s_total": sum(r["model_s"] for r in ok)}
-
-
-def _categories_from_header(header: dict[str, Any]) -> list[dict]:
-    cats = header.get("dataset", {}).get("categories")
-    if not cats:
-        raise UsageError("run header has no dataset categories; rerun with this seem-bench version")
-    return cats
-
-
-def _ap(gt_path: Path, header: dict[str, Any], records: list[dict[str, Any]]) -> float:
-    import json
-
-    recorded = header["dataset"].get("instances_sha256")
-    if recorded and sha256_file(gt_path) != recorded:
-        raise DataError(gt_path, "changed since the run (sha256 differs from the run header)")
-    gt = json.loads(gt_path.read_text())
-    ids = {int(r["image_id"]) for r in records}
-    gt = {"images": [im for im in gt["images"] if im["id"] in ids],
-          "annotations": [a for a in gt["annotations"] if a["image_id"] in ids],
-          "categories": gt["categories"]}
-    dets = [{**d, "image_id": int(r["image_id"])} for r in records for d in r["detections"]]
-    return float(coco_evaluate(gt, dets, "segm")["stats"][0])
-
+    def default_evaluators(self, header: dict[str, Any]) -> list[str]:
+        return ["panoptic", "semantic", "coco-ap"]

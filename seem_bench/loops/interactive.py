@@ -28,6 +28,10 @@ Per round and object:
    object gets the remaining rounds up to ``max_rounds`` as repeats of its last IoU
    (``prompt = {"repeat": "image_stop_iou"}``, ``model_s = 0``).
 
+With ``save_masks`` (``run --save-masks final|all``) the record holds the object's final
+predicted mask as COCO RLE (``"mask"``), and with ``all`` every round record its own ``"mask"``:
+what `seem-bench plot --samples` draws (reports never re-run the model).
+
 Round records: ``{"round", "prompt", "iou", "model_s"}`` where ``prompt`` is what the round
 added: ``{"click": [x, y, positive]}``, ``{"box": [...]}``, ``{"scribbles": [...]}``,
 ``{"polygon": {...}}``, ``{"text": "..."}``, ``{"skip": reason}`` for a round without a new
@@ -45,7 +49,9 @@ import numpy as np
 from seem_bench.adapters.base import Adapter, Prediction
 from seem_bench.data.types import Instance, Sample
 from seem_bench.errors import UsageError
+from seem_bench.metrics.detection import encode_mask
 from seem_bench.metrics.iou import mask_iou
+from seem_bench.params import InteractiveParams
 from seem_bench.prompts.first import FIRST_PROMPTS, default_first_prompt
 from seem_bench.prompts.protocols import ClickProtocol
 from seem_bench.prompts.sampled import Sampling, sampling_from
@@ -97,31 +103,36 @@ class LoopConfig:
     click_stop_iou: float | None
     image_stop_iou: float | None
     blob_radius: int
+    save_masks: str | None = None  # None | "final" | "all": predicted masks as COCO RLE in the record
     sampling: Sampling | None = None  # sampled clicks (draws >= 1); None = deterministic
     options: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @classmethod
     def build(cls, protocol: ClickProtocol, params: dict[str, Any]) -> LoopConfig:
-        opts = protocol.options(params)
+        """One source for every setting: the kind's declared parameters (`InteractiveParams`,
+        defaults and types) and the protocol's own options, both updated by ``params``. The
+        clicker and the prompts given to the model read the same ``blob_radius`` from here."""
+        declared = InteractiveParams.declared()
+        loop = InteractiveParams.from_params({k: v for k, v in params.items() if k in declared},
+                                             f"protocol {protocol.name!r}")
+        opts = {**protocol.options({k: v for k, v in params.items() if k not in declared}),
+                **loop.to_dict()}
         kind = str(opts.get("first_prompt") or "point")
-        sim = opts.get("first_prompt_protocol") or default_first_prompt(kind, protocol.name)
+        sim = loop.first_prompt_protocol or default_first_prompt(kind, protocol.name)
         if kind == "point" and sim:
             raise UsageError(f"first_prompt_protocol {sim!r} needs first_prompt box, scribble "
                              "or polygon, not point")
         if sim is not None and FIRST_PROMPTS.get(sim).kind != kind:
             raise UsageError(f"first_prompt_protocol {sim!r} makes {FIRST_PROMPTS.get(sim).kind} "
                              f"prompts, but first_prompt is {kind!r}")
-        output = str(opts.get("output", "top"))
-        if output not in ("top", "oracle"):
-            raise UsageError(f"output must be 'top' or 'oracle', got {output!r}")
-        target = opts.get("iou_target")
         return cls(
-            max_rounds=int(opts["max_rounds"]), iou_target=None if target is None else float(target),
-            pred_thr=float(opts.get("pred_thr", 0.5)), memory=bool(opts.get("memory", True)),
-            negatives=bool(opts.get("negatives", True)), first_prompt=kind, first_sim=sim,
-            text=opts.get("text"), class_names=opts.get("class_names"), output=output,
+            max_rounds=loop.max_rounds, iou_target=loop.iou_target,
+            pred_thr=float(opts.get("pred_thr", 0.5)), memory=loop.memory,
+            negatives=loop.negatives, first_prompt=kind, first_sim=sim,
+            text=loop.text, class_names=opts.get("class_names"), output=loop.output,
             click_stop_iou=opts.get("click_stop_iou"), image_stop_iou=opts.get("image_stop_iou"),
-            blob_radius=int(opts.get("blob_radius", 0)), sampling=sampling_from(opts), options=opts)
+            blob_radius=int(opts.get("blob_radius", 0)), save_masks=loop.save_masks,
+            sampling=sampling_from(opts), options=opts)
 
 
 @dataclass
@@ -261,7 +272,7 @@ def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Ins
     for inst in instances:
         gt = inst.mask()
         objs.append(_Object(inst=inst, gt=gt, ignore=inst.ignore(), target=gt,
-                            prompts=Prompts(click_radius=protocol.blob_radius,
+                            prompts=Prompts(click_radius=cfg.blob_radius,
                                             text=text_for(inst, cfg.text, cfg.class_names))))
     for r in range(1, cfg.max_rounds + 1):
         live = [o for o in objs if not o.done]
@@ -283,6 +294,8 @@ def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Ins
             if cfg.click_stop_iou is not None:
                 o.target_iou = seem_keep_iou(o.target, pred)
             o.rounds.append({"round": r, "prompt": added, "iou": iou, "model_s": dt})
+            if cfg.save_masks == "all":
+                o.rounds[-1]["mask"] = encode_mask(pred)
             if cfg.iou_target is not None and iou >= cfg.iou_target:
                 o.done = True
         if cfg.image_stop_iou is not None and all(
@@ -295,6 +308,9 @@ def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Ins
     records: list[InstanceRecord] = []
     for o in objs:
         ious = [rd["iou"] for rd in o.rounds]
-        records.append({"instance_id": o.inst.instance_id, "category_id": o.inst.category_id,
-                        "rounds": o.rounds, "ious": ious, "final_iou": ious[-1], "status": "ok"})
+        rec: InstanceRecord = {"instance_id": o.inst.instance_id, "category_id": o.inst.category_id,
+                               "rounds": o.rounds, "ious": ious, "final_iou": ious[-1], "status": "ok"}
+        if cfg.save_masks is not None:
+            rec["mask"] = encode_mask(o.pred)  # the last decoded prediction (repeats decode nothing)
+        records.append(rec)
     return records

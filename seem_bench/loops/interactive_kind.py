@@ -3,8 +3,9 @@
 Sampled clicks (``--set gamma=G [--set draws=K]``): every object runs K + 1 times. Draw 0 is
 the deterministic protocol, with the record key it always had (``<sample>/<instance>``); draw
 ``d >= 1`` has the key ``<sample>/<instance>#d`` and ``"draw": d`` in its record. The standard
-metrics come from draw 0 only, so they equal a deterministic run's; the sampled statistics go
-under ``metrics["robustness"]`` (`seem_bench.metrics.robustness`).
+metrics come from draw 0 only (the ``interactive`` evaluator skips ``draw > 0``), so they equal
+a deterministic run's; the sampled statistics come from the ``robustness`` evaluator
+(`seem_bench.metrics.robustness`), which the interactive tasks list.
 """
 
 from __future__ import annotations
@@ -16,14 +17,10 @@ from seem_bench.data.types import Sample
 from seem_bench.errors import UsageError
 from seem_bench.loops.base import Encoder, TaskKind
 from seem_bench.loops.interactive import run_sample
-from seem_bench.metrics.interactive import DEFAULT_KS, InteractiveAccumulator
-from seem_bench.metrics.robustness import robustness_stats
 from seem_bench.prompts.first import FIRST_PROMPTS, FirstPromptSimulator, default_first_prompt
 from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.prompts.sampled import Sampling, sampling_from
 from seem_bench.tasks import TaskSpec
-
-LOOP_PARAMS = ("max_rounds", "iou_target", "pred_thr", "memory", "negatives")
 
 
 def unit_id(instance_id: str, draw: int) -> str:
@@ -33,6 +30,7 @@ def unit_id(instance_id: str, draw: int) -> str:
 
 class InteractiveKind(TaskKind):
     name = "interactive"
+    saves_masks = True
 
     def first_simulator(self, task: TaskSpec) -> FirstPromptSimulator | None:
         """The first-round simulator (``None`` = the click protocol's own first click)."""
@@ -41,11 +39,13 @@ class InteractiveKind(TaskKind):
 
     def sampling(self, task: TaskSpec) -> Sampling | None:
         """The task's sampled-click settings (``None``: deterministic), validated."""
-        return sampling_from(PROTOCOLS.get(task.protocol).options(task.params))
+        return sampling_from(task.params)
 
     def check_task(self, task: TaskSpec) -> None:
         PROTOCOLS.get(task.protocol)
-        self.sampling(task)
+        if self.sampling(task) is not None and task.evaluators and "robustness" not in task.evaluators:
+            raise UsageError(f"task {task.name!r}: sampled clicks (gamma) need the robustness evaluator; "
+                             f"add it to the task's evaluators ({', '.join(task.evaluators)})")
         sim = self.first_simulator(task)
         if sim is not None and sim.kind != task.first_prompt:
             raise UsageError(f"first_prompt_protocol {sim.name!r} makes {sim.kind} prompts, "
@@ -54,9 +54,9 @@ class InteractiveKind(TaskKind):
     def prompt_kinds(self, task: TaskSpec) -> set[str]:
         sim = self.first_simulator(task)
         kinds = {sim.gives if sim is not None else "point"}
-        if int(task.params.get("max_rounds", 1)) > 1:
+        if int(task.params["max_rounds"]) > 1:
             kinds.add("point")
-        if task.params.get("text", "none") not in (None, "none", False):
+        if task.params["text"] != "none":
             kinds.add("text")
         return kinds
 
@@ -72,8 +72,7 @@ class InteractiveKind(TaskKind):
     def run_sample(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
                    seed: int) -> list[dict[str, Any]]:
         proto = PROTOCOLS.get(task.protocol)
-        params = {**proto.params, **task.params}  # protocol defaults (pred_thr 0.49 for ritm, 0.5 else)
-        params.setdefault("first_prompt", task.first_prompt)
+        params = {**task.params, "first_prompt": task.first_prompt}  # protocol defaults: LoopConfig
         state = encoder(sample.image())
         sampling = self.sampling(task)
         out = []
@@ -83,22 +82,5 @@ class InteractiveKind(TaskKind):
                        for r in records)
         return out
 
-    def summarize(self, records: list[dict[str, Any]], header: dict[str, Any]
-                  ) -> tuple[dict[str, float], dict[str, float]]:
-        params = header["task"]["params"]
-        acc = InteractiveAccumulator(max_rounds=int(params["max_rounds"]), compare=params.get("compare", "ritm"))
-        for r in records:
-            if r.get("status") == "ok" and not r.get("draw"):
-                decoded = [rd for rd in r["rounds"] if "repeat" not in rd["prompt"]]
-                acc.update(r["ious"], sum(rd["model_s"] for rd in decoded), clicks=len(decoded))
-        # mIoU@k at the usual rounds plus those the protocol's paper reports (SAM: 1, 2, 3, 5, 9).
-        proto = header["task"].get("protocol")
-        report_ks = PROTOCOLS.get(proto).report_ks if proto in PROTOCOLS else ()
-        ks = sorted({*DEFAULT_KS, *report_ks})
-        metrics = acc.compute(ks)
-        metrics.pop("instances", None)
-        if any(r.get("draw") for r in records):
-            metrics["robustness"] = robustness_stats(records, max_rounds=int(params["max_rounds"]),
-                                                     compare=params.get("compare", "ritm"), ks=ks)
-        timings = {"decode_s_total": acc.model_seconds, "clicks": acc.clicks}
-        return metrics, timings
+    def default_evaluators(self, header: dict[str, Any]) -> list[str]:
+        return ["interactive", "robustness"]

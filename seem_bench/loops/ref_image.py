@@ -8,10 +8,11 @@ Two dataset shapes, one prompt kind (`RefImage`: another image plus a mask on it
   mask instead. Each frame is encoded once for all objects. Per-object predictions are merged
   into one label map as the DAVIS evaluation expects: where objects overlap, the object with the
   higher ``score`` wins (ties: the higher object index, as painting objects in order does).
-  J and F per frame are recorded; the summary excludes the first and last frames, and void
-  (255) pixels count as background, both as davis2017-evaluation's semi-supervised path does.
+  J and F per frame are recorded; the ``davis`` evaluator excludes the first and last frames,
+  and void (255) pixels count as background, both as davis2017-evaluation's semi-supervised
+  path does.
 - images (COCO): each instance is prompted with an exemplar of the same category from another
-  image (`seem_bench.prompts.exemplars`); records hold I and U; summary mIoU / cIoU. An instance
+  image (`seem_bench.prompts.exemplars`); records hold I and U (``referring`` evaluator). An instance
   whose category appears in no other image gets an error record of its own (``status: error``,
   ``NoExemplarError: ...``); the other instances of the image are evaluated, and the summary
   counts it under ``errors``.
@@ -26,20 +27,10 @@ import numpy as np
 
 from seem_bench.adapters.base import Adapter
 from seem_bench.data.types import Dataset, Sample
-from seem_bench.loops.base import Encoder, TaskKind
+from seem_bench.loops.base import Encoder, TaskKind, merge_objects
 from seem_bench.metrics import davis as davis_metrics
-from seem_bench.metrics.referring import ReferringAccumulator
 from seem_bench.prompts.types import Prompts, RefImage
 from seem_bench.tasks import TaskSpec
-
-
-def merge_objects(masks: list[np.ndarray], scores: list[float]) -> np.ndarray:
-    """Label map (H, W) ``int32``: 0 background, k+1 where object k wins (see module docstring)."""
-    labels = np.zeros(masks[0].shape, np.int32)
-    order = sorted(range(len(masks)), key=lambda k: (scores[k], k))
-    for k in order:
-        labels[masks[k]] = k + 1
-    return labels
 
 
 class RefImageKind(TaskKind):
@@ -65,8 +56,8 @@ class RefImageKind(TaskKind):
         return self._exemplar(adapter, encoder, sample, task, seed)
 
     def _video(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec) -> list[dict[str, Any]]:
-        thr = float(task.params.get("pred_thr", 0.5))
-        use_memory = bool(task.params.get("memory", False))
+        thr = float(task.params["pred_thr"])
+        use_memory = bool(task.params["memory"])
         first = sample.frames[0]
         ids = [inst.instance_id for inst in first.instances]
         ref_img = first.image()
@@ -106,7 +97,7 @@ class RefImageKind(TaskKind):
                   seed: int) -> list[dict[str, Any]]:
         from seem_bench.prompts.exemplars import NoExemplarError, select_exemplar
 
-        thr = float(task.params.get("pred_thr", 0.5))
+        thr = float(task.params["pred_thr"])
         state = encoder(sample.image())
         out = []
         for inst in sample.instances:
@@ -130,26 +121,6 @@ class RefImageKind(TaskKind):
                         "union": int(np.count_nonzero(gt | pred)), "model_s": dt, "status": "ok"})
         return out
 
-    def summarize(self, records: list[dict[str, Any]], header: dict[str, Any]
-                  ) -> tuple[dict[str, float], dict[str, float]]:
-        ok = [r for r in records if r.get("status") == "ok"]
-        decode = sum(r["model_s"] for r in ok)
-        if ok and "J" in ok[0]:
-            # Records hold frames 1..T-1; davis2017-evaluation also drops the last frame.
-            acc = davis_metrics.DavisAccumulator()
-            for r in ok:
-                j, f = np.asarray(r["J"][:-1]), np.asarray(r["F"][:-1])
-                acc.objects[r["key"]] = davis_metrics.db_statistics(j) + davis_metrics.db_statistics(f)
-            res = acc.compute()
-            res.pop("per_object")
-            return res, {"decode_s_total": decode}
-        acc_r = ReferringAccumulator()
-        for r in ok:
-            acc_r.update_counts(r["intersection"], r["union"])
-        return fractions(acc_r.compute()), {"decode_s_total": decode}
-
-
-def fractions(res: dict[str, Any]) -> dict[str, float]:
-    """`ReferringAccumulator` reports ×100; summaries hold fractions (tables scale them)."""
-    return {k: (v / 100 if k.startswith(("cIoU", "mIoU", "prec@")) else v) for k, v in res.items()
-            if not isinstance(v, dict)}
+    def default_evaluators(self, header: dict[str, Any]) -> list[str]:
+        # Older headers: DAVIS runs are video (J&F), every other dataset exemplar (I and U).
+        return ["davis"] if str(header["dataset"]["name"]).startswith("davis") else ["referring"]

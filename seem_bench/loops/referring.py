@@ -3,7 +3,7 @@
 Units: ``all-sentences`` (LAVT/ReLA standard) makes every sentence of every ref a unit
 ``<ref>/<i>``; ``first-sentence`` (SEEM/X-Decoder evaluator) makes one unit per ref, its sentence
 0 lower-cased. The image is encoded once for all its refs. Records hold the intersection and
-union of each unit so the summary (cIoU, mIoU, prec@X) is exact for any sharding.
+union of each unit; the ``referring`` evaluator turns them into cIoU, mIoU and prec@X.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import numpy as np
 
 from seem_bench.adapters.base import Adapter
 from seem_bench.data.types import Instance, Sample
-from seem_bench.errors import UsageError
 from seem_bench.loops.base import Encoder, TaskKind
-from seem_bench.metrics.referring import ReferringAccumulator
-from seem_bench.prompts.text import SENTENCE_RULES, select_sentences
+from seem_bench.prompts.text import select_sentences
 from seem_bench.prompts.types import Prompts
 from seem_bench.tasks import TaskSpec
 
@@ -31,22 +29,17 @@ def sentences(inst: Instance, rule: str) -> list[tuple[int, str]]:
 class ReferringKind(TaskKind):
     name = "referring"
 
-    def check_task(self, task: TaskSpec) -> None:
-        rule = task.params.get("sentences", "all-sentences")
-        if rule not in SENTENCE_RULES:
-            raise UsageError(f"unknown sentence rule {rule!r}; choose one of {', '.join(SENTENCE_RULES)}")
-
     def prompt_kinds(self, task: TaskSpec) -> set[str]:
         return {"text"}
 
     def units(self, sample: Sample, task: TaskSpec) -> list[str]:
-        rule = task.params.get("sentences", "all-sentences")
+        rule = task.params["sentences"]
         return [f"{inst.instance_id}/{i}" for inst in sample.instances for i, _ in sentences(inst, rule)]
 
     def run_sample(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
                    seed: int) -> list[dict[str, Any]]:
-        rule = task.params.get("sentences", "all-sentences")
-        thr = float(task.params.get("pred_thr", 0.5))
+        rule = task.params["sentences"]
+        thr = float(task.params["pred_thr"])
         state = encoder(sample.image())
         out = []
         for inst in sample.instances:
@@ -70,14 +63,5 @@ class ReferringKind(TaskKind):
                             "union": int(np.count_nonzero(union)), "model_s": dt, "status": "ok"})
         return out
 
-    def summarize(self, records: list[dict[str, Any]], header: dict[str, Any]
-                  ) -> tuple[dict[str, float], dict[str, float]]:
-        acc = ReferringAccumulator()
-        decode = 0.0
-        for r in records:
-            if r.get("status") == "ok":
-                acc.update_counts(r["intersection"], r["union"])
-                decode += r["model_s"]
-        from seem_bench.loops.ref_image import fractions
-
-        return fractions(acc.compute()), {"decode_s_total": decode}
+    def default_evaluators(self, header: dict[str, Any]) -> list[str]:
+        return ["referring"]

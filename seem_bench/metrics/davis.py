@@ -48,21 +48,26 @@ import cv2
 import numpy as np
 
 from seem_bench.errors import DataError
+from seem_bench.metrics.contract import Evaluator, ExactSum, MetricSpec
 
 BOUND_TH = 0.008
 VOID_LABEL = 255
 
 __all__ = [
     "DavisAccumulator",
+    "DavisEvaluator",
     "DavisInteractiveAccumulator",
+    "DavisInteractiveEvaluator",
     "boundary_map",
     "db_statistics",
     "disk_kernel",
     "evaluate_davis",
     "f_measure",
     "frame_scores",
+    "group_report",
     "interactive_summary",
     "jaccard",
+    "summary_from_groups",
 ]
 
 
@@ -428,10 +433,14 @@ def interactive_summary(report: Iterable[Mapping[str, Any]],
     Returns:
         ``{"AUC", "<metric>@<t>s", "curve": {"time": [...], "<metric>": [...]}}``.
     """
-    col = {"J": 0, "F": 1, "J_AND_F": 2}.get(metric)
-    if col is None:
-        raise ValueError(f"metric must be J, F or J_AND_F, not {metric!r}")
-    # Mean over frames per (interaction, sequence, scribble, object): [J, F, J&F, timing].
+    return summary_from_groups(group_report(report), sequences, max_t, max_i, metric, time_threshold)
+
+
+def group_report(report: Iterable[Mapping[str, Any]]) -> dict[tuple, np.ndarray]:
+    """Mean over frames per (interaction, sequence, scribble, object): ``[J, F, J&F, timing]``.
+
+    Rows of one key are summed in report order, as ``summarize_report``'s groupby-mean does.
+    """
     sums: dict[tuple, np.ndarray] = {}
     counts: dict[tuple, int] = {}
     for r in report:
@@ -444,7 +453,16 @@ def interactive_summary(report: Iterable[Mapping[str, Any]],
         else:
             sums[key] = row
             counts[key] = 1
-    grouped = {k: v / counts[k] for k, v in sums.items()}
+    return {k: v / counts[k] for k, v in sums.items()}
+
+
+def summary_from_groups(grouped: Mapping[tuple, np.ndarray], sequences: Mapping[str, tuple[int, int]],
+                        max_t: float | None = None, max_i: int | None = None,
+                        metric: str = "J_AND_F", time_threshold: float = 60.0) -> dict[str, Any]:
+    """`interactive_summary` from `group_report`'s per-object means (see there)."""
+    col = {"J": 0, "F": 1, "J_AND_F": 2}.get(metric)
+    if col is None:
+        raise ValueError(f"metric must be J, F or J_AND_F, not {metric!r}")
     n_i = max_i or (max(k[0] for k in grouped) if grouped else 1)
     # Rebuild every (interaction, sequence, scribble, object): a missing interaction of a
     # (sequence, scribble) repeats the previous results with zero time.
@@ -524,3 +542,107 @@ class DavisInteractiveAccumulator:
                 time_threshold: float = 60.0) -> dict[str, Any]:
         return interactive_summary(self.rows, sequences, max_t, max_i, metric, time_threshold)
 
+
+
+# --------------------------------------------------------------------------- evaluators
+_DAVIS17 = "davis2017-evaluation (semi-supervised)"
+
+
+class DavisEvaluator(Evaluator):
+    """J&F / J / F Mean, Recall, Decay of video records (``J``, ``F``: per frame 1..T-1).
+
+    The last frame is dropped here (records hold frames 1..T-1, the first being the prompt), as
+    davis2017-evaluation drops the first and last. State: six exact sums over objects.
+    """
+
+    name = "davis"
+    KEYS = ("J-Mean", "J-Recall", "J-Decay", "F-Mean", "F-Recall", "F-Decay")
+
+    def __init__(self, header: Mapping[str, Any]) -> None:
+        super().__init__(header)
+        self.sums = [ExactSum() for _ in self.KEYS]
+        self.objects = 0
+
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
+        return [MetricSpec("J&F-Mean", "fraction", True, 1, f"{_DAVIS17}: mean over objects of (J+F)/2"),
+                *(MetricSpec(k, "fraction", not k.endswith("Decay"), 1, _DAVIS17) for k in cls.KEYS),
+                MetricSpec("objects", "count", True, 0, "objects evaluated")]
+
+    def update(self, record: Mapping[str, Any]) -> None:
+        stats = db_statistics(np.asarray(record["J"][:-1])) + db_statistics(np.asarray(record["F"][:-1]))
+        for total, v in zip(self.sums, stats, strict=True):
+            total.add(v)
+        self.objects += 1
+
+    def merge(self, other: Evaluator) -> DavisEvaluator:
+        assert isinstance(other, DavisEvaluator)
+        for mine, theirs in zip(self.sums, other.sums, strict=True):
+            mine.merge(theirs)
+        self.objects += other.objects
+        return self
+
+    def compute(self) -> dict[str, float]:
+        n = self.objects
+        m = [t.value() / n if n else float("nan") for t in self.sums]
+        return {"J&F-Mean": (m[0] + m[3]) / 2, **dict(zip(self.KEYS, m, strict=True)), "objects": n}
+
+
+class DavisInteractiveEvaluator(Evaluator):
+    """AUC, J&F@<t>s and J&F@<k>int of davis-interactive session records (``rounds`` with per-frame
+    ``J``/``F`` per object and the round's ``timing``), as davisinteractive's ``summarize_report``.
+
+    State: the per-(interaction, sequence, scribble, object) means, a few numbers per session.
+    Parameters: ``max_t``, ``time_threshold``, ``max_interactions``, ``clock`` (``interactions``
+    counts each round as 1 s, so the time axis is reproducible).
+    """
+
+    name = "davis-interactive"
+
+    def __init__(self, header: Mapping[str, Any]) -> None:
+        super().__init__(header)
+        self.grouped: dict[tuple, np.ndarray] = {}
+        self.sequences: dict[str, tuple[int, int]] = {}
+
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
+        p = params
+        ref = "davisinteractive EvaluationService.summarize_report"
+        t = f"{float(p.get('time_threshold', 60)):g}"
+        return [MetricSpec("AUC", "fraction", True, 1, f"{ref}: area under J&F vs time"),
+                MetricSpec(f"J&F@{t}s", "fraction", True, 1, f"{ref}: J&F at {t} s"),
+                *(MetricSpec(f"J&F@{i}int", "fraction", True, 1, f"{ref}: J&F after {i} interactions")
+                  for i in range(1, int(p.get("max_interactions", 8)) + 1))]
+
+    def update(self, record: Mapping[str, Any]) -> None:
+        seq, idx, n_obj = record["sample_id"], int(record["scribble_idx"]), int(record["n_objects"])
+        n_scr, _ = self.sequences.get(seq, (0, n_obj))
+        self.sequences[seq] = (max(n_scr, idx), n_obj)
+        fixed = self.params.get("clock", "measured") == "interactions"
+        rows = ({"sequence": seq, "scribble_idx": idx, "interaction": rd["interaction"], "object_id": k + 1,
+                 "frame": t, "jaccard": jr[k], "contour": fr[k], "timing": 1.0 if fixed else rd["timing"]}
+                for rd in record["rounds"]
+                for t, (jr, fr) in enumerate(zip(rd["J"], rd["F"], strict=True))
+                for k in range(n_obj))
+        self.grouped.update(group_report(rows))
+
+    def merge(self, other: Evaluator) -> DavisInteractiveEvaluator:
+        assert isinstance(other, DavisInteractiveEvaluator)
+        self.grouped.update(other.grouped)
+        for seq, (n_scr, n_obj) in other.sequences.items():
+            mine, _ = self.sequences.get(seq, (0, n_obj))
+            self.sequences[seq] = (max(mine, n_scr), n_obj)
+        return self
+
+    def compute(self) -> dict[str, float]:
+        if not self.grouped:
+            return {}
+        p = self.params
+        res = summary_from_groups(self.grouped, dict(sorted(self.sequences.items())),
+                                  max_t=float(p.get("max_t", 30)),
+                                  time_threshold=float(p.get("time_threshold", 60)))
+        curve = res.pop("curve")
+        metrics = {k: float(v) for k, v in res.items()}
+        for i, v in enumerate(curve["J&F"][1:-1], start=1):
+            metrics[f"J&F@{i}int"] = float(v)
+        return metrics

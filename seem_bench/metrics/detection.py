@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 
 from seem_bench.errors import DataError, UsageError
+from seem_bench.metrics.contract import Evaluator, MetricSpec
 
 #: Names of pycocotools' ``stats[0..11]``, in order.
 STATS_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl",
@@ -164,6 +165,15 @@ def encode_mask(mask: np.ndarray) -> dict[str, Any]:
     return rle
 
 
+def decode_mask(rle: Mapping[str, Any]) -> np.ndarray:
+    """Compressed COCO RLE (``counts`` as ``str`` or ``bytes``) -> bool mask (H, W)."""
+    from pycocotools import mask as mask_utils
+
+    counts = rle["counts"]
+    obj = {"size": list(rle["size"]), "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
+    return mask_utils.decode(obj).astype(bool)
+
+
 def _hotcoco() -> Any:
     try:
         import hotcoco
@@ -224,9 +234,10 @@ def _check_finite(dt: Sequence[Any], where: str | Path) -> None:
                                            "refusing to rank it (see docs/metrics.md)")
 
 
-#: Byte patterns that can only come from a non-finite number in a results file: Python's
-#: ``json`` writes ``NaN``/``Infinity``; an exponent of 3+ digits can overflow to infinity.
-_NON_FINITE_HINT = re.compile(rb"NaN|Infinity|[eE][+-]?\d{3,}")
+#: A JSON value (after ``:``, ``,`` or ``[``) that may be non-finite: Python's ``json`` writes
+#: ``NaN``/``Infinity``; a positive exponent of 3+ digits can overflow to infinity. RLE strings
+#: can hold look-alikes (their alphabet is ``0``..``o``), which only cost a Python parse.
+_NON_FINITE_HINT = re.compile(rb"[:,\[]\s*-?(?:NaN|Infinity|\d+(?:\.\d*)?[eE]\+?\d{3,})")
 
 
 def _check_finite_file(path: Path) -> None:
@@ -397,3 +408,58 @@ class DetectionAccumulator:
         for k in ("precision", "recall"):
             res.pop(k)
         return res
+
+
+class CocoApEvaluator(Evaluator):
+    """Mask AP (fraction, ``COCOeval`` segm ``stats[0]``) of generic records' ``detections``.
+
+    The GT is the dataset's COCO instances JSON recorded in the header (``instances_json``),
+    re-read and checked against its recorded sha256, restricted to the evaluated images.
+    Detections are kept until ``compute`` (AP ranks them all) and ordered by record key, so the
+    result does not depend on the order of records. No detections or no instances file: no mAP.
+    """
+
+    name = "coco-ap"
+
+    def __init__(self, header: Mapping[str, Any]) -> None:
+        super().__init__(header)
+        self.image_ids: set[int] = set()
+        self.detections: list[tuple[str, int, list[dict]]] = []
+
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
+        return [MetricSpec("mAP", "fraction", True, 1, "pycocotools COCOeval segm stats[0] (AP@[.5:.95])")]
+
+    def update(self, record: Mapping[str, Any]) -> None:
+        image_id = int(record["image_id"])
+        self.image_ids.add(image_id)
+        if record["detections"]:
+            self.detections.append((record["key"], image_id, list(record["detections"])))
+
+    def merge(self, other: Evaluator) -> CocoApEvaluator:
+        assert isinstance(other, CocoApEvaluator)
+        self.image_ids |= other.image_ids
+        self.detections += other.detections
+        return self
+
+    def compute(self) -> dict[str, float]:
+        import json
+
+        from seem_bench.data.coco import instances_json
+        from seem_bench.data.fingerprint import sha256_file
+
+        ds = self.header["dataset"]
+        gt_path = instances_json(Path(ds["root"]), ds.get("split"))
+        if not gt_path.is_file() or not self.detections:
+            return {}
+        recorded = ds.get("instances_sha256")
+        if recorded and sha256_file(gt_path) != recorded:
+            raise DataError(gt_path, "changed since the run (sha256 differs from the run header)")
+        gt = json.loads(gt_path.read_text())
+        ids = self.image_ids
+        gt = {"images": [im for im in gt["images"] if im["id"] in ids],
+              "annotations": [a for a in gt["annotations"] if a["image_id"] in ids],
+              "categories": gt["categories"]}
+        dets = [{**d, "image_id": image_id} for _, image_id, ds_ in sorted(self.detections, key=lambda t: t[0])
+                for d in ds_]
+        return {"mAP": float(coco_evaluate(gt, dets, "segm")["stats"][0])}

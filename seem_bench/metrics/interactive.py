@@ -22,11 +22,13 @@ that: ``float32(iou) >= float32(t)``, so an IoU of exactly 0.85 counts as reachi
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+from seem_bench.metrics.contract import Evaluator, ExactSum, MetricSpec
 
 DEFAULT_THRESHOLDS = (0.5, 0.8, 0.85, 0.9)
 DEFAULT_KS = (1, 3, 5, 10, 20)
@@ -61,8 +63,9 @@ def _key(thr: float) -> str:
 class InteractiveAccumulator:
     """Streaming interactive metrics: ``update`` per instance, ``merge`` across workers.
 
-    Holds the per-instance IoU lists (a few floats each), so ``compute`` is exact whatever the
-    order of updates and merges.
+    Fixed-size state (integer NoC sums and NoF counts per threshold, one `ExactSum` of IoUs per
+    round, an `ExactSum` of seconds), so ``compute`` is exact whatever the order of updates and
+    merges, and memory does not grow with the number of instances.
 
     >>> acc = InteractiveAccumulator(max_rounds=3)
     >>> acc.update([0.5, 0.9, 0.95], model_seconds=0.3)
@@ -74,55 +77,150 @@ class InteractiveAccumulator:
     max_rounds: int = 20
     thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
     compare: str = "ritm"
-    ious: list[list[float]] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
+    instances: int = 0
     clicks: int = 0
+    noc_sum: dict[float, int] = field(default_factory=dict)
+    never: dict[float, int] = field(default_factory=dict)
+    legacy: dict[float, int] = field(default_factory=dict)
+    round_sums: list[ExactSum] = field(default_factory=list)
+    seconds: ExactSum = field(default_factory=ExactSum)
+
+    def __post_init__(self) -> None:
+        for thr in self.thresholds:
+            self.noc_sum.setdefault(thr, 0)
+            self.never.setdefault(thr, 0)
+            self.legacy.setdefault(thr, 0)
+        self.round_sums = self.round_sums or [ExactSum() for _ in range(self.max_rounds)]
 
     @property
     def model_seconds(self) -> float:
         """Total model seconds over all instances (exact sum)."""
-        return math.fsum(self.seconds)
+        return self.seconds.value()
+
+    def _cmp_thresholds(self) -> list[tuple[float, float]]:
+        """``(threshold, value compared against)`` under the comparison rule."""
+        if self.compare == "ritm":
+            return [(thr, float(np.float32(thr))) for thr in self.thresholds]
+        if self.compare == "exact":
+            return [(thr, thr) for thr in self.thresholds]
+        raise ValueError(f"compare must be 'ritm' or 'exact', not {self.compare!r}")
 
     def update(self, ious: Sequence[float], model_seconds: float = 0.0, clicks: int | None = None) -> None:
         """Add one instance: its IoU after each round, its model seconds and the number of
         decoded rounds (default ``len(ious)``; SEEM's repeated rounds are not decoded)."""
-        self.ious.append([float(v) for v in ious])
-        self.seconds.append(float(model_seconds))
+        row = [float(v) for v in ious][: self.max_rounds]
+        # `reached` in plain Python (this runs once per record): under "ritm" both sides are
+        # float32 values, which compare in float64 exactly as they do in float32.
+        cmp_row = np.asarray(row, np.float32).tolist() if self.compare == "ritm" else row
+        for thr, t in self._cmp_thresholds():
+            first = next((i for i, v in enumerate(cmp_row) if v >= t), None)
+            n = self.max_rounds if first is None else first + 1
+            self.noc_sum[thr] += n
+            self.never[thr] += int(first is None)
+            self.legacy[thr] += int(n == self.max_rounds)
+        # The last IoU is carried forward after an early stop (an empty row counts as 0).
+        last = row[-1] if row else 0.0
+        for k, total in enumerate(self.round_sums):
+            total.add(row[k] if k < len(row) else last)
+        self.instances += 1
+        self.seconds.add(float(model_seconds))
         self.clicks += len(ious) if clicks is None else int(clicks)
 
     def merge(self, other: InteractiveAccumulator) -> InteractiveAccumulator:
         """Add another accumulator's instances; returns ``self``."""
-        self.ious.extend(other.ious)
-        self.seconds.extend(other.seconds)
+        if (other.max_rounds, tuple(other.thresholds), other.compare) != (
+                self.max_rounds, tuple(self.thresholds), self.compare):
+            raise ValueError("cannot merge interactive accumulators with different settings")
+        for thr in self.thresholds:
+            self.noc_sum[thr] += other.noc_sum[thr]
+            self.never[thr] += other.never[thr]
+            self.legacy[thr] += other.legacy[thr]
+        for mine, theirs in zip(self.round_sums, other.round_sums, strict=True):
+            mine.merge(theirs)
+        self.instances += other.instances
+        self.seconds.merge(other.seconds)
         self.clicks += other.clicks
         return self
 
-    def _padded(self) -> np.ndarray:
-        """(N, max_rounds) IoUs, the last value carried forward after an early stop."""
-        out = np.zeros((len(self.ious), self.max_rounds), np.float64)
-        for i, row in enumerate(self.ious):
-            row = row[: self.max_rounds]
-            if row:
-                out[i, : len(row)] = row
-                out[i, len(row):] = row[-1]
-        return out
-
     def compute(self, ks: Iterable[int] = DEFAULT_KS) -> dict[str, float]:
-        n = len(self.ious)
+        n = self.instances
         out: dict[str, float] = {"instances": n}
         if n == 0:
             return out
         for thr in self.thresholds:
-            nocs = np.array([noc(r, thr, self.max_rounds, self.compare) for r in self.ious])
-            never = np.array([not reached(np.asarray(r[: self.max_rounds]), thr, self.compare).any()
-                              for r in self.ious])
-            out[f"NoC@{_key(thr)}"] = float(nocs.mean())
-            out[f"NoF@{_key(thr)}"] = int(never.sum())
-            out[f"NoF-legacy@{_key(thr)}"] = int((nocs == self.max_rounds).sum())
-        padded = self._padded()
-        out["1-IoU"] = math.fsum(padded[:, 0].tolist()) / n
+            out[f"NoC@{_key(thr)}"] = self.noc_sum[thr] / n
+            out[f"NoF@{_key(thr)}"] = self.never[thr]
+            out[f"NoF-legacy@{_key(thr)}"] = self.legacy[thr]
+        out["1-IoU"] = self.round_sums[0].value() / n
         for k in ks:
             if 1 <= k <= self.max_rounds:
-                out[f"mIoU@{k}"] = math.fsum(padded[:, k - 1].tolist()) / n
+                out[f"mIoU@{k}"] = self.round_sums[k - 1].value() / n
         out["SPC"] = self.model_seconds / self.clicks if self.clicks else 0.0
         return out
+
+
+_RITM = "RITM isegm/inference/utils.py compute_noc_metric"
+
+
+class InteractiveEvaluator(Evaluator):
+    """NoC / NoF / NoF-legacy / 1-IoU / mIoU@k / SPC of interactive records (``ious``, ``rounds``).
+
+    Parameters from the task: ``max_rounds`` and ``compare``. Decoded clicks exclude SEEM's
+    repeated rounds (``prompt = {"repeat": ...}``), which cost no model time. Records of sampled
+    draws (``draw > 0``, `seem_bench.metrics.robustness`) are skipped: these metrics are draw 0's,
+    the deterministic protocol's.
+    """
+
+    name = "interactive"
+
+    def __init__(self, header: Mapping[str, Any]) -> None:
+        super().__init__(header)
+        p = self.params
+        self.acc = InteractiveAccumulator(max_rounds=int(p.get("max_rounds", 20)),
+                                          compare=str(p.get("compare", "ritm")))
+        # mIoU@k at the usual rounds plus those the protocol's paper reports (SAM: 1, 2, 3, 5, 9).
+        from seem_bench.prompts.protocols import PROTOCOLS
+
+        proto = header.get("task", {}).get("protocol")
+        report_ks = PROTOCOLS.get(proto).report_ks if proto in PROTOCOLS else ()
+        self.ks = tuple(sorted({*DEFAULT_KS, *report_ks}))
+
+    def specs(self) -> list[MetricSpec]:
+        return self.metric_specs(self.params, self.ks)
+
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any], ks: Iterable[int] = range(1, 21)) -> list[MetricSpec]:
+        # ``ks``: the rounds with an mIoU@k; a run's own come from its protocol (see ``__init__``).
+        max_rounds = int(params.get("max_rounds", 20))
+        out = []
+        for thr in DEFAULT_THRESHOLDS:
+            out += [MetricSpec(f"NoC@{_key(thr)}", "clicks", False, 2, _RITM),
+                    MetricSpec(f"NoF@{_key(thr)}", "count", False, 0,
+                               "instances never reaching the threshold within max_rounds (SPEC 3)"),
+                    MetricSpec(f"NoF-legacy@{_key(thr)}", "count", False, 0, f"{_RITM} (noc == max_rounds)")]
+        # RITM prints IoU curves x100 with two decimals.
+        out.append(MetricSpec("1-IoU", "fraction", True, 2, "mean IoU after the first click"))
+        out += [MetricSpec(f"mIoU@{k}", "fraction", True, 2, "mean IoU after k clicks (RITM/SimpleClick)")
+                for k in ks if k <= max_rounds]
+        out.append(MetricSpec("SPC", "seconds", False, 4, "model decode seconds per click (SEEM paper)",
+                              timing=True))
+        return out
+
+    def update(self, record: Mapping[str, Any]) -> None:
+        if record.get("draw"):  # sampled clicks: draw 0 is the protocol; draws 1..K are robustness's
+            return
+        decoded = [rd for rd in record["rounds"] if "repeat" not in rd["prompt"]]
+        self.acc.update(record["ious"], sum(rd["model_s"] for rd in decoded), clicks=len(decoded))
+
+    def merge(self, other: Evaluator) -> InteractiveEvaluator:
+        assert isinstance(other, InteractiveEvaluator)
+        self.acc.merge(other.acc)
+        return self
+
+    def compute(self) -> dict[str, float]:
+        res = self.acc.compute(self.ks)
+        res.pop("instances")
+        return res
+
+    def timings(self) -> dict[str, float]:
+        return {"clicks": self.acc.clicks}

@@ -60,6 +60,7 @@ from typing import Any
 import numpy as np
 
 from seem_bench.errors import DataError, UsageError
+from seem_bench.metrics.contract import Evaluator, ExactSum, MetricSpec
 
 VOID = 0
 #: The value All/Things/Stuff take when no category has TP+FP+FN > 0 (panopticapi: ZeroDivisionError).
@@ -381,6 +382,54 @@ class PanopticAccumulator:
 
     def compute(self) -> dict[str, Any]:
         return _results(self.stats, self.categories)
+
+
+class PanopticEvaluator(Evaluator):
+    """PQ / SQ / RQ (All) and PQ Things / Stuff (fractions, panopticapi ``pq_compute``) of generic
+    records' per-category ``pq`` statistics ``{category: [iou_sum, tp, fp, fn]}``.
+
+    IoU sums are exact (`ExactSum`), so the result does not depend on the order of images.
+    """
+
+    name = "panoptic"
+
+    def __init__(self, header: Mapping[str, Any]) -> None:
+        from seem_bench.metrics.semantic import header_categories
+
+        super().__init__(header)
+        self.categories = header_categories(header)
+        self.iou: dict[int, ExactSum] = {}
+        self.counts: dict[int, list[int]] = {}
+
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
+        ref = "panopticapi pq_compute"
+        return [MetricSpec(k, "fraction", True, 1, ref) for k in ("PQ", "SQ", "RQ", "PQ_th", "PQ_st")]
+
+    def update(self, record: Mapping[str, Any]) -> None:
+        for c, (iou, tp, fp, fn) in record["pq"].items():
+            self.iou.setdefault(int(c), ExactSum()).add(iou)
+            n = self.counts.setdefault(int(c), [0, 0, 0])
+            n[0] += int(tp)
+            n[1] += int(fp)
+            n[2] += int(fn)
+
+    def merge(self, other: Evaluator) -> PanopticEvaluator:
+        assert isinstance(other, PanopticEvaluator)
+        for c, total in other.iou.items():
+            self.iou.setdefault(c, ExactSum()).merge(total)
+        for c, (tp, fp, fn) in other.counts.items():
+            n = self.counts.setdefault(c, [0, 0, 0])
+            n[0] += tp
+            n[1] += fp
+            n[2] += fn
+        return self
+
+    def compute(self) -> dict[str, float]:
+        stats = {c: [self.iou[c].value(), *self.counts[c]] for c in sorted(self.counts)}
+        res = _results(stats, self.categories)
+        return {"PQ": res["All"]["pq"], "SQ": res["All"]["sq"], "RQ": res["All"]["rq"],
+                "PQ_th": res["Things"]["pq"], "PQ_st": res["Stuff"]["pq"]}
 
 
 # --------------------------------------------------------------------------- files

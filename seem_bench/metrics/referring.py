@@ -32,17 +32,19 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from seem_bench.metrics.contract import Evaluator, ExactSum, MetricSpec
 from seem_bench.metrics.iou import EMPTY_UNION_IOU
 
 PREC_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 
-__all__ = ["PREC_THRESHOLDS", "GresAccumulator", "ReferringAccumulator", "intersection_union"]
+__all__ = ["PREC_THRESHOLDS", "GresAccumulator", "GresEvaluator", "ReferringAccumulator",
+           "ReferringEvaluator", "intersection_union"]
 
 
 def intersection_union(pred: np.ndarray, gt: np.ndarray) -> tuple[int, int]:
@@ -64,16 +66,24 @@ def _prec_key(t: float) -> str:
 
 @dataclass
 class ReferringAccumulator:
-    """Streaming cIoU / mIoU / prec@X: keeps (I, U) per sample, so merging is exact.
+    """Streaming cIoU / mIoU / prec@X with fixed-size state (ΣI, ΣU, an exact IoU sum and one
+    count per threshold), so merging is exact and memory does not grow with the samples.
 
     ``compute()`` returns ``{"cIoU", "mIoU", "prec@0.5", ..., "prec@0.9", "samples",
-    "empty_union_iou"}`` (×100).
+    "empty_union_iou"}`` (×100); `fractions` the same metrics as fractions.
     """
 
     thresholds: Sequence[float] = PREC_THRESHOLDS
     empty_union_iou: float = EMPTY_UNION_IOU
-    inter: list[int] = field(default_factory=list)
-    union: list[int] = field(default_factory=list)
+    samples: int = 0
+    sum_i: int = 0
+    sum_u: int = 0
+    iou_sum: ExactSum = field(default_factory=ExactSum)
+    hits: dict[float, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for t in self.thresholds:
+            self.hits.setdefault(t, 0)
 
     def update(self, pred: np.ndarray, gt: np.ndarray) -> None:
         """Add one sample from its predicted and GT bool (H, W) masks."""
@@ -83,40 +93,52 @@ class ReferringAccumulator:
         """Add one sample from its pixel counts."""
         if not 0 <= intersection <= union:
             raise ValueError(f"need 0 <= intersection <= union, got {intersection}, {union}")
-        self.inter.append(int(intersection))
-        self.union.append(int(union))
+        i, u = int(intersection), int(union)
+        iou = self.empty_union_iou if u == 0 else i / u
+        self.samples += 1
+        self.sum_i += i
+        self.sum_u += u
+        self.iou_sum.add(iou)
+        for t in self.thresholds:
+            self.hits[t] += int(iou >= t)
 
     def merge(self, other: ReferringAccumulator) -> ReferringAccumulator:
-        self.inter.extend(other.inter)
-        self.union.extend(other.union)
+        self.samples += other.samples
+        self.sum_i += other.sum_i
+        self.sum_u += other.sum_u
+        self.iou_sum.merge(other.iou_sum)
+        for t in self.thresholds:
+            self.hits[t] += other.hits.get(t, 0)
         return self
 
-    def ious(self) -> np.ndarray:
-        """Per-sample IoU, float64 (``empty_union_iou`` where U = 0)."""
-        i = np.asarray(self.inter, np.float64)
-        u = np.asarray(self.union, np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(u == 0, self.empty_union_iou, i / np.where(u == 0, 1, u))
-
     def compute(self) -> dict[str, Any]:
-        n = len(self.inter)
+        n = self.samples
         out: dict[str, Any] = {"samples": n, "empty_union_iou": self.empty_union_iou}
         if n == 0:
             out.update({"cIoU": float("nan"), "mIoU": float("nan")})
             out.update({_prec_key(t): float("nan") for t in self.thresholds})
             return out
-        iou = self.ious()
-        total_u = sum(self.union)
-        out["cIoU"] = 100.0 * sum(self.inter) / total_u if total_u else float("nan")
-        out["mIoU"] = 100.0 * float(iou.mean())
+        out["cIoU"] = 100.0 * self.sum_i / self.sum_u if self.sum_u else float("nan")
+        out["mIoU"] = 100.0 * (self.iou_sum.value() / n)
         for t in self.thresholds:
-            out[_prec_key(t)] = 100.0 * float(np.count_nonzero(iou >= t)) / n
+            out[_prec_key(t)] = 100.0 * float(self.hits[t]) / n
+        return out
+
+    def fractions(self) -> dict[str, float]:
+        """cIoU, mIoU and prec@X as fractions in [0, 1] (the summary unit); NaN when empty."""
+        n, nan = self.samples, float("nan")
+        out = {"cIoU": self.sum_i / self.sum_u if self.sum_u else nan,
+               "mIoU": self.iou_sum.value() / n if n else nan}
+        out.update({_prec_key(t): self.hits[t] / n if n else nan for t in self.thresholds})
         return out
 
 
 @dataclass
 class GresAccumulator:
     """Streaming GRES metrics (generalized referring: some expressions have no target).
+
+    Fixed-size state: ΣI, ΣU, an exact IoU sum over all samples, per-threshold hits over target
+    samples, and the TP/FN/FP/TN counts of the no-target decision.
 
     ``compute()`` returns ``{"gIoU", "cIoU", "N-acc", "T-acc", "Pr@0.5", ..., "Pr@0.9",
     "samples", "no_target_samples"}`` (×100).
@@ -129,14 +151,20 @@ class GresAccumulator:
     """
 
     thresholds: Sequence[float] = PREC_THRESHOLDS
-    iou: list[float] = field(default_factory=list)
-    inter: list[int] = field(default_factory=list)
-    union: list[int] = field(default_factory=list)
-    target: list[bool] = field(default_factory=list)
+    samples: int = 0
+    targets: int = 0
+    sum_i: int = 0
+    sum_u: int = 0
+    iou_sum: ExactSum = field(default_factory=ExactSum)
+    hits: dict[float, int] = field(default_factory=dict)
     tp: int = 0
     fn: int = 0
     fp: int = 0
     tn: int = 0
+
+    def __post_init__(self) -> None:
+        for t in self.thresholds:
+            self.hits.setdefault(t, 0)
 
     def update(self, pred: np.ndarray, gt: np.ndarray, pred_no_target: bool | None = None,
                gt_no_target: bool | None = None) -> None:
@@ -172,16 +200,22 @@ class GresAccumulator:
             else:
                 self.tn += 1
             iou = 0.0 if u == 0 else i / u
-        self.iou.append(iou)
-        self.inter.append(i)
-        self.union.append(u)
-        self.target.append(not gt_no_target)
+            self.targets += 1
+            for t in self.thresholds:
+                self.hits[t] += int(iou >= t)
+        self.samples += 1
+        self.iou_sum.add(iou)
+        self.sum_i += i
+        self.sum_u += u
 
     def merge(self, other: GresAccumulator) -> GresAccumulator:
-        self.iou.extend(other.iou)
-        self.inter.extend(other.inter)
-        self.union.extend(other.union)
-        self.target.extend(other.target)
+        self.samples += other.samples
+        self.targets += other.targets
+        self.sum_i += other.sum_i
+        self.sum_u += other.sum_u
+        self.iou_sum.merge(other.iou_sum)
+        for t in self.thresholds:
+            self.hits[t] += other.hits.get(t, 0)
         self.tp += other.tp
         self.fn += other.fn
         self.fp += other.fp
@@ -189,20 +223,85 @@ class GresAccumulator:
         return self
 
     def compute(self) -> dict[str, Any]:
-        n = len(self.iou)
+        n, n_t = self.samples, self.targets
         nan = float("nan")
-        iou = np.asarray(self.iou, np.float64)
-        tgt = np.asarray(self.target, bool)
-        total_u = sum(self.union)
         out: dict[str, Any] = {
-            "gIoU": 100.0 * float(iou.mean()) if n else nan,
-            "cIoU": 100.0 * sum(self.inter) / total_u if total_u else nan,
+            "gIoU": 100.0 * (self.iou_sum.value() / n) if n else nan,
+            "cIoU": 100.0 * self.sum_i / self.sum_u if self.sum_u else nan,
             "N-acc": 100.0 * self.tp / (self.tp + self.fn) if self.tp + self.fn else nan,
             "T-acc": 100.0 * self.tn / (self.tn + self.fp) if self.tn + self.fp else nan,
             "samples": n,
-            "no_target_samples": int(n - tgt.sum()),
+            "no_target_samples": n - n_t,
         }
-        n_t = int(tgt.sum())
         for t in self.thresholds:
-            out[f"Pr@{t:.1f}"] = 100.0 * float(np.count_nonzero(iou[tgt] >= t)) / n_t if n_t else nan
+            out[f"Pr@{t:.1f}"] = 100.0 * float(self.hits[t]) / n_t if n_t else nan
         return out
+
+
+_LAVT = "LAVT / X-Decoder / SEEM referring evaluators (SPEC 3)"
+
+
+class ReferringEvaluator(Evaluator):
+    """cIoU / mIoU / prec@X (fractions) of records holding ``intersection`` and ``union``.
+
+    Also ``samples`` (records evaluated) and ``empty_union_iou`` (the convention used, also in
+    the header's ``conventions``), which summaries have always carried.
+    """
+
+    name = "referring"
+
+    def __init__(self, header: Mapping[str, Any]) -> None:
+        super().__init__(header)
+        self.acc = ReferringAccumulator()
+
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
+        return [MetricSpec("cIoU", "fraction", True, 1, f"{_LAVT}: ΣI / ΣU"),
+                MetricSpec("mIoU", "fraction", True, 1, f"{_LAVT}: mean I / U, empty union = "
+                                                        f"{EMPTY_UNION_IOU}"),
+                *(MetricSpec(_prec_key(t), "fraction", True, 1, f"{_LAVT}: share with IoU >= {t}")
+                  for t in PREC_THRESHOLDS),
+                MetricSpec("samples", "count", True, 0, "records evaluated"),
+                MetricSpec("empty_union_iou", "value", True, 1,
+                           "IoU given to an empty union (a convention, not a score)")]
+
+    def update(self, record: Mapping[str, Any]) -> None:
+        self.acc.update_counts(record["intersection"], record["union"])
+
+    def merge(self, other: Evaluator) -> ReferringEvaluator:
+        assert isinstance(other, ReferringEvaluator)
+        self.acc.merge(other.acc)
+        return self
+
+    def compute(self) -> dict[str, float]:
+        return {"samples": self.acc.samples, "empty_union_iou": self.acc.empty_union_iou,
+                **self.acc.fractions()}
+
+
+class GresEvaluator(Evaluator):
+    """GRES gIoU / cIoU / N-acc / T-acc / Pr@X (fractions) of records with ``intersection``,
+    ``union``, ``gt_no_target`` and ``pred_no_target`` (ReLA ``ReferEvaluator``)."""
+
+    name = "gres"
+
+    def __init__(self, header: Mapping[str, Any]) -> None:
+        super().__init__(header)
+        self.acc = GresAccumulator()
+
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
+        rela = "ReLA ReferEvaluator (GRES)"
+        return [MetricSpec(k, "fraction", True, 1, rela)
+                for k in ("gIoU", "cIoU", "N-acc", "T-acc", *(f"Pr@{t:.1f}" for t in PREC_THRESHOLDS))]
+
+    def update(self, record: Mapping[str, Any]) -> None:
+        self.acc.update_counts(record["intersection"], record["union"], bool(record["gt_no_target"]),
+                               bool(record["pred_no_target"]))
+
+    def merge(self, other: Evaluator) -> GresEvaluator:
+        assert isinstance(other, GresEvaluator)
+        self.acc.merge(other.acc)
+        return self
+
+    def compute(self) -> dict[str, float]:
+        return {k: v / 100 for k, v in self.acc.compute().items() if k not in ("samples", "no_target_samples")}

@@ -28,7 +28,7 @@ Example::
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,12 @@ from typing import Any
 import numpy as np
 
 from seem_bench.errors import DataError, UsageError
+from seem_bench.metrics.contract import Evaluator, MetricSpec
 
-__all__ = ["SemSegAccumulator", "confusion_matrix", "evaluate_dirs", "semseg_metrics"]
+__all__ = ["SemSegAccumulator", "SemanticEvaluator", "confusion_matrix", "evaluate_dirs",
+           "panoptic_to_semantic", "semseg_metrics", "sparse_confusion"]
+
+IGNORE = 255
 
 
 def confusion_matrix(gt: np.ndarray, pred: np.ndarray, num_classes: int, ignore_label: int = 255,
@@ -195,3 +199,62 @@ def evaluate_dirs(gt_dir: str | Path, pred_dir: str | Path, num_classes: int,
     out = acc.compute()
     out["images"] = acc.images
     return out
+
+
+# --------------------------------------------------------------------------- run records
+def panoptic_to_semantic(ids: np.ndarray, segments: list[dict], to_class: dict[int, int]) -> np.ndarray:
+    """Contiguous class map of a panoptic map: each segment painted with its category's index;
+    VOID (and ids without a segment) -> `IGNORE`."""
+    out = np.full(ids.shape, IGNORE, np.int64)
+    for s in segments:
+        out[ids == s["id"]] = to_class[s["category_id"]]
+    return out
+
+
+def sparse_confusion(gt: np.ndarray, pred: np.ndarray, k: int) -> list[list[int]]:
+    """Non-zero cells ``[gt, pred, count]`` of the (K+1)² matrix; GT ignore -> row K, bad pred -> col K."""
+    g = np.where(gt == IGNORE, k, gt).astype(np.int64).ravel()
+    p = pred.astype(np.int64).ravel()
+    p = np.where((p < 0) | (p >= k), k, p)
+    cells = np.bincount(g * (k + 1) + p, minlength=(k + 1) ** 2)
+    nz = np.flatnonzero(cells)
+    return [[int(i // (k + 1)), int(i % (k + 1)), int(cells[i])] for i in nz]
+
+
+class SemanticEvaluator(Evaluator):
+    """mIoU / fwIoU / pACC (fractions, detectron2 ``SemSegEvaluator``) of generic records' sparse
+    ``semseg`` confusion cells ``[gt, pred, count]``; K = the header's dataset categories."""
+
+    name = "semantic"
+
+    def __init__(self, header: Mapping[str, Any]) -> None:
+        super().__init__(header)
+        k = len(header_categories(header))
+        self.conf = np.zeros((k + 1, k + 1), np.int64)
+
+    @classmethod
+    def metric_specs(cls, params: Mapping[str, Any]) -> list[MetricSpec]:
+        d2 = "detectron2 SemSegEvaluator (2022+ rule)"
+        return [MetricSpec("mIoU", "fraction", True, 1, d2), MetricSpec("fwIoU", "fraction", True, 1, d2),
+                MetricSpec("pACC", "fraction", True, 1, d2)]
+
+    def update(self, record: Mapping[str, Any]) -> None:
+        for g, p, n in record["semseg"]:
+            self.conf[g, p] += n
+
+    def merge(self, other: Evaluator) -> SemanticEvaluator:
+        assert isinstance(other, SemanticEvaluator)
+        self.conf += other.conf
+        return self
+
+    def compute(self) -> dict[str, float]:
+        sem = semseg_metrics(self.conf.T)  # detectron2 indexes conf[pred, gt]; records hold [gt, pred]
+        return {"mIoU": sem["mIoU"] / 100, "fwIoU": sem["fwIoU"] / 100, "pACC": sem["pACC"] / 100}
+
+
+def header_categories(header: Mapping[str, Any]) -> list[dict]:
+    """The dataset categories a generic run recorded in its header."""
+    cats = header.get("dataset", {}).get("categories")
+    if not cats:
+        raise UsageError("run header has no dataset categories; rerun with this seem-bench version")
+    return cats

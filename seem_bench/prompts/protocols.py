@@ -38,10 +38,10 @@ from seem_bench.registry import Registry
 ClickFn = Callable[..., "Click | None"]
 ChoiceFn = Callable[..., ClickChoice]
 
-#: Loop parameters every interactive protocol honours (SPEC §2 "ablation switches"), plus the
-#: sampled-click parameters (`seem_bench.prompts.sampled`; defaults = deterministic).
-COMMON_PARAMS: dict[str, Any] = {"max_rounds": 20, "iou_target": None, "memory": True,
-                                 "negatives": True, **SAMPLING_PARAMS}
+#: Loop switches the click function itself honours; they are task parameters (declared in
+#: `seem_bench.params.InteractiveParams`), not protocol options, but `next_click` accepts them,
+#: as it does the sampled-click parameters (`seem_bench.prompts.sampled.SAMPLING_PARAMS`).
+CLICK_SWITCHES = ("negatives", *SAMPLING_PARAMS)
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,12 @@ class ClickProtocol:
         click_fn: ``(gt, pred, ignore, clicked, **options) -> Click | None``.
         choice_fn: same arguments, returns the `ClickChoice` (polarity + error region) that
             sampled clicks draw a position in; ``click_fn`` is its deterministic click.
-        params: defaults: ``max_rounds``; ``iou_target`` (stop an object once its IoU reaches
-            it after >= 1 round; ``None`` runs every round, as mIoU@k curves need);
-            ``pred_thr`` (threshold for probability outputs); ``memory`` and ``negatives``
-            (SEEM's "Iter" and "Negative" ablations); plus protocol options (``dt``,
-            ``blob_radius``, ``click_stop_iou``, ``image_stop_iou``, ``output``).
+        params: the protocol's own options and their defaults: ``pred_thr`` (threshold for
+            probability outputs), ``dt``, ``blob_radius``, ``click_stop_iou``,
+            ``image_stop_iou`` (typed in `seem_bench.params.PROTOCOL_PARAMS`). Loop parameters
+            (``max_rounds``, ``iou_target``, ``memory``, ``negatives``, ``output``) belong to
+            the task kind (`seem_bench.params.InteractiveParams`), declared once there, and
+            so are the sampled-click parameters (``gamma``, ``sigma``, ``draws``, ``worst_of``).
         first_random: the first click is a uniformly random object pixel (``sam-random``).
         report_ks: the rounds the protocol's paper reports (SAM: 1, 2, 3, 5, 9).
         reference: where the rule was read.
@@ -77,16 +78,6 @@ class ClickProtocol:
     def blob_radius(self) -> int:
         """Clicks are (2r+1)^2 squares for the model and for "already prompted" (SEEM: 1)."""
         return int(self.params.get("blob_radius", 0))
-
-    @property
-    def click_stop_iou(self) -> float | None:
-        """No new click for an object whose IoU >= this (float32 compare, SEEM: 0.925)."""
-        return self.params.get("click_stop_iou")
-
-    @property
-    def image_stop_iou(self) -> float | None:
-        """Stop the image once every object's IoU > this; later rounds repeat (SEEM: 0.9)."""
-        return self.params.get("image_stop_iou")
 
     def options(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The effective parameters: defaults updated by ``overrides`` (task / ``--set``)."""
@@ -120,17 +111,13 @@ class ClickProtocol:
         choice = self.choice_fn(gt, pred, ignore, tuple(clicked), **kw)
         return sampled_click(choice, rng, gamma=sampling.gamma, sigma=sampling.sigma)
 
-    def to_json(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Name, version and effective parameters, as recorded in the run header.
-
-        The sampled-click parameters appear only when sampling is on (then with ``variant``,
-        ``sampled`` or ``worst-of-M``), so a deterministic run's header, and hence its
-        fingerprint, is what it was before sampled clicks existed.
+    def to_json(self, overrides: dict[str, Any] | None = None, sampling: Sampling | None = None
+                ) -> dict[str, Any]:
+        """Name, version and effective options, as recorded in the run header; with sampled
+        clicks (``sampling``, from the task's parameters) also ``sampling``: its settings and
+        ``variant`` (``sampled`` or ``worst-of-M``), which reports read.
         """
-        opts = self.options(overrides)
-        sampling = sampling_from(opts)
-        params = {k: v for k, v in opts.items() if k not in SAMPLING_PARAMS or sampling is not None}
-        out = {"name": self.name, "version": self.version, "params": params}
+        out = {"name": self.name, "version": self.version, "params": self.options(overrides)}
         if sampling is not None:
             out["sampling"] = sampling.to_json()
         return out
@@ -141,13 +128,13 @@ PROTOCOLS: Registry[ClickProtocol] = Registry("protocol")
 _RITM_REF = "RITM isegm/inference/clicker.py (Clicker._get_next_click)"
 PROTOCOLS.register("ritm", ClickProtocol(
     name="ritm", version="1", click_fn=ritm_click, choice_fn=ritm_choice,
-    params={**COMMON_PARAMS, "pred_thr": 0.49},
+    params={"pred_thr": 0.49},
     description="RITM/SimpleClick clicker: exact padded L2 DT, positive iff max FN dist > max FP "
                 "dist (tie negative), first maximum in row-major order",
     reference=_RITM_REF,
 ))
 
-_SEEM_PARAMS = {**COMMON_PARAMS, "pred_thr": 0.5, "dt": "exact", "blob_radius": 1,
+_SEEM_PARAMS = {"pred_thr": 0.5, "dt": "exact", "blob_radius": 1,
                 "click_stop_iou": 0.925, "image_stop_iou": 0.9}
 _SEEM_REF = ("SEEM seem_model_v1.py prepare_next_spaital_mask + evaluate_interactive; "
              "datasets/visual_sampler/simpleclick_sampler.py")
@@ -164,7 +151,7 @@ PROTOCOLS.register("seem-kornia", ClickProtocol(
     reference=_SEEM_REF,
 ))
 
-_SAM_PARAMS = {**COMMON_PARAMS, "pred_thr": 0.5, "output": "top"}
+_SAM_PARAMS = {"pred_thr": 0.5}
 _SAM_REF = "SAM paper (Kirillov et al. 2023) App. D.1; ties/border/repeats as ritm"
 PROTOCOLS.register("sam", ClickProtocol(
     name="sam", version="1", click_fn=ritm_click, choice_fn=ritm_choice, params=_SAM_PARAMS, report_ks=(1, 2, 3, 5, 9),
@@ -210,10 +197,10 @@ def next_click(gt: np.ndarray, pred: np.ndarray, *, protocol: str = "ritm",
     Click(x=0, y=0, positive=False)
     """
     proto = PROTOCOLS.get(protocol)
-    unknown = set(options) - set(proto.params)
+    unknown = set(options) - set(proto.params) - set(CLICK_SWITCHES)
     if unknown:
         raise UsageError(f"protocol {protocol!r} has no option {', '.join(sorted(unknown))}; "
-                         f"known: {', '.join(sorted(proto.params))}")
+                         f"known: {', '.join(sorted({*proto.params, *CLICK_SWITCHES}))}")
     gt = np.asarray(gt, bool)
     pred = np.asarray(pred, bool)
     if gt.ndim != 2 or pred.shape != gt.shape:
@@ -222,4 +209,4 @@ def next_click(gt: np.ndarray, pred: np.ndarray, *, protocol: str = "ritm",
     first = not clicked and prompted is None and not pred.any()
     return proto.click(gt, pred, None if ignore is None else np.asarray(ignore, bool), clicked,
                        first=first, prompted=None if prompted is None else np.asarray(prompted, bool),
-                       rng=rng, options=options, sampling=sampling_from(proto.options(options)))
+                       rng=rng, options=options, sampling=sampling_from(options))

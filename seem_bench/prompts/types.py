@@ -6,7 +6,6 @@ Coordinates are always ``(x, y)`` in original image pixels: ``x`` is the column,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -116,20 +115,4 @@ class Prompts:
             out.add("text")
         if self.ref_image is not None:
             out.add("ref_image")
-        return out
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.clicks:
-            out["clicks"] = [c.to_json() for c in self.clicks]
-        if self.box is not None:
-            out["box"] = self.box.to_json()
-        if self.scribbles:
-            out["scribbles"] = [s.to_json() for s in self.scribbles]
-        if self.polygons:
-            out["polygons"] = [p.to_json() for p in self.polygons]
-        if self.text is not None:
-            out["text"] = self.text
-        if self.ref_image is not None:
-            out["ref_image"] = self.ref_image.source
         return out

@@ -26,11 +26,15 @@ import pandas as pd
 import yaml
 
 from seem_bench.errors import DataError, UsageError
-from seem_bench.report.metric_info import TIMING_METRICS, lower_is_better
+from seem_bench.marks import random_weights
+from seem_bench.report.metric_info import is_fraction, is_timing, lower_is_better
 from seem_bench.report.runs import load_summary
 
 #: Default absolute tolerance: equality up to float noise (runs are deterministic).
 DEFAULT_TOL = 1e-9
+#: Summary "metrics" entries that are counts or conventions, not scores: never compared.
+NOT_METRICS = frozenset({"samples", "no_target_samples", "instances", "empty_union_iou", "draws",
+                         "sampled_objects"})
 FAILING = ("worse", "missing", "changed", "differs")
 
 
@@ -40,6 +44,9 @@ class Baseline:
     tolerances: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     path: str = ""
+    task: str | None = None  # task name and dataset it was measured on, when the file says
+    dataset: str | None = None
+    random_weights: bool = False
 
 
 @dataclass
@@ -65,7 +72,8 @@ def load_baseline(path: str | Path) -> Baseline:
     p = Path(path)
     if p.is_dir() or p.name == "summary.json":
         s = load_summary(p)
-        return Baseline(_numbers(s["metrics"], s["_path"], "metrics"), {}, s.get("counts") or {}, s["_path"])
+        return _in_fractions(Baseline(_numbers(s["metrics"], s["_path"], "metrics"), {}, s.get("counts") or {},
+                                      s["_path"], s["task"]["name"], s["dataset"]["name"], random_weights(s)))
     if not p.exists():
         raise DataError(p, "baseline file not found")
     try:
@@ -74,10 +82,22 @@ def load_baseline(path: str | Path) -> Baseline:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as e:
         raise DataError(p, f"unreadable baseline: {' '.join(str(e).split())}") from None
     if isinstance(data, dict) and "metrics" in data:
-        return Baseline(_numbers(data["metrics"], str(p), "metrics"),
-                        _numbers(data.get("tolerances") or {}, str(p), "tolerances"),
-                        data.get("counts") or {}, str(p))
-    return Baseline(_numbers(data, str(p), "baseline"), {}, {}, str(p))
+        task, dataset = data.get("task"), data.get("dataset")
+        return _in_fractions(Baseline(
+            _numbers(data["metrics"], str(p), "metrics"), _numbers(data.get("tolerances") or {}, str(p), "tolerances"),
+            data.get("counts") or {}, str(p),
+            task.get("name") if isinstance(task, dict) else task,
+            dataset.get("name") if isinstance(dataset, dict) else dataset, random_weights(data)))
+    return _in_fractions(Baseline(_numbers(data, str(p), "baseline"), {}, {}, str(p)))
+
+
+def _in_fractions(b: Baseline) -> Baseline:
+    """Refuse a baseline that gives IoU-like metrics in percent (summaries hold fractions)."""
+    for metric, value in b.metrics.items():
+        if is_fraction(metric) and abs(value) > 1.0 + 1e-9:
+            raise UsageError(f"{b.path}: baseline {metric} = {value:g} looks like a percentage; baselines hold "
+                             f"fractions as summaries do ({value / 100:g})")
+    return b
 
 
 def parse_tols(items: list[str] | None) -> dict[str, float]:
@@ -101,8 +121,13 @@ def _exceeds(change: float, tol: float) -> bool:
 
 
 def compare(run: dict[str, float], baseline: dict[str, float], tols: dict[str, float] | None = None,
-            default_tol: float = DEFAULT_TOL, strict: bool = False) -> CheckResult:
-    """Compare every baseline metric with the run's; see the module docstring for the rule."""
+            default_tol: float = DEFAULT_TOL, strict: bool = False,
+            summary: dict[str, Any] | None = None) -> CheckResult:
+    """Compare every baseline metric with the run's; see the module docstring for the rule.
+
+    Direction and timing come from the run ``summary``'s ``metric_specs`` when given, else from
+    the specs the evaluators declare; a metric with neither is a usage error, never a guess.
+    """
     tols = dict(tols or {})
     unknown = sorted(set(tols) - set(baseline))
     if unknown:
@@ -110,11 +135,13 @@ def compare(run: dict[str, float], baseline: dict[str, float], tols: dict[str, f
                          f"(it has: {', '.join(baseline)})")
     rows, skipped = [], []
     for metric, base in baseline.items():
-        if metric in TIMING_METRICS and metric not in tols:
+        if metric in NOT_METRICS:
+            continue
+        if is_timing(metric, summary) and metric not in tols:
             skipped.append(metric)
             continue
         tol = tols.get(metric, default_tol)
-        low = lower_is_better(metric)
+        low = lower_is_better(metric, summary)
         value = run.get(metric)
         if value is None or math.isnan(value) != math.isnan(base):
             status, diff = "missing", float("nan")
@@ -134,12 +161,28 @@ def compare(run: dict[str, float], baseline: dict[str, float], tols: dict[str, f
     return CheckResult(frame, not frame["status"].isin(FAILING).any(), skipped)
 
 
+def refuse_incomparable(summary: dict[str, Any], baseline: Baseline) -> None:
+    """One-line `UsageError` when the run and the baseline cannot gate each other: a run or
+    baseline made with random weights, or a baseline of another task or dataset."""
+    if random_weights(summary):
+        raise UsageError(f"{summary['_path']}: run made with random weights (--checkpoint random); "
+                         "it checks the pipeline, not a model, and cannot be gated")
+    if baseline.random_weights:
+        raise UsageError(f"{baseline.path}: baseline made with random weights (--checkpoint random); "
+                         "it cannot serve as a baseline")
+    run_task, run_data = summary["task"]["name"], summary["dataset"]["name"]
+    if (baseline.task not in (None, run_task)) or (baseline.dataset not in (None, run_data)):
+        raise UsageError(f"{baseline.path}: baseline is task {baseline.task or '?'} on {baseline.dataset or '?'}, "
+                         f"the run is task {run_task} on {run_data}; compare like with like")
+
+
 def check_run(run_dir: str | Path, baseline: Baseline, tols: dict[str, float] | None = None,
               default_tol: float = DEFAULT_TOL, strict: bool = False) -> CheckResult:
     """`compare` a run directory with a baseline; also fails when fewer instances were evaluated."""
     summary = load_summary(run_dir)
+    refuse_incomparable(summary, baseline)
     result = compare(summary["metrics"], baseline.metrics, {**baseline.tolerances, **(tols or {})},
-                     default_tol, strict)
+                     default_tol, strict, summary=summary)
     ok_base, ok_run = baseline.counts.get("ok"), (summary.get("counts") or {}).get("ok")
     if ok_base is not None:
         # Fewer evaluated instances (errors, a shorter --limit) make the metrics incomparable.

@@ -18,13 +18,57 @@ from typing import Any
 
 import pandas as pd
 
+from seem_bench.marks import marks_label
+
 ENTRY_COLUMNS = ["source", "model", "model_id", "kind", "task", "dataset", "split", "protocol",
-                 "params", "metric", "value", "run_id", "fingerprint", "reference"]
+                 "params", "metric", "value", "run_id", "fingerprint", "reference", "marks"]
 
 
 def params_text(params: dict[str, Any] | None) -> str:
     """Task parameters as compact, key-sorted JSON (what distinguishes two runs of one model)."""
     return json.dumps(params or {}, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def run_identity(task: dict[str, Any]) -> dict[str, Any]:
+    """What distinguishes two runs of one model: task fields and parameters (a flat mapping)."""
+    out = {k: task.get(k) for k in ("task", "dataset", "split", "protocol", "first_prompt") if k in task}
+    out.update(task.get("params") or {})
+    return out
+
+
+def _shown_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    return "null" if v is None else str(v)
+
+
+def differing(identities: list[dict[str, Any]]) -> list[str]:
+    """Per identity, ``key=value`` text of the keys whose values differ between them ("" if none).
+
+    >>> differing([{"protocol": "ritm", "memory": True}, {"protocol": "seem", "memory": False}])
+    ['protocol=ritm, memory=on', 'protocol=seem, memory=off']
+    """
+    keys = list(dict.fromkeys(k for ident in identities for k in ident))
+    varying = [k for k in keys if len({json.dumps(i.get(k), sort_keys=True, default=str) for i in identities}) > 1]
+    return [", ".join(f"{k}={_shown_value(i.get(k))}" for k in varying) for i in identities]
+
+
+def distinct_labels(names: list[str], identities: list[dict[str, Any]], run_ids: list[str]) -> list[str]:
+    """Labels for runs: ``name``, plus the parameters that differ between the runs of one name
+    (``disks (protocol=seem)``), plus the run id where even those are equal."""
+    out = list(names)
+    for name in dict.fromkeys(names):
+        idx = [i for i, n in enumerate(names) if n == name]
+        if len(idx) < 2:
+            continue
+        texts = differing([identities[i] for i in idx])
+        for i, text in zip(idx, texts, strict=True):
+            out[i] = f"{name} ({text})" if text else name
+        labels = [out[i] for i in idx]
+        for i in idx:
+            if labels.count(out[i]) > 1:
+                out[i] = f"{out[i][:-1]}, run {run_ids[i]})" if out[i].endswith(")") else f"{out[i]} ({run_ids[i]})"
+    return out
 
 
 def summary_entries(summaries: Iterable[dict[str, Any]]) -> pd.DataFrame:
@@ -38,7 +82,7 @@ def summary_entries(summaries: Iterable[dict[str, Any]]) -> pd.DataFrame:
                 "split": dataset.get("split") or task.get("split") or "",
                 "protocol": task.get("protocol") or "", "params": params_text(task.get("params")),
                 "run_id": s.get("run_id", ""), "fingerprint": s.get("fingerprint", ""),
-                "reference": s.get("_path", "")}
+                "reference": s.get("_path", ""), "marks": marks_label(s)}
         for metric, value in s["metrics"].items():
             rows.append({**base, "metric": metric, "value": float(value)})
     return frame(rows)

@@ -1,20 +1,16 @@
-"""Atomic writes of report outputs (tables, HTML, PNG figures, leaderboard files).
+"""Printing or atomically writing a report output (the writer is `seem_bench.io_utils`'s).
 
-The writers are `seem_bench.io_utils`'s (readable by others, never half-written), under the
-names the report modules use.
-
->>> write_bytes_atomic("curves.png", png_bytes)   # doctest: +SKIP
->>> write_text_atomic("table.md", "| a |")        # doctest: +SKIP
+>>> emit("| a |", None)
+| a |
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from seem_bench.io_utils import atomic_write_bytes as write_bytes_atomic
-from seem_bench.io_utils import atomic_write_text as write_text_atomic
+from seem_bench.io_utils import atomic_write_text
 
-__all__ = ["emit", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["emit"]
 
 
 def emit(text: str, path: str | Path | None) -> None:
@@ -22,4 +18,4 @@ def emit(text: str, path: str | Path | None) -> None:
     if path is None or str(path) == "-":
         print(text, end="" if text.endswith("\n") else "\n")
     else:
-        write_text_atomic(path, text)
+        atomic_write_text(path, text)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from seem_bench import __version__
 from seem_bench.errors import SeemBenchError, UsageError
+from seem_bench.marks import marks_label
 from seem_bench.report import entries as entries_mod
 from seem_bench.report.layouts import build_table, resolve_layouts, runs_table
 from seem_bench.report.leaderboard import load_reported
@@ -66,7 +67,7 @@ def runs_overview(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
                      "kind": s["task"]["kind"], "dataset": s["dataset"]["name"],
                      "protocol": s["task"].get("protocol") or "", "first prompt": s["task"].get("first_prompt") or "",
                      "instances ok / expected": f"{c.get('ok', '?')} / {c.get('expected', '?')}",
-                     "errors": c.get("errors", 0), "created": s.get("created", ""),
+                     "errors": c.get("errors", 0), "marks": marks_label(s), "created": s.get("created", ""),
                      "git commit": str((s.get("env") or {}).get("git_commit") or "")[:10],
                      "fingerprint": str(s.get("fingerprint", ""))[:12]})
     return pd.DataFrame(rows)
@@ -85,7 +86,7 @@ def hardest(summary: dict[str, Any], n: int = 10) -> pd.DataFrame:
 
     params = summary["task"].get("params") or {}
     max_rounds, rule = int(params.get("max_rounds", 20)), params.get("compare", "ritm")
-    recs = [r for r in load_records(run_dir_of(summary), summary.get("fingerprint"))
+    recs = [r for r in load_records(run_dir_of(summary), fingerprint=summary.get("fingerprint"))
             if r.get("status") == "ok" and r.get("ious")]
     rows = [{"instance": r["key"], "final IoU (%)": round(100 * r["ious"][-1], 1),
              "NoC@85": noc(r["ious"], 0.85, max_rounds, rule), "NoC@90": noc(r["ious"], 0.90, max_rounds, rule),
@@ -97,14 +98,14 @@ def hardest(summary: dict[str, Any], n: int = 10) -> pd.DataFrame:
 
 def failures(summary: dict[str, Any]) -> pd.DataFrame:
     """Records whose status is not ok, with their error messages."""
-    recs = load_records(run_dir_of(summary), summary.get("fingerprint"))
+    recs = load_records(run_dir_of(summary), fingerprint=summary.get("fingerprint"))
     return pd.DataFrame([{"instance": r["key"], "error": r.get("error", "")}
                          for r in recs if r.get("status") != "ok"])
 
 
 def build_report(summaries: Sequence[dict[str, Any]], *, reported: bool = True,
                  samples: Sequence[str] = (), data_root: str | Path | None = None,
-                 model_options: dict[str, Any] | None = None, title: str = "seem-bench report") -> str:
+                 title: str = "seem-bench report") -> str:
     """The report as one HTML string (images inline)."""
     if not summaries:
         raise UsageError("report needs at least one run directory")
@@ -134,8 +135,7 @@ def build_report(summaries: Sequence[dict[str, Any]], *, reported: bool = True,
             parts.append(f'<p class="err">clicks of several draws not drawn: {html.escape(str(e))}</p>')
     if samples:
         parts.append("<h2>Qualitative examples</h2>")
-        parts.append(_img(samples_png(summaries[0], samples, data_root=data_root,
-                                      model_options=model_options), "qualitative panel"))
+        parts.append(_img(samples_png(summaries[0], samples, data_root=data_root), "qualitative panel"))
     for s in summaries:
         worst = hardest(s) if s["task"].get("kind") == "interactive" else pd.DataFrame()
         failed = failures(s)

@@ -20,6 +20,7 @@ Built-in layouts:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from seem_bench.errors import UsageError
+from seem_bench.report.entries import distinct_labels
 from seem_bench.report.metric_info import to_display
 
 
@@ -97,9 +99,12 @@ class Table:
     notes: list[str] = field(default_factory=list)
 
 
-def source_label(source: str, reference: str) -> str:
-    """``reported (key)`` for reported rows, ``reproduced`` otherwise."""
-    return f"reported ({reference})" if source == "reported" else "reproduced"
+def source_label(source: str, reference: str, marks: str = "") -> str:
+    """``reported (key)`` for reported rows, ``reproduced`` otherwise, with the run's marks
+    (``reproduced [demo data, partial: --limit 4 of 50 samples]``, `seem_bench.marks`)."""
+    if source == "reported":
+        return f"reported ({reference})"
+    return f"reproduced [{marks}]" if marks else "reproduced"
 
 
 def _match(entries: pd.DataFrame, layout: Layout) -> pd.DataFrame:
@@ -118,12 +123,18 @@ def _match(entries: pd.DataFrame, layout: Layout) -> pd.DataFrame:
 
 
 def _row_labels(sel: pd.DataFrame) -> pd.Series:
-    """Row label per entry: the model, plus the run id where two runs of it fill the same cell."""
+    """Row label per entry: the model, plus what differs between its runs (``disks
+    (protocol=seem)``, the run id only where nothing does) when two runs fill the same cell."""
     rows = sel["model"].copy()
     clash = sel.duplicated(["source", "model", "group", "column"], keep=False) & (sel["source"] != "reported")
     clashing = set(sel.loc[clash, "model"])
     relabel = sel["model"].isin(clashing) & (sel["source"] != "reported")
-    rows[relabel] = sel.loc[relabel, "model"] + " (" + sel.loc[relabel, "run_id"] + ")"
+    runs = sel.loc[relabel].drop_duplicates("run_id")
+    idents = [{"protocol": r.protocol, "split": r.split, **json.loads(r.params or "{}")}
+              for r in runs.itertuples()]
+    labels = dict(zip(runs["run_id"], distinct_labels(list(runs["model"]), idents, list(runs["run_id"])),
+                      strict=True))
+    rows[relabel] = [labels[r] for r in sel.loc[relabel, "run_id"]]
     return rows
 
 
@@ -154,7 +165,8 @@ def build_table(entries: pd.DataFrame, layout: Layout) -> Table:
     metric_of = {(g.label, h): m for g in layout.groups for h, m in g.columns}
     if len(sel):
         sel = sel.assign(row=_row_labels(sel),
-                         src=[source_label(s, r) for s, r in zip(sel["source"], sel["reference"], strict=True)],
+                         src=[source_label(s, r, m) for s, r, m in
+                              zip(sel["source"], sel["reference"], sel["marks"], strict=True)],
                          shown=[to_display(m, v) for m, v in zip(sel["metric"], sel["value"], strict=True)])
         sel = sel.drop_duplicates(["row", "src", "group", "column"], keep="last")
         wide = sel.pivot(index=["row", "src"], columns=["group", "column"], values="shown")
@@ -215,10 +227,14 @@ def runs_table(summaries: Sequence[dict[str, Any]], metrics: Sequence[str] | Non
     if not cols:
         for s in summaries:
             cols.extend(m for m in (s["task"].get("metrics") or s["metrics"]) if m not in cols)
+    from seem_bench.marks import marks_label
+
     index, rows = [], []
     for s in summaries:
-        index.append((s["model"]["name"], s["dataset"]["name"], s["task"]["name"], s.get("run_id", "")))
-        rows.append([to_display(c, s["metrics"].get(c)) for c in cols])
+        marks = marks_label(s)
+        index.append((s["model"]["name"], s["dataset"]["name"], s["task"]["name"],
+                      s.get("run_id", "") + (f" [{marks}]" if marks else "")))
+        rows.append([to_display(c, s["metrics"].get(c), s) for c in cols])
     frame = pd.DataFrame(np.array(rows, dtype=float).reshape(len(rows), len(cols)),
                          index=pd.MultiIndex.from_tuples(index, names=["model", "dataset", "task", "run"]),
                          columns=cols)

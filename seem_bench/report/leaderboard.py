@@ -14,9 +14,7 @@ to the exact task, protocol, model, data and parameters that produced it.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -26,14 +24,14 @@ import pandas as pd
 import yaml
 
 from seem_bench.errors import DataError
+from seem_bench.io_utils import atomic_write_text, digest
 from seem_bench.report import entries
-from seem_bench.report.files import write_text_atomic
 from seem_bench.report.metric_info import is_fraction, unit_of
 
 REPORTED_COLUMNS = ["model", "model_id", "kind", "task", "dataset", "metric", "value", "unit", "source"]
 BOARD_COLUMNS = ["model", "kind", "task", "dataset", "split", "protocol", "params", "metric", "value",
                  "unit", "run_id", "fingerprint", "dataset_fingerprint", "instances", "git_commit",
-                 "created", "added", "run_dir"]
+                 "created", "added", "run_dir", "marks"]
 #: Default leaderboard file of ``seem-bench leaderboard add/show`` (relative to the working dir).
 DEFAULT_BOARD = Path("leaderboard.csv")
 
@@ -102,7 +100,7 @@ def load_reported() -> pd.DataFrame:
 
 
 def _digest(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return digest(obj)[:16]
 
 
 def board_rows(summary: dict[str, Any]) -> pd.DataFrame:
@@ -128,7 +126,11 @@ def read_board(path: str | Path) -> pd.DataFrame:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(p, f"unreadable leaderboard: {e}") from None
-    df = read_csv_checked(text, str(p), BOARD_COLUMNS)[BOARD_COLUMNS].copy()
+    # ``marks`` came later: a board written before it reads with no marks.
+    df = read_csv_checked(text, str(p), [c for c in BOARD_COLUMNS if c != "marks"])
+    if "marks" not in df.columns:
+        df["marks"] = ""
+    df = df[BOARD_COLUMNS].copy()
     # A hand-edited row in percent is normalised, so the file stays in summary units when rewritten.
     df["value"] = _to_summary_units(df, str(p))
     df["unit"] = [unit_of(m) for m in df["metric"]]
@@ -144,7 +146,7 @@ def add_to_board(path: str | Path, summary: dict[str, Any]) -> int:
     new = board_rows(summary)
     kept = board[board["fingerprint"] != summary.get("fingerprint", "")]
     out = pd.concat([kept, new], ignore_index=True) if len(kept) else new
-    write_text_atomic(path, out.to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(path, out.to_csv(index=False, lineterminator="\n"))
     return len(new)
 
 

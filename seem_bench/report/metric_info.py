@@ -1,8 +1,12 @@
-"""What each summary metric key means for display and comparison: unit, scale, direction.
+"""What a summary metric key means for display and comparison, read from the metric contract.
 
-Summaries store IoU-like values as fractions in [0, 1]; tables show them ×100. NoC is a mean
-number of clicks, NoF a count of instances, SPC seconds per click. Lower is better for NoC, NoF,
-SPC and the DAVIS decays (J-Decay, F-Decay); higher for everything else.
+The metadata (unit, direction, display precision) is declared by the evaluator that computes
+the metric (`seem_bench.metrics.contract.MetricSpec`) and written into ``summary.json`` under
+``metric_specs``. Reports read it from there; numbers that come without a summary (reported
+rows, leaderboard files, summaries written before ``metric_specs``) use the specs the registered
+evaluators declare (`seem_bench.metrics.contract.catalog`). `remember` adds a loaded summary's
+specs, so a plugin evaluator's metric shows right in every table of this process.
+Nothing is guessed from a metric's name: a key no evaluator declares has no spec.
 
 >>> lower_is_better("NoC@90"), lower_is_better("mIoU@5")
 (True, False)
@@ -12,66 +16,86 @@ SPC and the DAVIS decays (J-Decay, F-Decay); higher for everything else.
 
 from __future__ import annotations
 
-import math
-import re
+from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
-#: Keys measured in seconds: hardware-dependent, so `check` skips them unless given a tolerance.
-TIMING_METRICS = frozenset({"SPC"})
+from seem_bench.errors import UsageError
+from seem_bench.metrics.contract import MetricSpec, catalog, specs_of
 
-_LOWER_PREFIXES = ("NoC@", "NoF@", "NoF-legacy@")
-#: DAVIS decay: performance lost from the first to the last quarter of a video (less is better).
-_LOWER_KEYS = frozenset({"J-Decay", "F-Decay"})
-_COUNT_PREFIXES = ("NoF@", "NoF-legacy@")
-# IoU-like keys stored as fractions (the contract between tasks and reports).
-_FRACTION = re.compile(
-    r"^(mIoU(@\d+)?|1-IoU|PQ|SQ|RQ|PQ_th|PQ_st|SQ_th|SQ_st|RQ_th|RQ_st|mAP|AP\d*|cIoU|gIoU|"
-    r"fwIoU|mACC|pACC|N-acc|T-acc|(prec|Pr)@[\d.]+|J&F-Mean|[JF]-(Mean|Recall|Decay)|J&F@\d+s|J&F@\d+int|AUC)$"
-)
+_LEARNED: dict[str, MetricSpec] = {}
 
 
-def lower_is_better(metric: str) -> bool:
-    """Whether a smaller value of ``metric`` is better (NoC, NoF, SPC, DAVIS J/F decay)."""
-    return metric.startswith(_LOWER_PREFIXES) or metric in TIMING_METRICS or metric in _LOWER_KEYS
+@lru_cache(maxsize=1)
+def _catalog() -> dict[str, MetricSpec]:
+    return catalog()
 
 
-def is_fraction(metric: str) -> bool:
+def remember(summary: Mapping[str, Any]) -> dict[str, MetricSpec]:
+    """Record the specs a summary carries (later lookups by name find them); returns them."""
+    specs = specs_of(summary)
+    _LEARNED.update(specs)
+    return specs
+
+
+def find_spec(metric: str, summary: Mapping[str, Any] | None = None) -> MetricSpec | None:
+    """The spec of ``metric``: the summary's own, else a remembered or declared one, else None."""
+    if summary is not None:
+        own = specs_of(summary).get(metric)
+        if own is not None:
+            return own
+    return _LEARNED.get(metric) or _catalog().get(metric)
+
+
+def spec(metric: str, summary: Mapping[str, Any] | None = None) -> MetricSpec:
+    """`find_spec`, raising `UsageError` for a metric nothing declares."""
+    found = find_spec(metric, summary)
+    if found is None:
+        raise UsageError(f"metric {metric!r} has no metadata (unit, direction): no evaluator declares it "
+                         "and the summary carries no metric_specs for it; re-summarize the run with "
+                         "`seem-bench merge RUN_DIR`")
+    return found
+
+
+def is_timing(metric: str, summary: Mapping[str, Any] | None = None) -> bool:
+    """Hardware-dependent (seconds): `check` compares it only when given a tolerance."""
+    found = find_spec(metric, summary)
+    return found is not None and found.timing
+
+
+def lower_is_better(metric: str, summary: Mapping[str, Any] | None = None) -> bool:
+    """Whether a smaller value of ``metric`` is better (NoC, NoF, SPC)."""
+    return not spec(metric, summary).higher_is_better
+
+
+def is_fraction(metric: str, summary: Mapping[str, Any] | None = None) -> bool:
     """Whether ``metric`` is stored as a fraction in [0, 1] and shown ×100."""
-    return bool(_FRACTION.match(metric))
+    found = find_spec(metric, summary)
+    return found is not None and found.unit == "fraction"
 
 
-def unit_of(metric: str) -> str:
-    """The unit ``metric`` has in a summary: fraction, count, seconds or clicks."""
-    if is_fraction(metric):
-        return "fraction"
-    if metric.startswith(_COUNT_PREFIXES):
-        return "count"
-    if metric in TIMING_METRICS:
-        return "seconds"
-    return "clicks" if metric.startswith("NoC@") else "value"
+def unit_of(metric: str, summary: Mapping[str, Any] | None = None) -> str:
+    """The unit ``metric`` has in a summary (``value`` when nothing declares it)."""
+    found = find_spec(metric, summary)
+    return found.unit if found is not None else "value"
 
 
-def to_display(metric: str, value: float | None) -> float | None:
+def to_display(metric: str, value: float | None, summary: Mapping[str, Any] | None = None) -> float | None:
     """Summary units -> table units (fractions ×100, rounding noise of the ×100 removed)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return round(100.0 * value, 10) if is_fraction(metric) else float(value)
+    found = find_spec(metric, summary) or MetricSpec(metric, "value", True, 2, "")
+    return found.display(value)
 
 
-def decimals(metric: str) -> int:
-    """Decimals shown in tables: 1 for percentages (as papers print them), 2 for NoC."""
-    if metric.startswith(_COUNT_PREFIXES):
-        return 0
-    if metric in TIMING_METRICS:
-        return 4
-    return 1 if is_fraction(metric) else 2
+def decimals(metric: str, summary: Mapping[str, Any] | None = None) -> int:
+    """Decimals shown in tables, as the metric's evaluator declares (2 when undeclared)."""
+    found = find_spec(metric, summary)
+    return found.precision if found is not None else 2
 
 
-def format_value(metric: str, display_value: Any) -> str:
+def format_value(metric: str, display_value: Any, summary: Mapping[str, Any] | None = None) -> str:
     """A table cell for a value already in display units; ``–`` when missing. A string is a
     cell formatted already (``"2.40 ± 0.31"`` in the sampled-clicks table) and is kept."""
     if isinstance(display_value, str):
         return display_value
-    if display_value is None or (isinstance(display_value, float) and math.isnan(display_value)):
-        return "–"
-    return f"{float(display_value):.{decimals(metric)}f}"
+    found = find_spec(metric, summary) or MetricSpec(metric, "value", True, 2, "")
+    return found.format_display(display_value)

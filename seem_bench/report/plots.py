@@ -3,8 +3,8 @@ qualitative panel (image, ground truth, prediction with the clicks) for chosen i
 
 The curve comes from the per-instance records (``ious``, the last value carried forward after an
 early stop, as the metrics do); a run without records falls back to its ``mIoU@k`` summary keys.
-The qualitative panel replays the recorded clicks through the model (records keep no masks), and
-says so in the title when the replayed IoU differs from the recorded one.
+The qualitative panel draws the predictions the run stored (``run --save-masks final|all``, COCO
+RLE in the records); without stored masks it says how to get them. Reports never run a model.
 
 >>> png = curves_png([load_summary("runs/a"), load_summary("runs/b")])   # doctest: +SKIP
 >>> png[:4]                                                              # doctest: +SKIP
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from seem_bench.errors import UsageError
-from seem_bench.report.runs import load_records, run_dir_of
+from seem_bench.report.runs import load_records, run_dir_of, run_labels
 
 _MIOU_AT = re.compile(r"^mIoU@(\d+)$")
 
@@ -49,7 +48,7 @@ def miou_curve(summary: dict[str, Any]) -> pd.Series:
     if summary["task"].get("kind") != "interactive":
         return pd.Series(dtype=float)
     max_rounds = int(summary["task"].get("params", {}).get("max_rounds", 20))
-    recs = [r for r in load_records(run_dir_of(summary), summary.get("fingerprint"))
+    recs = [r for r in load_records(run_dir_of(summary), fingerprint=summary.get("fingerprint"))
             if r.get("status") == "ok" and r.get("ious") and not r.get("draw")]  # draw 0: deterministic
     if recs:
         padded = np.empty((len(recs), max_rounds))
@@ -76,14 +75,14 @@ def curves_png(summaries: Sequence[dict[str, Any]]) -> bytes:
     if not curves:
         raise UsageError("no interactive run among the given runs: nothing to plot against clicks")
     datasets = list(dict.fromkeys(s["dataset"]["name"] for s, _ in curves))
+    labels = run_labels([s for s, _ in curves])
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.2 * len(datasets), 4), squeeze=False)
     for ax, name in zip(axes[0], datasets, strict=True):
-        for s, c in curves:
+        for (s, c), label in zip(curves, labels, strict=True):
             if s["dataset"]["name"] == name:
-                label = f"{s['model']['name']} ({s.get('run_id', '')})"
                 ax.plot(c.index, 100 * c.to_numpy(), marker="o", markersize=3, label=label)
         ax.set(title=name, xlabel="number of clicks", ylabel="mIoU (%)", ylim=(0, 100))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -104,90 +103,72 @@ def _resolve_keys(records: list[dict[str, Any]], wanted: Sequence[str], where: P
     return out
 
 
-def _replay(adapter, state, sample, rec: dict[str, Any], summary: dict[str, Any], upto: int):
-    """Decode the recorded prompts up to round ``upto``; returns (gt, ignore, pred, clicks, iou).
+def _stored_mask(rec: dict[str, Any], k: int, run_dir: Path) -> np.ndarray:
+    """The prediction the run stored for round ``k`` of ``rec`` (see ``run --save-masks``)."""
+    from seem_bench.metrics.detection import decode_mask
 
-    Mirrors the interactive loop for click prompts: a ``skip`` round decodes again with the same
-    prompts, a ``repeat`` round (the protocol stopped) decodes nothing. Other prompt kinds are
-    refused; any remaining difference shows up as a replayed IoU that differs from the record.
-    """
-    from seem_bench.metrics.iou import mask_iou
-    from seem_bench.prompts.types import Click, Prompts
+    rounds = rec["rounds"]
+    if "mask" in rounds[k - 1]:
+        return decode_mask(rounds[k - 1]["mask"])
+    if "mask" in rec and k == len(rounds):
+        return decode_mask(rec["mask"])
+    if "mask" in rec:
+        raise UsageError(f"{run_dir}: the run stored only final masks ({len(rounds)} rounds for "
+                         f"{rec['key']}); for round {k} rerun with `seem-bench run ... --save-masks all`")
+    raise UsageError(f"{run_dir}: the records hold no predicted masks; rerun with `seem-bench run ... "
+                     "--save-masks final` (or `--save-masks all` for --rounds) to draw them")
 
-    params = summary["task"].get("params") or {}
-    proto_params = (summary.get("protocol") or {}).get("params") or {}
-    inst_id = rec.get("instance_id", rec.get("unit"))
-    inst = next((i for i in sample.instances if i.instance_id == inst_id), None)
-    if inst is None:
-        raise UsageError(f"{sample.image_path or sample.sample_id}: no instance {inst_id!r} in this dataset copy")
-    gt, ignore = inst.mask(), inst.ignore()
-    if adapter.uses_ground_truth:
-        adapter.set_target(gt)
-    prompts = Prompts(click_radius=int(proto_params.get("blob_radius", 0)))
-    memory, pred = None, np.zeros_like(gt)
-    use_memory = bool(params.get("memory", True))
-    thr = float(proto_params.get("pred_thr", params.get("pred_thr", 0.49)))
-    for rd in rec["rounds"][:upto]:
-        entry = dict(rd.get("prompt", {}))
-        if set(entry) == {"repeat"}:
-            continue
-        if "text" in entry:
-            prompts.text = entry.pop("text")
-        if "click" in entry:
-            prompts.clicks.append(Click.from_json(entry.pop("click")))
-        entry.pop("skip", None)
-        entry.pop("candidates", None)  # worst-of-M: the kept click is "click"
-        entry.pop("candidate_ious", None)
-        if entry:
-            raise UsageError(f"cannot replay {', '.join(sorted(entry))} prompts of {rec['key']} yet "
-                             "(clicks and text only)")
-        out = adapter.decode(state, prompts, memory if use_memory else None)
-        memory = out.memory
-        pred = out.binary(thr)
-    return gt, ignore, pred, list(prompts.clicks), mask_iou(gt, pred, ignore)
+
+def _clicks(rec: dict[str, Any], k: int) -> list[Any]:
+    from seem_bench.prompts.types import Click
+
+    return [Click.from_json(rd["prompt"]["click"]) for rd in rec["rounds"][:k] if "click" in rd.get("prompt", {})]
 
 
 def samples_png(summary: dict[str, Any], samples: Sequence[str], *, rounds: int | None = None,
-                data_root: str | Path | None = None, model_options: dict[str, Any] | None = None) -> bytes:
+                data_root: str | Path | None = None) -> bytes:
     """PNG panel, one row per instance: image + clicks, ground truth, prediction after ``rounds``.
 
     ``samples`` are sample ids (every instance of the sample) or ``sample/instance`` keys.
-    ``rounds`` defaults to each instance's last recorded round. The model is rebuilt from the
-    run's model name and options (``model_options`` add or replace options, e.g. a checkpoint).
+    ``rounds`` defaults to each instance's last recorded round. The prediction is the mask the
+    run stored (``run --save-masks``); nothing is recomputed. Image and ground truth are read
+    from the dataset (``data_root`` if it moved since the run).
     """
-    from seem_bench.adapters.registry import build_model
     from seem_bench.data.registry import load_dataset, resolve_root
 
     run_dir = run_dir_of(summary)
-    recs = _resolve_keys(load_records(run_dir, summary.get("fingerprint")), samples, run_dir)
+    recs = _resolve_keys(load_records(run_dir, fingerprint=summary.get("fingerprint")), samples, run_dir)
+    for rec in recs:
+        if rec.get("status") != "ok":
+            raise UsageError(f"{run_dir}: record {rec['key']} failed ({rec.get('error', '')}); nothing to show")
+    preds = []
+    for rec in recs:
+        k = min(rounds or len(rec["rounds"]), len(rec["rounds"]))
+        preds.append((k, _stored_mask(rec, k, run_dir)))
     ds = summary["dataset"]
     root = resolve_root(ds["name"], data_root) if data_root else Path(ds.get("root", ""))
     dataset = load_dataset(ds["name"], root, ds.get("split"))
     by_id = {s.sample_id: s for s in dataset.samples}
-    options = {**summary["model"].get("fingerprint", {}).get("options", {}), **(model_options or {})}
-    adapter = build_model(summary["model"]["name"], **options)
     plt = _pyplot()
     fig, axes = plt.subplots(len(recs), 3, figsize=(11, 3.4 * len(recs)), squeeze=False)
-    try:
-        states: dict[str, Any] = {}
-        for row, rec in zip(axes, recs, strict=True):
-            if rec.get("status") != "ok":
-                raise UsageError(f"{run_dir}: record {rec['key']} failed ({rec.get('error', '')}); nothing to show")
-            sample = by_id.get(rec["sample_id"])
-            if sample is None:
-                raise UsageError(f"{root}: sample {rec['sample_id']!r} is not in this dataset copy")
-            if rec["sample_id"] not in states:
-                states[rec["sample_id"]] = adapter.encode(sample.image())
-            k = min(rounds or len(rec["rounds"]), len(rec["rounds"]))
-            gt, ignore, pred, clicks, iou = _replay(adapter, states[rec["sample_id"]], sample, rec, summary, k)
-            recorded = rec["rounds"][k - 1]["iou"]
-            _draw_row(row, sample.image(), gt, ignore, pred, clicks, rec["key"], k, iou, recorded)
-    finally:
-        adapter.close()
+    for row, rec, (k, pred) in zip(axes, recs, preds, strict=True):
+        sample = by_id.get(rec["sample_id"])
+        if sample is None:
+            raise UsageError(f"{root}: sample {rec['sample_id']!r} is not in this dataset copy")
+        inst_id = rec.get("instance_id", rec.get("unit"))
+        inst = next((i for i in sample.instances if i.instance_id == inst_id), None)
+        if inst is None:
+            raise UsageError(f"{root}: no instance {inst_id!r} of sample {rec['sample_id']!r} in this dataset copy")
+        gt = inst.mask()
+        if pred.shape != gt.shape:
+            raise UsageError(f"{root}: {rec['key']} is {gt.shape[1]}x{gt.shape[0]} here but the stored mask is "
+                             f"{pred.shape[1]}x{pred.shape[0]}: not the dataset the run read")
+        _draw_row(row, sample.image(), gt, inst.ignore(), pred, _clicks(rec, k), rec["key"], k,
+                  rec["rounds"][k - 1]["iou"])
     return _png(fig)
 
 
-def _draw_row(row, image, gt, ignore, pred, clicks, key, k, iou, recorded) -> None:
+def _draw_row(row, image, gt, ignore, pred, clicks, key, k, iou) -> None:
     def overlay(mask, color):
         out = image.astype(np.float32) / 255.0
         out[mask] = 0.45 * out[mask] + 0.55 * np.asarray(color)
@@ -203,11 +184,7 @@ def _draw_row(row, image, gt, ignore, pred, clicks, key, k, iou, recorded) -> No
     row[1].imshow(overlay(gt, (0.1, 0.4, 1.0)))
     row[1].set_title("ground truth (grey: ignored)", fontsize=9)
     row[2].imshow(overlay(pred, (1.0, 0.75, 0.0)))
-    note = "" if abs(iou - recorded) <= 1e-6 else f" (recorded {100 * recorded:.1f}: replay differs)"
-    if note:
-        print(f"seem-bench: warning: replaying {key} gave IoU {iou:.6f}, the record says {recorded:.6f}",
-              file=sys.stderr)
-    row[2].set_title(f"prediction after {k} clicks, IoU {100 * iou:.1f}{note}", fontsize=9)
+    row[2].set_title(f"stored prediction after {k} rounds, IoU {100 * iou:.1f}", fontsize=9)
     for ax in (row[0], row[2]):
         ax.scatter(xs, ys, c=colors, s=36, edgecolors="white", linewidths=1.2)
     for ax in row:

@@ -1,8 +1,10 @@
 """Render a `Table` as Markdown, LaTeX, CSV or HTML (pandas does the formatting).
 
-Markdown and CSV flatten grouped headers to ``"GrabCut NoC@85"``; LaTeX and HTML keep them as
-spanning headers. CSV holds the raw display-unit numbers (no rounding), the others the numbers
-with the decimals papers print (1 for percentages, 2 for NoC).
+Markdown flattens grouped headers to ``"GrabCut NoC@85"``; LaTeX and HTML keep them as spanning
+headers, and keep the notes (citations of reported rows, run ids and marks of reproduced rows)
+under the table. CSV is one long-format file for all tables (`long_frame`: one line per cell,
+``pandas.read_csv`` loads it) with the raw display-unit numbers (no rounding); the others hold
+the numbers with the decimals papers print (1 for percentages, 2 for NoC).
 
 >>> import pandas as pd
 >>> from seem_bench.report.layouts import Table
@@ -52,7 +54,7 @@ def render(table: Table, fmt: str = "md") -> str:
         notes = "".join(f"\n- {n}" for n in table.notes)
         return f"### {table.title}\n\n{body}" + (f"\n{notes}" if notes else "")
     if fmt == "csv":
-        return _flat(table.frame).to_csv(index=False, lineterminator="\n")
+        return long_frame([table]).to_csv(index=False, lineterminator="\n")
     if fmt == "html":
         body = text_frame(table).to_html(border=0, classes="seem-bench-table", na_rep="–")
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in table.notes)
@@ -62,12 +64,50 @@ def render(table: Table, fmt: str = "md") -> str:
         cells = text_frame(table).replace("–", "--")
         styler = cells.style.format(escape="latex").format_index(escape="latex", axis=0)
         styler = styler.format_index(escape="latex", axis=1)
-        return styler.to_latex(hrules=True, multicol_align="c", multirow_align="t",
-                               caption=table.title.replace("&", r"\&"), position_float="centering")
+        tex = styler.to_latex(hrules=True, multicol_align="c", multirow_align="t",
+                              caption=latex_escape(table.title), position_float="centering")
+        if table.notes:  # citations of reported rows and run ids / marks of reproduced rows
+            notes = "\\par\\smallskip{\\footnotesize " + " \\\\\n".join(latex_escape(n) for n in table.notes) + "}\n"
+            tex = tex.replace("\\end{table}", notes + "\\end{table}")
+        return tex
     raise UsageError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 
 
+def latex_escape(text: str) -> str:
+    """``text`` with LaTeX's special characters escaped (notes hold URLs and JSON parameters)."""
+    out = []
+    for ch in str(text):
+        out.append({"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                    "<": r"\textless{}", ">": r"\textgreater{}"}.get(ch, ch))
+    return "".join(out)
+
+
+LONG_COLUMNS = ["table", "model", "source", "group", "column", "metric", "value"]
+
+
+def long_frame(tables: list[Table]) -> pd.DataFrame:
+    """Every cell of ``tables`` as one row (`LONG_COLUMNS`); missing cells are left out.
+
+    ``source`` is the rest of the row label after the model (``reported (key)``, ``reproduced
+    [marks]``, or dataset / task / run for the runs table); ``group`` is the benchmark of a
+    grouped header (``""`` otherwise).
+    """
+    rows = []
+    for t in tables:
+        for idx, values in t.frame.iterrows():
+            labels = list(idx) if isinstance(idx, tuple) else [idx]
+            for col, value in values.items():
+                if pd.isna(value):
+                    continue
+                group, header = (col[0], col[-1]) if isinstance(col, tuple) else ("", col)
+                rows.append({"table": t.title, "model": labels[0], "source": " / ".join(map(str, labels[1:])),
+                             "group": group, "column": header, "metric": t.metrics[col], "value": float(value)})
+    return pd.DataFrame(rows, columns=LONG_COLUMNS)
+
+
 def render_all(tables: list[Table], fmt: str = "md") -> str:
-    """Several tables one after another (CSV: separated by a blank line)."""
-    sep = "\n" if fmt == "csv" else "\n\n"
-    return sep.join(render(t, fmt).rstrip("\n") for t in tables) + "\n"
+    """Several tables one after another (CSV: one long-format file, see `long_frame`)."""
+    if fmt == "csv":
+        return long_frame(tables).to_csv(index=False, lineterminator="\n")
+    return "\n\n".join(render(t, fmt).rstrip("\n") for t in tables) + "\n"

@@ -1,7 +1,8 @@
 """Tables and figures of sampled-click runs (``--set gamma=G --set draws=K``).
 
 - `robustness_table`: per run, deterministic vs ``sampled mean ± spread`` and the worst-of-K
-  figure (from ``metrics.robustness`` of each summary, see `seem_bench.metrics.robustness`;
+  figure (from the ``robustness`` evaluator's ``<metric>/<stat>`` metrics of each summary, see
+  `seem_bench.metrics.robustness`;
   the 5th/95th percentiles are there too, left out of the table to keep it readable), with one
   ranking-stability note per pair of runs that compare models on the same data under the same
   sampling.
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from seem_bench.errors import UsageError
-from seem_bench.metrics.robustness import ranking_stability, value_table
+from seem_bench.metrics.robustness import nested, ranking_stability, value_table
 from seem_bench.report.layouts import Table
 from seem_bench.report.metric_info import decimals, to_display
 from seem_bench.report.runs import load_records, run_dir_of
@@ -35,18 +36,20 @@ RANKING_METRIC = "NoC@90"
 
 
 def robustness_of(summary: dict[str, Any]) -> dict[str, Any] | None:
-    """The summary's robustness block (``None`` for a run without sampled draws)."""
-    rob = summary.get("_other_metrics", {}).get("robustness") or summary.get("metrics", {}).get("robustness")
-    return rob if isinstance(rob, dict) and rob.get("metrics") else None
+    """The summary's robustness statistics as one block (``None`` for a run without sampled
+    draws): the ``robustness`` evaluator's flat ``<metric>/<stat>`` keys, regrouped."""
+    rob = nested(summary.get("metrics") or {})
+    return rob if rob is not None and rob["metrics"] else None
 
 
 def _label(summary: dict[str, Any]) -> str:
     return f"{summary['model']['name']} · {summary['dataset']['name']} ({summary.get('run_id', '?')})"
 
 
-def _num(metric: str, v: float, mean: bool = False) -> str:
-    """Display units; a mean of NoF counts gets two decimals instead of none."""
-    return f"{to_display(metric, v):.{decimals(metric) or (2 if mean else 0)}f}"
+def _num(key: str, v: float, summary: dict[str, Any]) -> str:
+    """``key`` (``NoC@90/mean``) in display units with the decimals its `MetricSpec` declares
+    (a mean of NoF counts: two)."""
+    return f"{to_display(key, v, summary):.{decimals(key, summary)}f}"
 
 
 def robustness_table(summaries: Sequence[dict[str, Any]], metrics: Sequence[str] = TABLE_METRICS
@@ -54,7 +57,8 @@ def robustness_table(summaries: Sequence[dict[str, Any]], metrics: Sequence[str]
     """Deterministic and sampled columns side by side for every run with draws; ``None`` if none.
 
     Cells are strings already in display units: ``det``, ``sampled`` (mean ± spread) and
-    ``worst-of-K``; a sampled NoF gets two decimals, being a mean of counts.
+    ``worst-of-K``, with the units and decimals the ``robustness`` evaluator declares (a sampled
+    NoF gets two decimals, being a mean of counts).
     """
     runs = [(s, rob) for s in summaries if (rob := robustness_of(s))]
     if not runs:
@@ -66,9 +70,9 @@ def robustness_table(summaries: Sequence[dict[str, Any]], metrics: Sequence[str]
             st = rob["metrics"].get(m)
             if st is None:
                 continue
-            row[(m, "det")] = _num(m, st["deterministic"])
-            row[(m, "sampled")] = f"{_num(m, st['mean'], True)} ± {_num(m, st['sd'], True)}"
-            row[(m, f"worst-of-{rob['draws']}")] = _num(m, st["worst"])
+            row[(m, "det")] = _num(f"{m}/deterministic", st["deterministic"], s)
+            row[(m, "sampled")] = f"{_num(f'{m}/mean', st['mean'], s)} ± {_num(f'{m}/sd', st['sd'], s)}"
+            row[(m, f"worst-of-{rob['draws']}")] = _num(f"{m}/worst", st["worst"], s)
         rows.append(row)
         index.append(_label(s))
     frame = pd.DataFrame(rows, index=pd.Index(index, name="run"))
@@ -93,7 +97,7 @@ def json_key(summary: dict[str, Any]) -> str:
     sampling = (summary.get("protocol") or {}).get("sampling")
     params = summary["task"].get("params") or {}
     return json.dumps([summary["dataset"].get("fingerprint"), sampling, params.get("max_rounds"),
-                       summary.get("seed"), (summary.get("protocol") or {}).get("name")],
+                       summary.get("seed", params.get("seed")), (summary.get("protocol") or {}).get("name")],
                       sort_keys=True, default=str)
 
 
@@ -113,8 +117,8 @@ def stability_lines(summaries: Sequence[dict[str, Any]], metric: str = RANKING_M
         if json_key(a) != json_key(b) or a["model"]["name"] == b["model"]["name"]:
             continue
         params = a["task"].get("params") or {}
-        res = ranking_stability(load_records(run_dir_of(a), a.get("fingerprint")),
-                                load_records(run_dir_of(b), b.get("fingerprint")), metric=metric,
+        res = ranking_stability(load_records(run_dir_of(a), fingerprint=a.get("fingerprint")),
+                                load_records(run_dir_of(b), fingerprint=b.get("fingerprint")), metric=metric,
                                 max_rounds=int(params.get("max_rounds", 20)),
                                 compare=params.get("compare", "ritm"), n_boot=n_boot)
         lines.append(stability_line(a["model"]["name"], b["model"]["name"], res))
@@ -148,7 +152,7 @@ def noc_distribution_png(summaries: Sequence[dict[str, Any]], metric: str = RANK
         if not robustness_of(s):
             continue
         params = s["task"].get("params") or {}
-        _, table = value_table(load_records(run_dir_of(s), s.get("fingerprint")),
+        _, table = value_table(load_records(run_dir_of(s), fingerprint=s.get("fingerprint")),
                                int(params.get("max_rounds", 20)), params.get("compare", "ritm"))
         vals = table[metric]
         if not len(vals):
@@ -177,7 +181,7 @@ def draw_clicks_png(summary: dict[str, Any], key: str | None = None, draws: int 
     from seem_bench.data.registry import load_dataset, resolve_root
     from seem_bench.report.plots import _png
 
-    recs = [r for r in load_records(run_dir_of(summary), summary.get("fingerprint")) if r.get("status") == "ok"]
+    recs = [r for r in load_records(run_dir_of(summary), fingerprint=summary.get("fingerprint")) if r.get("status") == "ok"]
     base = key or next((r["key"] for r in recs if not r.get("draw")), None)
     if base is None:
         raise UsageError(f"{run_dir_of(summary)}: no finished record to draw")

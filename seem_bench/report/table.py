@@ -22,21 +22,18 @@ def summary_frame(summaries: Sequence[dict[str, Any]], columns: Sequence[str] | 
     return pd.DataFrame(rows)
 
 
-def _fmt(v: Any, col: str) -> str:
+def markdown_table(summaries: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """Markdown table, each cell shown as its metric's spec says (unit, decimals; the one
+    formatter `seem_bench.report.metric_info.format_value` every table uses)."""
+    from seem_bench.marks import marks_label
     from seem_bench.report.metric_info import format_value, to_display
 
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return "–"
-    if col.startswith(("mIoU@", "1-IoU")) or col in ("SPC",):
-        return f"{100 * v:.2f}" if col != "SPC" else f"{v:.4f}"
-    return format_value(col, to_display(col, v))
-
-
-def markdown_table(summaries: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
-    """Markdown table: fractions as percentages (mIoU@k with two decimals, as RITM prints
-    them), NoC with two decimals, NoF as counts, SPC in seconds."""
     df = summary_frame(summaries, columns)
     shown = df.copy().astype(object)
     for col in df.columns[2:]:
-        shown[col] = [_fmt(v, col) for v in df[col]]
+        shown[col] = [format_value(col, to_display(col, v, s), s)
+                      for v, s in zip(df[col], summaries, strict=True)]
+    marks = [marks_label(s) for s in summaries]
+    if any(marks):  # demo / partial / errors / random weights: never an unmarked number
+        shown["marks"] = marks
     return shown.to_markdown(index=False, disable_numparse=True)

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seem_bench.ablation import Cell, _finished
 from seem_bench.errors import SeemBenchError, UsageError
 from seem_bench.io_utils import atomic_write_json
-from seem_bench.report.ablation import Cell, _finished
 from seem_bench.report.runs import load_summary
 from seem_bench.suites.definition import Suite, SuiteCell
 from seem_bench.suites.manifest import MANIFEST, read_manifest

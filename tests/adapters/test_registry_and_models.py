@@ -66,7 +66,8 @@ def test_capability_checks_class_instance_and_deferred():
     assert remote_cls.capabilities.to_json()["deferred"] is True
 
 
-def test_models_tells_what_is_runnable(tiny_sam_checkpoint, capsys):
+def test_models_tells_what_is_runnable(tiny_sam_checkpoint, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("SEEM_BENCH_SEEM_ENV", str(tmp_path / "no-seem-env"))  # SEEM: test_seem_real.py
     info = describe_models(checkpoint=str(tiny_sam_checkpoint))
     assert EXPECTED <= set(info)
     for name in ("grabcut", "random-walker", "oracle", "disks"):
@@ -76,7 +77,7 @@ def test_models_tells_what_is_runnable(tiny_sam_checkpoint, capsys):
     assert describe_models(["sam_b"], checkpoint=str(tiny_sam_checkpoint), arch="auto")["sam_b"]["runnable"]
     assert info["sam_b"]["checkpoint"] == str(tiny_sam_checkpoint)
     for name in ("seem_t", "seem_b", "seem_l", "seem_t_v0", "seem_l_v0"):
-        assert not info[name]["runnable"] and "detectron2" in info[name]["reason"]
+        assert not info[name]["runnable"] and "scripts/seem_env.sh" in info[name]["reason"]
     assert not info["remote"]["runnable"] and "command=" in info["remote"]["reason"]
     assert info["oracle"]["uses_ground_truth"] and not info["grabcut"]["uses_ground_truth"]
     # Without any checkpoint SAM says where it looked.
@@ -88,3 +89,13 @@ def test_models_tells_what_is_runnable(tiny_sam_checkpoint, capsys):
     assert out["sam_b"]["runnable"] and out["sam_b"]["tasks"] == ["interactive"]
     assert out["sam_b"]["prompts"] == ["box", "point"] and out["sam_b"]["memory"] is True
     assert cli_main(["models", "no-such-model"]) == 2
+
+
+def test_register_refuses_a_name_collision():
+    reg = Registry("model")
+    reg.register("disks", "seem_bench.baselines.sanity:DisksModel")
+    reg.register("disks", "seem_bench.baselines.sanity:DisksModel")  # the same entry again: fine
+    with pytest.raises(UsageError, match="model 'disks' is already registered .*sanity:DisksModel.*"
+                                         "cannot register other.mod:Model"):
+        reg.register("disks", "other.mod:Model")
+    assert reg.raw("disks") == "seem_bench.baselines.sanity:DisksModel"

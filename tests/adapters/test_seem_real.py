@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 OPTS = ["--checkpoint", "random", "--device", "cpu", "--model-opt", "min_size=240", "--model-opt", "max_size=320"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def prefix() -> Path:
     p = seem_env.find_prefix()
     if p is None:
@@ -55,7 +55,7 @@ def obs(prefix, demo_cache, demo_root, tmp_path_factory, request) -> dict:
             env = {**worker_env(prefix), "SEEM_BENCH_CACHE": str(demo_cache), "SB_LAUNCHER": str(launcher),
                    "SB_PACKAGES": json.dumps(package_dirs())}
             proc = subprocess.run([str(seem_env.python(prefix)), str(HERE / "seem_driver.py"), str(out), str(work),
-                                   str(demo_root)], env=env, capture_output=True, text=True, timeout=900)
+                                   str(demo_root)], env=env, capture_output=True, text=True, timeout=1800)
             if proc.returncode != 0:
                 (work / "driver-stderr.txt").write_text(proc.stderr)
             assert proc.returncode == 0, proc.stderr[-4000:]
@@ -80,7 +80,10 @@ def _ok(obs: dict, label: str) -> dict:
 def test_runs_without_errors_and_encodes_each_image_once(obs, label):
     run = _ok(obs, label)
     samples = {r["sample_id"] for r in records(run["dir"])}
-    assert run["encodes"] == len(samples)  # exactly one encode per image, whatever the rounds/objects
+    if label in ("clicks_memory_off", "first_box", "first_scribble", "first_polygon"):
+        assert run["encodes"] == 0  # these read the feature cache filled by an identical image set
+    else:
+        assert run["encodes"] == len(samples)  # exactly one encode per image, whatever the rounds/objects
 
 
 def test_memory_changes_the_mask(obs):
@@ -102,13 +105,18 @@ def test_feature_cache_gives_identical_records(obs):
     _ok(obs, "cache_hit")
     assert obs["cache_hit"]["encodes"] == 0  # every state came from disk
     assert obs["cache_files"]
-    reference = records(obs["clicks_memory_on"]["dir"])
-    assert records(obs["cache_fill"]["dir"]) == reference
-    assert records(obs["cache_hit"]["dir"]) == reference
+    # Same task and model on the first image only (--limit 1): the run identity differs, the rest not.
+    def strip(recs):
+        return [{k: v for k, v in r.items() if k not in ("run_id", "fingerprint")} for r in recs]
+
+    fill = strip(records(obs["cache_fill"]["dir"]))
+    assert fill and strip(records(obs["cache_hit"]["dir"])) == fill
+    reference = strip(records(obs["clicks_memory_on"]["dir"]))
+    assert fill == [r for r in reference if r["sample_id"] in {f["sample_id"] for f in fill}]
 
 
 def test_spatial_masks_do_not_depend_on_the_templated_class_embeddings(obs):
-    assert obs["templated_embedding_rows"] == 4  # 3 classes + background
+    assert obs["templated_embedding_rows"] == 2  # 1 class + background
     assert obs["spatial_equal_with_templated_embeddings"] == [True, True, True]
 
 

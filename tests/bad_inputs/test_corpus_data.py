@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from corpus import assert_no_partial_outputs, assert_one_line_failure, files_under, seem_bench
 
-from seem_bench.metrics.synthetic import (
+from seem_bench.data.synthetic import (
     coco_instances,
     davis_sequences,
     panoptic_images,
@@ -296,3 +296,43 @@ def test_davis_data_check_validates_scribble_files(case, demo_root, tmp_path):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stdout.splitlines() == [line for line in proc.stdout.splitlines() if str(bad) in line]
     assert len(proc.stdout.splitlines()) == 1 and problem in proc.stdout, proc.stdout
+
+
+# --------------------------------------------------------------------------- the existing malformed fixtures, through `run`
+
+
+def _truncate_in(rel: str) -> Callable[[Path], str]:
+    def corrupt(root: Path) -> str:
+        _truncate(root / rel)
+        return rel
+    return corrupt
+
+
+#: (id, fixture writer, task, dataset, corruption returning the path the error must name, problem)
+FIXTURE_CASES = [
+    ("coco-truncated-jpeg", "coco_panoptic", "generic", "coco_panoptic",
+     _truncate_in("val2017/000000000042.jpg"), "cannot decode image"),
+    ("coco-missing-index", "coco_panoptic", "generic", "coco_panoptic",
+     lambda r: (r / "annotations/panoptic_val2017.json").unlink() or "annotations/panoptic_val2017.json",
+     "file not found"),
+    ("davis-truncated-png", "davis", "vos", "davis2017", _truncate_in("Annotations/480p/bear/00001.png"),
+     "cannot decode label PNG"),
+    ("refer-truncated-pickle", "refer", "referring", "refcoco", _truncate_in("refcoco/refs(unc).p"),
+     "cannot unpickle"),
+]
+
+
+@pytest.mark.parametrize("case", FIXTURE_CASES, ids=[c[0] for c in FIXTURE_CASES])
+def test_malformed_fixtures_stop_a_run_with_one_line(case, tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "data"))
+    import data_fixtures as fx
+
+    _, writer, task, dataset, corrupt, problem = case
+    root = tmp_path / "data"
+    getattr(fx, writer)(root)
+    name = corrupt(root)
+    before = files_under(tmp_path)
+    proc = seem_bench(["run", "--task", task, "--model", "oracle", "--no-progress", "--set", f"dataset={dataset}",
+                       "--data-root", str(root), "--out", "run"], tmp_path)
+    assert_one_line_failure(proc, 1, name, problem)
+    assert_no_partial_outputs(tmp_path, before, allowed={"header.json", "records-rank0.jsonl"})

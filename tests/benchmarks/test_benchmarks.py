@@ -94,3 +94,18 @@ def test_hotspot_candidates_match_the_exact_rule(bench_path):
             c = fn(gt, pred)
             assert (c.x, c.y, c.positive) == ref
         assert ObjectIoU(gt, None)(pred) == mask_iou(gt, pred)
+
+
+def test_summary_memory_runs_with_tiny_settings():
+    res = subprocess.run([sys.executable, str(BENCH / "bench_summary_memory.py"), "--sizes", "10,30",
+                          "--rounds", "3"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = _result(res.stdout)
+    assert set(out) >= {"10", "30"} and out["30"]["package"].startswith(str(ROOT))
+
+
+def test_fingerprint_benchmark_rerun_hashes_nothing(bench_path):
+    from bench_fingerprint import measure
+
+    r = measure(3, 1)
+    assert r["files"] == 6 and r["mb"] > 0 and r["first_s"] > 0 and r["rerun_s"] > 0

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from seem_bench.data.synthetic import davis_sequences, write_davis
 from seem_bench.errors import DataError
 from seem_bench.metrics.davis import (
     DavisAccumulator,
@@ -25,7 +26,6 @@ from seem_bench.metrics.davis import (
     interactive_summary,
     jaccard,
 )
-from seem_bench.metrics.synthetic import davis_sequences, write_davis
 
 TOL = 1e-12
 

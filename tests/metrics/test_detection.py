@@ -10,6 +10,7 @@ import json
 import numpy as np
 import pytest
 
+from seem_bench.data.synthetic import coco_instances
 from seem_bench.errors import DataError
 from seem_bench.metrics.detection import (
     IOU_THRS,
@@ -18,7 +19,6 @@ from seem_bench.metrics.detection import (
     encode_mask,
     summarize,
 )
-from seem_bench.metrics.synthetic import coco_instances
 
 pycoco = pytest.importorskip("pycocotools.cocoeval")
 from pycocotools.coco import COCO  # noqa: E402
@@ -248,3 +248,35 @@ def test_fields_pycocotools_overwrites_or_ignores():
         d["segmentation"] = [[x, y, x + w, y, x + w, y + h, x, y + h]]
         polys.append(d)
     check_against_pycocotools(gt, polys, "segm", per_category=False)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf")])
+def test_infinite_score_is_refused_where_pycocotools_would_rank_it(value, tmp_path):
+    """pycocotools ranks +inf first and -inf last and gives an AP; hotcoco would load null and
+    give another. seem-bench refuses the file (and the in-memory list), naming the result."""
+    gt, dt = coco_instances(3, n_images=5, iou_type="bbox")
+    i = 3
+    bad = [dict(d) for d in dt]
+    bad[i]["score"] = value
+    ref_stats, _, _ = pycocotools_eval(gt, bad, "bbox")  # pycocotools accepts it ...
+    moved = [dict(d) for d in dt]
+    moved[i]["score"] = 2.0 if value > 0 else -1.0  # ... as a finite extreme score: same ranking
+    assert np.array_equal(ref_stats, pycocotools_eval(gt, moved, "bbox")[0])
+    path = tmp_path / "dt.json"
+    path.write_text(json.dumps(bad))
+    for src, where in ((path, str(path)), (bad, "<results>")):
+        with pytest.raises(DataError) as e:
+            coco_evaluate(gt, src, "bbox")
+        assert str(e.value) == f"{where}: result #{i} has a non-finite score ({value}); refusing to rank it " \
+                               "(see docs/metrics.md)"
+
+
+def test_clean_results_are_not_parsed_twice():
+    """The non-finite scan costs a byte search only: a clean file is never parsed in Python."""
+    from seem_bench.metrics.detection import _NON_FINITE_HINT
+
+    gt, dt = coco_instances(3, n_images=20, iou_type="segm")
+    assert _NON_FINITE_HINT.search(json.dumps(dt).encode()) is None
+    for text in (b'{"score": NaN}', b'{"score":Infinity}', b'"bbox": [1, -Infinity]', b'"area": 1e999',
+                 b'"bbox": [2.5E+308, 1]'):
+        assert _NON_FINITE_HINT.search(text), text

@@ -7,12 +7,13 @@ import importlib
 
 import pytest
 
-MODULES = ["iou", "interactive", "panoptic", "detection", "semantic", "referring", "davis",
-           "synthetic"]
+MODULES = ["metrics.iou", "metrics.interactive", "metrics.panoptic", "metrics.detection",
+           "metrics.semantic", "metrics.referring", "metrics.davis", "metrics.contract", "data.synthetic",
+           "report.metric_info", "report.entries"]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
-    mod = importlib.import_module(f"seem_bench.metrics.{name}")
+    mod = importlib.import_module(f"seem_bench.{name}")
     failed, attempted = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert attempted > 0 and failed == 0

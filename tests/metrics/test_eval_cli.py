@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 
 from seem_bench.cli import main
-from seem_bench.metrics.davis import evaluate_davis
-from seem_bench.metrics.detection import coco_evaluate
-from seem_bench.metrics.panoptic import pq_compute
-from seem_bench.metrics.semantic import evaluate_dirs
-from seem_bench.metrics.synthetic import (
+from seem_bench.data.synthetic import (
     coco_instances,
     davis_sequences,
     panoptic_images,
     write_davis,
     write_panoptic,
 )
+from seem_bench.metrics.davis import evaluate_davis
+from seem_bench.metrics.detection import coco_evaluate
+from seem_bench.metrics.panoptic import pq_compute
+from seem_bench.metrics.semantic import evaluate_dirs
 
 
 def run_json(capsys, argv):

@@ -39,3 +39,19 @@ def test_merge_is_order_free():
         c.update(r)
     assert a.merge(b).compute() == c.compute()
     assert InteractiveAccumulator().compute() == {"instances": 0}
+
+
+def test_streaming_counts_equal_noc_and_reached():
+    # The accumulator compares in plain Python once per record; it must agree with `noc` and
+    # `reached` on the float32 edge cases (0.85 vs 0.8500000000000001) under both rules.
+    rng = np.random.default_rng(5)
+    edge = [0.85, 0.8500000000000001, 0.9, 0.9000000000000001, 0.8999999, 0.5, 0.8]
+    for compare in ("ritm", "exact"):
+        for _ in range(500):
+            row = [float(rng.choice(edge)) if rng.random() < 0.7 else float(rng.random())
+                   for _ in range(int(rng.integers(0, 7)))]
+            acc = InteractiveAccumulator(max_rounds=5, compare=compare)
+            acc.update(row)
+            for thr in acc.thresholds:
+                assert acc.noc_sum[thr] == noc(row, thr, 5, compare)
+                assert acc.never[thr] == int(not reached(np.asarray(row[:5]), thr, compare).any())

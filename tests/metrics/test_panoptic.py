@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
+from seem_bench.data.synthetic import id2rgb, panoptic_images, write_panoptic
 from seem_bench.errors import DataError
 from seem_bench.metrics.panoptic import (
     EMPTY_SPLIT_VALUE,
@@ -25,7 +26,6 @@ from seem_bench.metrics.panoptic import (
     rgb_to_id,
     segment_pairs,
 )
-from seem_bench.metrics.synthetic import id2rgb, panoptic_images, write_panoptic
 
 pe = pytest.importorskip("panopticapi.evaluation", reason="reference panopticapi-lite not installed "
                          "(bash scripts/bootstrap.sh --test)")

@@ -162,10 +162,32 @@ def test_bad_sampling_parameters_are_refused(opts, msg):
 
 
 def test_header_records_sampling_only_when_on():
-    proto = PROTOCOLS.get("ritm")
-    plain = proto.to_json({})
+    from seem_bench.runner import _protocol_json
+    from seem_bench.tasks import get_task
+
+    plain = _protocol_json(get_task("interactive").with_overrides([]))
     assert "sampling" not in plain and "gamma" not in plain["params"]
-    on = proto.to_json({"gamma": 2, "draws": 5, "worst_of": 4})
+    task = get_task("interactive").with_overrides(["gamma=2", "draws=5", "worst_of=4"])
+    on = _protocol_json(task)
     assert on["sampling"] == {"variant": "worst-of-4", "gamma": 2.0, "sigma": 0.0, "draws": 5,
                               "worst_of": 4}
-    assert on["params"]["gamma"] == 2
+    assert task.params["gamma"] == 2.0 and on["params"] == plain["params"]  # a task parameter, not an option
+
+
+@pytest.mark.parametrize("overrides, msg", [
+    (["gamma=-1"], "parameter gamma must be >= 0"), (["gamma=2", "draws=0"], "parameter draws must be >= 1"),
+    (["draws=3"], "draws need sampled clicks"), (["gamma=1", "worst_of=1.5"], "parameter worst_of must be an integer"),
+    (["sigma=2"], "sigma need sampled clicks"),
+])
+def test_sampling_parameters_are_typed_task_parameters(overrides, msg):
+    from seem_bench.tasks import get_task
+
+    with pytest.raises(UsageError, match=msg):
+        get_task("interactive").with_overrides(overrides)
+
+
+def test_gamma_inf_is_the_deterministic_null():
+    from seem_bench.tasks import get_task
+
+    for spelling in ("inf", ".inf"):
+        assert get_task("interactive").with_overrides([f"gamma={spelling}"]).params["gamma"] is None

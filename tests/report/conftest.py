@@ -10,11 +10,15 @@ from report_helpers import demo_run, write_summary
 
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory, demo_root) -> dict[str, Path]:
-    """``base`` and ``rerun``: the same disks run twice; ``degraded``: negatives=off (worse late mIoU)."""
+    """``base`` and ``rerun``: the same disks run twice; ``degraded``: negatives=off (worse late mIoU);
+    ``masked``: base storing every round's predicted mask; ``final``: only the final masks."""
     root = tmp_path_factory.mktemp("runs")
     return {"base": demo_run(root / "base", demo_root),
             "rerun": demo_run(root / "rerun", demo_root),
-            "degraded": demo_run(root / "degraded", demo_root, overrides=("negatives=off",))}
+            "degraded": demo_run(root / "degraded", demo_root, overrides=("negatives=off",)),
+            "masked": demo_run(root / "masked", demo_root, save_masks="all"),
+            "final": demo_run(root / "final", demo_root, overrides=("max_rounds=3",), limit=2,
+                              save_masks="final")}
 
 
 @pytest.fixture

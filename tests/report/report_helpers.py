@@ -13,9 +13,11 @@ LIMIT = 4
 
 
 def demo_run(out: Path, demo_root: Path, model: str = "disks", overrides: tuple[str, ...] = (),
-             limit: int = LIMIT) -> Path:
+             limit: int = LIMIT, save_masks: str | None = None) -> Path:
     """Run the interactive task on the demo GrabCut set into ``out``; returns ``out``."""
     task = get_task("interactive").with_overrides(list(overrides))
+    if save_masks:
+        task.params["save_masks"] = save_masks  # what `run --save-masks` sets
     run(RunConfig(task=task, model=model, data_root=demo_root, out_dir=out, limit=limit, progress=False))
     return out
 

@@ -27,7 +27,7 @@ def chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
 
 def test_report_is_self_contained(runs, tmp_path):
     out = tmp_path / "report.html"
-    assert main(["report", str(runs["base"]), str(runs["degraded"]), "-o", str(out),
+    assert main(["report", str(runs["masked"]), str(runs["degraded"]), "-o", str(out),
                  "--samples", "demo_001"]) == 0
     text = out.read_text()
     # Nothing fetched from elsewhere: no scripts, stylesheets or remote images.
@@ -50,7 +50,7 @@ def test_report_renders_in_headless_chromium(runs, tmp_path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     cells = re.findall(r"<td>([^<]*)</td>", dom.stdout)
     # The browser parsed the tables: the run's numbers and the reported rows are table cells.
-    assert f"{m['NoC@90']:.2f}" in cells and f"{100 * m['mIoU@5']:.1f}" in cells
+    assert f"{m['NoC@90']:.2f}" in cells and f"{100 * m['mIoU@5']:.2f}" in cells
     assert "1.88" in cells  # SAM ViT-H on GrabCut, reported
     assert "reported (focsam-noc90)" in re.findall(r"<th>([^<]*)</th>", dom.stdout)
     shot = tmp_path / "shot.png"

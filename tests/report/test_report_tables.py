@@ -59,7 +59,8 @@ def test_interactive_layout_from_a_real_run(runs):
     t = build_table(entries.summary_entries([s]), LAYOUTS["interactive"])
     # Datasets nobody has numbers for are dropped, as RITM-style tables do.
     assert list(t.frame.columns) == [("GrabCut", "NoC@85"), ("GrabCut", "NoC@90")]
-    row = t.frame.loc[("disks", "reproduced")]
+    # A --limit run on the demo data is marked as such, never a bare "reproduced".
+    row = t.frame.loc[("disks", "reproduced [demo data, partial: --limit 4 of 12 samples]")]
     assert row[("GrabCut", "NoC@85")] == s["metrics"]["NoC@85"]
     assert row[("GrabCut", "NoC@90")] == s["metrics"]["NoC@90"]
     with_reported = build_table(entries.concat(load_reported(), entries.summary_entries([s])),
@@ -88,23 +89,24 @@ def test_runs_outside_every_paper_layout_get_the_runs_table(tmp_path, capsys):
                       dataset="my_clicks", metrics={"NoC@90": 3.5, "mIoU@5": 0.81234})
     assert main(["table", str(d)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("### Runs") and "| disks   | my_clicks" in out and "| 81.2 " in out
+    assert out.startswith("### Runs") and "| disks   | my_clicks" in out and "| 81.23 " in out  # mIoU@k: two decimals in every table
 
 
 def test_two_runs_of_one_model_in_one_cell_are_told_apart(runs, capsys):
     assert main(["table", str(runs["base"]), str(runs["degraded"]), "--layout", "interactive"]) == 0
     rows = md_rows(capsys.readouterr().out)
-    ids = [load_summary(runs[k])["run_id"] for k in ("base", "degraded")]
-    assert {f"disks ({i}) / reproduced" for i in ids} <= set(rows)
+    # Told apart by what differs between them (issue 14), not by run ids alone; marks kept.
+    marks = " [demo data, partial: --limit 4 of 12 samples]"
+    assert {f"disks (negatives=on) / reproduced{marks}", f"disks (negatives=off) / reproduced{marks}"} <= set(rows)
 
 
 def test_csv_and_html_formats_hold_the_numbers(runs, tmp_path):
     out = tmp_path / "t.csv"
     assert main(["table", str(runs["base"]), "--layout", "runs", "--format", "csv", "-o", str(out)]) == 0
-    df = pd.read_csv(out)
+    df = pd.read_csv(out).set_index("column")  # one long-format file: a line per cell
     m = load_summary(runs["base"])["metrics"]
-    assert df.loc[0, "NoC@90"] == pytest.approx(m["NoC@90"])
-    assert df.loc[0, "mIoU@5"] == pytest.approx(100 * m["mIoU@5"])  # CSV: unrounded display units
+    assert df.loc["NoC@90", "value"] == pytest.approx(m["NoC@90"])
+    assert df.loc["mIoU@5", "value"] == pytest.approx(100 * m["mIoU@5"])  # CSV: unrounded display units
     html = tmp_path / "t.html"
     assert main(["table", str(runs["base"]), "--reported", "--format", "html", "-o", str(html)]) == 0
     text = html.read_text()

@@ -34,8 +34,9 @@ def test_one_vs_two_torchrun_workers_identical(cli, demo_cache, tmp_path):
     args = ["run", "--task", "interactive", "--model", "disks", "--no-progress"]
     one = cli([*args, "--out", str(tmp_path / "one")], cwd=tmp_path, env_extra=env)
     assert one.returncode == 0, one.stderr
-    torchrun = Path(sys.executable).with_name("torchrun")
-    two = subprocess.run([str(torchrun), "--nproc_per_node", "2", "-m", "seem_bench", *args,
+    # torch.distributed.run is what the torchrun script runs; through sys.executable it uses this
+    # environment even where the script's shebang points at another one (a copied venv).
+    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "seem_bench", *args,
                           "--out", str(tmp_path / "two")], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=600)
     assert two.returncode == 0, two.stderr

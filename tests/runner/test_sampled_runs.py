@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from seem_bench.distributed import Worker
+from seem_bench.metrics.robustness import nested
 from seem_bench.runner import RunConfig, load_records, run, strip_timings, summarize
 from seem_bench.tasks import get_task
 
@@ -61,7 +62,8 @@ def test_draw_zero_is_the_deterministic_run(sampled_run, demo_root, tmp_path):
         assert zero[k]["rounds"] == r["rounds"] and zero[k]["ious"] == r["ious"]
     standard = {k: v for k, v in det["metrics"].items() if k != "SPC"}
     assert {k: sampled["metrics"][k] for k in standard} == standard
-    assert "sampling" not in det["protocol"] and "robustness" not in det["metrics"]
+    assert "sampling" not in det["protocol"] and nested(det["metrics"]) is None
+    assert not [k for k in det["metrics"] if "/" in k] and "draws" not in det["metrics"]
 
 
 def test_same_draws_on_two_workers_with_shards_and_after_resume(sampled_run, demo_root, tmp_path):
@@ -73,7 +75,9 @@ def test_same_draws_on_two_workers_with_shards_and_after_resume(sampled_run, dem
     assert len(list(two.glob("records-rank*.jsonl"))) == 2
     merged = summarize(two)
     assert _records(two) == ref
-    assert merged["metrics"]["robustness"] == ref_summary["metrics"]["robustness"]
+    assert nested(merged["metrics"]) == nested(ref_summary["metrics"])
+    assert {k: v for k, v in merged["metrics"].items() if "/" in k} == {
+        k: v for k, v in ref_summary["metrics"].items() if "/" in k}
 
     # An interrupted run: keep the first 7 records (mid-sample, mid-draw), then resume.
     part = tmp_path / "resumed"
@@ -83,7 +87,7 @@ def test_same_draws_on_two_workers_with_shards_and_after_resume(sampled_run, dem
     (part / "records-rank0.jsonl").write_text("\n".join(lines[:7]) + "\n")
     resumed = _run(SAMPLED, part, demo_root)
     assert _records(part) == ref
-    assert resumed["metrics"]["robustness"] == ref_summary["metrics"]["robustness"]
+    assert nested(resumed["metrics"]) == nested(ref_summary["metrics"])
 
 
 def _independent_stats(records: list[dict], max_rounds: int) -> dict:
@@ -126,12 +130,18 @@ def _independent_stats(records: list[dict], max_rounds: int) -> dict:
 
 def test_summary_statistics_equal_an_independent_computation(sampled_run):
     summary = json.loads((sampled_run / "summary.json").read_text())
-    rob = summary["metrics"]["robustness"]
+    rob = nested(summary["metrics"])
     expected = _independent_stats(_records(sampled_run), 4)
     assert rob["draws"] == 3 and rob["objects"] == summary["dataset"]["instances"] // 4
     for m, exp in expected.items():
         for stat, v in exp.items():
             assert rob["metrics"][m][stat] == pytest.approx(v, rel=1e-12, abs=1e-12), (m, stat)
+    # the contract's metadata: direction, unit and precision of every statistic, in the summary
+    specs = summary["metric_specs"]
+    assert specs["NoC@90/mean"]["higher_is_better"] is False and specs["NoC@90/mean"]["unit"] == "clicks"
+    assert specs["mIoU@3/worst"]["higher_is_better"] is True and specs["mIoU@3/worst"]["unit"] == "fraction"
+    assert specs["mIoU@3/sd"]["higher_is_better"] is False  # a smaller spread is more robust
+    assert specs["NoF@90/mean"]["precision"] == 2 and specs["NoF@90/worst"]["precision"] == 0
 
 
 def test_worst_of_m_keeps_the_lowest_iou_candidate(demo_root, tmp_path):

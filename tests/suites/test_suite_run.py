@@ -181,7 +181,7 @@ def test_a_suite_directory_refuses_another_configuration(tmp_path, capsys):
     assert "(model differ)" in capsys.readouterr().err
     # The SAM protocol's reported rounds (1, 2, 3, 5, 9) are in the summary, from the records.
     s = load_summary(out / "grabcut")
-    recs = load_records(out / "grabcut", s["fingerprint"])
+    recs = load_records(out / "grabcut", fingerprint=s["fingerprint"])
     assert len(recs) == 2
     for k in (1, 2, 3, 5, 9):
         want = sum(r["ious"][min(k, len(r["ious"])) - 1] for r in recs) / len(recs)

@@ -1,0 +1,123 @@
+"""Reading the per-instance records of run directories: the one records reader of the package.
+
+The runner (resume, summary), `merge` and the report layer all call `load_records`, so they agree
+on which record stands for a key:
+
+- only records of the run's ``fingerprint`` count (a directory may hold stale lines of another
+  configuration; the runner refuses to mix them, this is the second line of defence);
+- an ``ok`` record supersedes ``error`` records of the same key (``run --resume
+  --retry-errors`` appends the retried result after the error it replaces); among error
+  records the last one read stands (the latest attempt);
+- two ``ok`` records of one key (overlapping shards) must be identical apart from timings, and
+  the first is kept; if they differ the directory mixes two computations and that is a
+  `DataError` rather than a silent choice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from seem_bench.errors import DataError
+from seem_bench.io_utils import iter_jsonl, read_jsonl
+
+TIMING_FIELDS = ("model_s", "encode_s")
+
+
+def record_files(run_dir: str | Path) -> list[Path]:
+    return sorted(Path(run_dir).glob("records-rank*.jsonl"))
+
+
+def strip_timings(rec: dict) -> dict:
+    """A record without its timing fields: what must be identical across reruns."""
+    out = {k: v for k, v in rec.items() if k not in TIMING_FIELDS}
+    if "rounds" in out:
+        out["rounds"] = [{k: v for k, v in rd.items() if k not in TIMING_FIELDS} for rd in out["rounds"]]
+    return out
+
+
+def load_records(*run_dirs: str | Path, fingerprint: str | None = None) -> list[dict[str, Any]]:
+    """Records of one or more run directories, one per key (rules above), in key order."""
+    by_key: dict[str, dict[str, Any]] = {}
+    where: dict[str, str] = {}
+    for run_dir in run_dirs:
+        if not Path(run_dir).is_dir():  # also catches a fingerprint passed positionally by mistake
+            raise DataError(run_dir, "not a run directory (records are read from records-rank*.jsonl in it)")
+        for path in record_files(run_dir):
+            for n, rec in enumerate(read_jsonl(path), start=1):
+                if fingerprint is not None and rec.get("fingerprint") != fingerprint:
+                    continue
+                key = rec.get("key")
+                if not isinstance(key, str):
+                    raise DataError(path, f"line {n}: record has no 'key'")
+                old = by_key.get(key)
+                if old is None or (old.get("status") != "ok"):
+                    by_key[key], where[key] = rec, f"{path}:{n}"
+                elif rec.get("status") == "ok" and strip_timings(rec) != strip_timings(old):
+                    raise DataError(path, f"line {n}: key {key!r} was recorded with a different result "
+                                          f"at {where[key]}; the directories mix two computations")
+    return [by_key[k] for k in sorted(by_key)]
+
+
+def load_records_file(path: str | Path, fingerprint: str | None = None) -> list[dict[str, Any]]:
+    """The lines of one records file (absent: none), filtered by ``fingerprint`` when given."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [r for r in read_jsonl(path) if fingerprint is None or r.get("fingerprint") == fingerprint]
+
+
+def finished_keys(*run_dirs: str | Path, fingerprint: str, retry_errors: bool = False) -> set[str]:
+    """Keys that need no more work: every recorded key, or only the ``ok`` ones with ``retry_errors``."""
+    recs = load_records(*run_dirs, fingerprint=fingerprint)
+    return {r["key"] for r in recs if not retry_errors or r.get("status") == "ok"}
+
+
+def iter_records(*run_dirs: str | Path, fingerprint: str | None = None) -> Iterator[dict[str, Any]]:
+    """The records `load_records` returns, streamed in file order (constant memory per record).
+
+    Same rules, in two passes: the first picks, per key, the line that stands (kept as a small
+    digest and a file position, never the record), the second yields those lines. The summary
+    reads records this way, so its memory does not grow with the records' size.
+    """
+    files = [p for d in run_dirs for p in _checked_files(d)]
+    chosen: dict[bytes, tuple[int, int, bool, bytes]] = {}  # key -> (file, line, ok, content)
+    for i, path in enumerate(files):
+        for n, rec in enumerate(iter_jsonl(path), start=1):
+            if fingerprint is not None and rec.get("fingerprint") != fingerprint:
+                continue
+            key = rec.get("key")
+            if not isinstance(key, str):
+                raise DataError(path, f"line {n}: record has no 'key'")
+            kd = _small_digest(key)
+            ok = rec.get("status") == "ok"
+            old = chosen.get(kd)
+            if old is None or not old[2]:
+                chosen[kd] = (i, n, ok, _content_digest(rec) if ok else b"")
+            elif ok and _content_digest(rec) != old[3]:
+                raise DataError(path, f"line {n}: key {key!r} was recorded with a different result "
+                                      f"at {files[old[0]]}:{old[1]}; the directories mix two computations")
+    for i, path in enumerate(files):
+        for n, rec in enumerate(iter_jsonl(path), start=1):
+            if fingerprint is not None and rec.get("fingerprint") != fingerprint:
+                continue
+            pick = chosen.get(_small_digest(rec["key"]))
+            if pick is not None and pick[0] == i and pick[1] == n:
+                yield rec
+
+
+def _checked_files(run_dir: str | Path) -> list[Path]:
+    if not Path(run_dir).is_dir():
+        raise DataError(run_dir, "not a run directory (records are read from records-rank*.jsonl in it)")
+    return record_files(run_dir)
+
+
+def _small_digest(key: str) -> bytes:
+    return hashlib.blake2b(key.encode(), digest_size=8).digest()
+
+
+def _content_digest(rec: dict[str, Any]) -> bytes:
+    return hashlib.blake2b(json.dumps(strip_timings(rec), sort_keys=True).encode(), digest_size=16).digest()
