@@ -50,13 +50,14 @@ the fingerprint. (The former
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, ClassVar
 
 import numpy as np
 
-from seem_bench.adapters.base import Adapter, Capabilities, Prediction
+from seem_bench.adapters.base import Adapter, Capabilities, DecodeRequest, Prediction
 from seem_bench.adapters.weights import (
     RANDOM_CHECKPOINT,
     checkpoint_problem,
@@ -116,6 +117,57 @@ def candidates_prediction(masks: np.ndarray, scores: np.ndarray, low_res: np.nda
                  "candidate_memory": [low[i:i + 1] for i in range(len(low))],
                  "candidate_scores": [float(v) for v in scores]}
     return Prediction(mask=masks[k], score=float(scores[k]), memory=low[k:k + 1], extra=extra)
+
+
+@dataclass
+class BatchGroup:
+    """Requests that one batched forward pass can serve: same state, same prompt shape.
+
+    SAM's decoders take a batch of prompts against one image embedding, but every prompt of a
+    batch must have the same number of points, a box or not, a mask input or not, and the same
+    ``multimask_output``. Padding with "not a point" tokens would add tokens to the mask
+    decoder's attention and change the masks, so requests are grouped instead (in a lockstep
+    round most objects have the same number of clicks).
+    """
+
+    indices: list[int]
+    state: Any
+    coords: np.ndarray | None  # (B, N, 2)
+    labels: np.ndarray | None  # (B, N)
+    boxes: np.ndarray | None  # (B, 4)
+    masks: np.ndarray | None  # (B, 1, 256, 256)
+    multi: bool
+
+
+def batch_groups(requests: Sequence[DecodeRequest], rule: str) -> tuple[dict[int, Prediction], list[BatchGroup]]:
+    """Split ``requests`` into `BatchGroup`s; requests without any prompt are answered directly
+    (an empty mask at the state's size, as `SamAdapter.decode` does), by index."""
+    empty: dict[int, Prediction] = {}
+    keyed: dict[tuple, list[int]] = {}
+    parts: dict[int, tuple] = {}
+    for i, req in enumerate(requests):
+        coords, labels = click_arrays(req.prompts)
+        box = box_array(req.prompts)
+        if coords is None and box is None:
+            empty[i] = Prediction(mask=np.zeros(_orig_size(req.state), bool))
+            continue
+        multi = wants_multimask(rule, req.prompts)
+        key = (id(req.state), None if coords is None else len(coords), box is not None,
+               req.memory is not None, multi)
+        keyed.setdefault(key, []).append(i)
+        parts[i] = (coords, labels, box, req.memory)
+    groups = []
+    for key, idx in keyed.items():
+        coords = None if key[1] is None else np.stack([parts[i][0] for i in idx])
+        labels = None if key[1] is None else np.stack([parts[i][1] for i in idx])
+        boxes = np.stack([parts[i][2] for i in idx]) if key[2] else None
+        masks = np.stack([np.asarray(parts[i][3], np.float32) for i in idx]) if key[3] else None
+        groups.append(BatchGroup(idx, requests[idx[0]].state, coords, labels, boxes, masks, key[4]))
+    return empty, groups
+
+
+def _orig_size(state: Any) -> tuple[int, int]:
+    return tuple(getattr(state, "original_size", None) or state.orig_hw)  # SamState / Sam2State
 
 
 def click_arrays(prompts: Prompts) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -197,7 +249,7 @@ class SamAdapter(Adapter):
 
     arch: ClassVar[str] = ""
     checkpoint_name: ClassVar[str] = ""
-    capabilities = Capabilities(tasks={"interactive"}, prompts={"point", "box"}, memory=True)
+    capabilities = Capabilities(tasks={"interactive"}, prompts={"point", "box"}, memory=True, max_batch=64)
 
     def __init__(self, checkpoint: str | None = None, device: str | None = None,
                  multimask_output: str = "single-point", arch: str | None = None,
@@ -323,6 +375,36 @@ class SamAdapter(Adapter):
         masks, scores, low = self.predictor.predict(point_coords=coords, point_labels=labels, box=box,
                                                     mask_input=memory, multimask_output=multi)
         return candidates_prediction(masks, scores, low, several=multi and len(masks) > 1)
+
+    def decode_batch(self, requests: Sequence[DecodeRequest]) -> list[Prediction]:
+        """One ``SamPredictor.predict_torch`` pass per `BatchGroup` (same image, same prompt shape).
+
+        The prompt transforms are `decode`'s (``apply_coords`` / ``apply_boxes`` on the original
+        size); each request gets what `decode` would return, up to the float noise of the batched
+        kernels (see docs/models.md for the measured difference).
+        """
+        import torch
+
+        out, groups = batch_groups(requests, self.multimask_output)
+        p = self.predictor
+        for g in groups:
+            self._activate(g.state)
+            dev = p.device
+            coords = labels = boxes = masks_in = None
+            if g.coords is not None:
+                coords = torch.as_tensor(p.transform.apply_coords(g.coords, p.original_size),
+                                         dtype=torch.float, device=dev)
+                labels = torch.as_tensor(g.labels, dtype=torch.int, device=dev)
+            if g.boxes is not None:
+                boxes = torch.as_tensor(p.transform.apply_boxes(g.boxes, p.original_size),
+                                        dtype=torch.float, device=dev)
+            if g.masks is not None:
+                masks_in = torch.as_tensor(g.masks, dtype=torch.float, device=dev)
+            masks, scores, low = p.predict_torch(coords, labels, boxes, masks_in, g.multi)
+            masks, scores, low = (t.detach().cpu().numpy() for t in (masks, scores, low))
+            for j, i in enumerate(g.indices):
+                out[i] = candidates_prediction(masks[j], scores[j], low[j], several=g.multi and masks.shape[1] > 1)
+        return [out[i] for i in range(len(requests))]
 
     # -- feature cache
     def dump_state(self, state: SamState) -> dict[str, np.ndarray]:

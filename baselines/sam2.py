@@ -27,6 +27,7 @@ Options: ``multimask_output`` (as for SAM) and ``version``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, ClassVar
@@ -34,6 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 from seem_bench.baselines.sam import (
     _check_image,
+    batch_groups,
     box_array,
     candidates_prediction,
     click_arrays,
@@ -42,7 +44,7 @@ from seem_bench.baselines.sam import (
     wants_multimask,
 )
 
-from seem_bench.adapters.base import Adapter, Capabilities, Prediction
+from seem_bench.adapters.base import Adapter, Capabilities, DecodeRequest, Prediction
 from seem_bench.adapters.weights import (
     RANDOM_CHECKPOINT,
     checkpoint_problem,
@@ -84,7 +86,7 @@ class Sam2Adapter(Adapter):
 
     variant: ClassVar[str] = ""
     checkpoint_name: ClassVar[str] = ""  # the default (2.1) release's file, for `seem-bench models`
-    capabilities = Capabilities(tasks={"interactive"}, prompts={"point", "box"}, memory=True)
+    capabilities = Capabilities(tasks={"interactive"}, prompts={"point", "box"}, memory=True, max_batch=64)
 
     @classmethod
     def files(cls, version: str = "2.1") -> tuple[str, str]:
@@ -181,6 +183,22 @@ class Sam2Adapter(Adapter):
                                                     mask_input=memory, multimask_output=multi)
         masks = np.asarray(masks) > 0  # the package returns float 0/1 masks
         return candidates_prediction(masks, scores, low, several=multi and len(masks) > 1)
+
+    def decode_batch(self, requests: Sequence[DecodeRequest]) -> list[Prediction]:
+        """One ``SAM2ImagePredictor._predict`` pass per `BatchGroup` (same image, same prompt shape),
+        with the prompts prepared by the package's ``_prep_prompts`` as `decode`'s ``predict`` does."""
+        out, groups = batch_groups(requests, self.multimask_output)
+        p = self.predictor
+        for g in groups:
+            self._activate(g.state)
+            mask_input, coords, labels, boxes = p._prep_prompts(g.coords, g.labels, g.boxes, g.masks,
+                                                                normalize_coords=True)
+            masks, scores, low = p._predict(coords, labels, boxes, mask_input, g.multi)
+            masks, scores, low = (t.float().detach().cpu().numpy() for t in (masks, scores, low))
+            for j, i in enumerate(g.indices):
+                out[i] = candidates_prediction(masks[j] > 0, scores[j], low[j],
+                                               several=g.multi and masks.shape[1] > 1)
+        return [out[i] for i in range(len(requests))]
 
     def dump_state(self, state: Sam2State) -> dict[str, np.ndarray]:
         out = {"image_embed": state.image_embed.detach().cpu().numpy(),

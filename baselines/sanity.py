@@ -26,7 +26,7 @@ class OracleModel(Adapter):
     summary = "sanity model: returns the GT mask (NoC = 1 on every protocol)"
     capabilities = Capabilities(tasks={"interactive", "ref-image", "referring", "generic", "davis-interactive"},
                                 prompts={"point", "box", "scribble", "polygon", "text", "ref_image", "none"},
-                                composition=True, memory=True)
+                                composition=True, memory=True, max_batch=64)
     uses_ground_truth = True
 
     def __init__(self, **options: Any) -> None:
@@ -77,7 +77,8 @@ class DisksModel(Adapter):
 
     name = "disks"
     summary = "sanity model: disks around positive clicks minus disks around negative clicks"
-    capabilities = Capabilities(tasks={"interactive"}, prompts={"point"}, memory=True)
+    # The default decode_batch (a loop over decode) is exact; 64 lets the loop hand over chunks.
+    capabilities = Capabilities(tasks={"interactive"}, prompts={"point"}, memory=True, max_batch=64)
 
     def encode(self, image: np.ndarray) -> tuple[int, int]:
         return image.shape[:2]

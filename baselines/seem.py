@@ -61,7 +61,9 @@ it applies per object, which only matters when prompts cover more than 512 pixel
 from the harness's protocol at original resolution and are mapped to the network grid (pixel
 whose area contains the click's centre), where SEEM's sampler clicks on the resized mask. The
 point sampling of ``rand_sample`` is random when prompts cover more than 512 pixels: the
-adapter seeds torch with option ``seed`` (default 0) before every decode.
+adapter seeds torch with option ``seed`` (default 0) before every decode. Protocol
+``seem-official`` removes these differences through `SeemAdapter.decode_grid` (prompt masks
+on the grid, objects batched as SEEM does; `seem_bench.loops.seem_official`).
 
 Not implemented: promptless generic segmentation (panoptic/instance/semantic through
 ``evaluate``), audio prompts, video.
@@ -734,6 +736,33 @@ class SeemAdapter(Adapter):
                      for i, (c, sc) in enumerate(zip(inst.pred_classes.tolist(), inst.scores.tolist(), strict=True))]
         semantic = res["sem_seg"].argmax(dim=0).cpu().numpy().astype(np.int64)
         return Prediction(extra={"panoptic": (ids, segs), "instances": instances, "semantic": semantic})
+
+    # -- protocol seem-official (seem_bench.loops.seem_official): prompts and logits on the grid
+    def grid_shapes(self, state: dict[str, Any]) -> tuple[tuple[int, int], ...]:
+        """``(orig_hw, net_hw, pad_hw)`` of an encoded image."""
+        return state["orig_hw"], state["net_hw"], state["pad_hw"]
+
+    def decode_grid(self, state: dict[str, Any], pos: np.ndarray, neg: np.ndarray,
+                    memory: Any = None) -> Any:
+        """One spatial decode of a batch of objects, as ``evaluate_interactive`` makes it.
+
+        ``pos``/``neg``: ``bool`` (n, Hp, Wp) prompt masks on the padded grid, one channel per
+        object; ``memory``: the previous call's return value. Returns ``prev_mask`` logits
+        (1, n, Hp/4, Wp/4). The batch shares the 512-point sampling cap and the memory tokens,
+        as in the official evaluator; torch is seeded first (both draw from its RNG).
+        """
+        import torch
+
+        torch.manual_seed(self.seed)
+        extra: dict[str, Any] = {"spatial_query_pos_mask": [torch.from_numpy(pos).to(self.device)],
+                                 "spatial_query_neg_mask": [torch.from_numpy(neg).to(self.device)]}
+        if memory is not None:
+            extra["prev_mask"] = memory
+        with torch.no_grad(), self._autocast():
+            out = self.model.sem_seg_head.predictor(
+                state["multi_scale_features"], state["mask_features"], target_queries=None,
+                extra=extra, task="spatial")
+        return out["prev_mask"]
 
     def _decode_ref_image(self, state: dict[str, Any], prompts: Prompts, memory: Any) -> Prediction:
         raise UsageError(f"model {self.name!r}: the released SEEM v1 code cannot decode a referenced-image "

@@ -54,8 +54,8 @@ def build_random_sam(arch: str, seed: int = 0) -> Any:
     raise SystemExit(f"--arch must be vit_b or tiny, got {arch!r}")
 
 
-def harness_run(checkpoint: Path, arch: str, device: str, limit: int | None, rounds: int, out: Path
-                ) -> dict[str, Any]:
+def harness_run(checkpoint: Path, arch: str, device: str, limit: int | None, rounds: int, out: Path,
+                batch_size: int = 1) -> dict[str, Any]:
     """The interactive task with ``sam_b`` on the demo data; loop/fixed/encode/decode seconds."""
     from seem_bench.runner import RunConfig, run
     from seem_bench.tasks import get_task
@@ -65,7 +65,7 @@ def harness_run(checkpoint: Path, arch: str, device: str, limit: int | None, rou
         options["arch"] = "auto"
     task = get_task("interactive").with_overrides([f"max_rounds={rounds}"])
     cfg = RunConfig(task=task, model="sam_b", model_options=options, out_dir=out, limit=limit,
-                    progress=False)
+                    progress=False, batch_size=batch_size)
     with C.timed_loop() as spans:
         t0 = time.perf_counter()
         summary = run(cfg)
@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--arch", default="vit_b", help="vit_b (default) or tiny (CPU smoke test only)")
     ap.add_argument("--device", default="auto", help="auto (cuda if available), cuda or cpu")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    ap.add_argument("--batch-size", type=int, default=1,
+                    help="also run the harness with this --batch-size (lockstep + overlap) and compare")
     args = ap.parse_args(argv)
     import torch
 
@@ -138,6 +140,16 @@ def main(argv: list[str] | None = None) -> int:
         h = harness_run(ckpt, args.arch, device, args.limit, args.max_rounds, work / "run")
         print(f"harness run: {h['clicks']} clicks, loop {h['loop_s']:.2f} s, harness share "
               f"{h['harness_share'] * 100:.2f} %", file=sys.stderr)
+        hb = None
+        if args.batch_size > 1:
+            hb = harness_run(ckpt, args.arch, device, args.limit, args.max_rounds, work / "run-batched",
+                             args.batch_size)
+            from seem_bench.runner import load_records, strip_timings
+
+            recs = [[strip_timings(r) for r in load_records(work / d)] for d in ("run", "run-batched")]
+            ious = [(a["ious"], b["ious"]) for a, b in zip(*recs, strict=True)]
+            hb["max_iou_diff"] = max(abs(x - y) for a, b in ious for x, y in zip(a, b, strict=True))
+            hb["records_identical"] = recs[0] == recs[1]
         e = encode_once_check(model.to(device).eval(), device, enc_images, args.max_rounds)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -159,6 +171,15 @@ def main(argv: list[str] | None = None) -> int:
         ["encode (set_image) median / decode (predict) median", f"{e['encode_ms']:.1f} / {e['decode_ms']:.2f}", "ms"],
         ["random-weights model build + checkpoint save", build_s, "s"],
     ]
+    if hb is not None:
+        rows += [
+            [f"--batch-size {args.batch_size}: loop wall time", hb["loop_s"], "s"],
+            [f"--batch-size {args.batch_size}: harness share of loop wall time", hb["harness_share"] * 100, "%"],
+            [f"--batch-size {args.batch_size}: objects/s vs --batch-size 1", h["loop_s"] / hb["loop_s"], "x"],
+            [f"--batch-size {args.batch_size}: decode per click (SPC)", hb["decode_ms_per_click"], "ms"],
+            [f"--batch-size {args.batch_size} vs 1: records identical / max IoU difference",
+             f"{hb['records_identical']} / {hb['max_iou_diff']:.3g}", ""],
+        ]
     result = {"device": device, "gpu": C.gpu_name(), "arch": args.arch, "torch": torch.__version__,
               "cuda": torch.version.cuda, "python": platform.python_version(),
               "harness_share": round(h["harness_share"], 5), "harness_ms_per_click": round(h["harness_ms_per_click"], 3),
@@ -166,6 +187,12 @@ def main(argv: list[str] | None = None) -> int:
               "fixed_s": round(h["fixed_s"], 2), "encode_once_speedup": round(e["speedup"], 3),
               "encode_ms": round(e["encode_ms"], 2), "decode_ms": round(e["decode_ms"], 3),
               "rounds": args.max_rounds, "limit": args.limit}
+    if hb is not None:
+        result["batched"] = {"batch_size": args.batch_size, "loop_s": round(hb["loop_s"], 3),
+                             "harness_share": round(hb["harness_share"], 5),
+                             "speedup": round(h["loop_s"] / hb["loop_s"], 3),
+                             "decode_ms_per_click": round(hb["decode_ms_per_click"], 3),
+                             "records_identical": hb["records_identical"], "max_iou_diff": hb["max_iou_diff"]}
     if args.arch != "vit_b":
         result["note"] = "tiny encoder: smoke test, not a SAM ViT-B figure"
     C.emit("gpu_check", C.markdown_table(["quantity", "value", "unit"], rows), result,

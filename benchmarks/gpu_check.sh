@@ -3,7 +3,11 @@
 # interactive task over the demo data; prints the harness share of wall time and the
 # encode-once speed-up, then a one-line RESULT {json}. Extra arguments go to gpu_check.py.
 #
-#   bash benchmarks/gpu_check.sh                  # full check (GPU: ~1-2 min after start-up)
+# Issue 16: the harness run is repeated with --batch-size 8 (lockstep + overlap) and compared
+# with --batch-size 1, then bench_pipeline.py times one batched SAM ViT-B decode of 16 prompts
+# vs 16 single decodes on the same device and the simulated-GPU pipeline modes.
+#
+#   bash benchmarks/gpu_check.sh                  # full check (GPU: ~2-3 min after start-up)
 #   bash benchmarks/gpu_check.sh --quick --limit 2
 #
 # Python: $PYTHON, else .venv/bin/python, else python3. If seem-bench is not importable there,
@@ -24,9 +28,11 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >&
 export SEEM_BENCH_CACHE="${SEEM_BENCH_CACHE:-$(mktemp -d)}"
 if [[ -n "${OUT:-}" ]]; then
   mkdir -p "$OUT"
-  "$PY" benchmarks/gpu_check.py "$@" 2>&1 | tee "$OUT/gpu_check.txt"
+  "$PY" benchmarks/gpu_check.py --batch-size 8 "$@" 2>&1 | tee "$OUT/gpu_check.txt"
+  "$PY" benchmarks/bench_pipeline.py --quick --sam --sam-device auto 2>&1 | tee "$OUT/bench_pipeline.txt"
 else
-  "$PY" benchmarks/gpu_check.py "$@"
+  "$PY" benchmarks/gpu_check.py --batch-size 8 "$@"
+  "$PY" benchmarks/bench_pipeline.py --quick --sam --sam-device auto
 fi
 # SEEM Focal-T (random weights) when the SEEM environment exists (bash scripts/seem_env.sh; on a
 # fresh GPU machine that is a ~10 min build, with CUDA kernels): encode-once and harness share.

@@ -2,7 +2,8 @@
 
 One function decides them, from what the run header and counts say; ``summary.json`` stores them
 under ``marks`` and every report (``table``, ``report``, ``leaderboard add/show``) shows them next
-to the run's numbers, so a smoke run never sits unmarked beside published numbers:
+to the run's numbers, so a smoke run never sits unmarked beside published numbers (a table row reads
+``reproduced, demo data, partial, --limit 4``):
 
 - ``random-weights``: the model ran with ``--checkpoint random`` (``model.random_weights`` or
   ``model.checkpoint == "random"`` in the header): a pipeline check, not a model's result;
@@ -51,11 +52,34 @@ def run_marks(summary: dict[str, Any]) -> list[str]:
     return [m for m in ORDER if m in marks]
 
 
+def row_label(summary: dict[str, Any]) -> str:
+    """The marks as a table row shows them, e.g. ``demo data, partial, --limit 4`` ("" if none).
+
+    Only what the runs of one table share (no per-run counts), so one model's runs on several
+    datasets stay one row; `marks_label` has the counts.
+    """
+    words = []
+    for m in _marks(summary):
+        if m == "partial":
+            limit = (summary.get("invocation") or {}).get("limit")
+            words.append(f"partial, --limit {limit}" if limit else "partial")
+        else:
+            words.append(_WORDS.get(m, str(m)))
+    return ", ".join(words)
+
+
+_WORDS = {"random-weights": "random weights", "demo": "demo data", "errors": "errors"}
+
+
+def _marks(summary: dict[str, Any]) -> list[str]:
+    return summary["marks"] if isinstance(summary.get("marks"), list) else run_marks(summary)
+
+
 def marks_label(summary: dict[str, Any]) -> str:
     """The marks in words for a table row, e.g. ``demo data, partial 4/12, 2 errors`` ("" if none)."""
     counts = summary.get("counts") or {}
     words = []
-    for m in summary.get("marks") if isinstance(summary.get("marks"), list) else run_marks(summary):
+    for m in _marks(summary):
         if m == "random-weights":
             words.append("random weights")
         elif m == "demo":

@@ -233,6 +233,8 @@ PROTOCOL_PARAMS: dict[str, Param] = {p.name: p for p in (
           nullable=True),
     Param("image_stop_iou", "float", None, "image stops once every object IoU > this", minimum=0.0,
           maximum=1.0, nullable=True),
+    Param("grid", "bool", False, "clicks and prompts on the model's network grid (seem-official)"),
+    Param("batch_size", "int", 1, "objects decoded together in one call (seem-official: 5)", minimum=1),
 )}
 
 TOP_LEVEL = ("dataset", "split", "protocol", "first_prompt", "description")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +37,7 @@ from seem_bench.marks import run_marks
 from seem_bench.metrics.contract import Evaluators, ExactSum
 from seem_bench.metrics.iou import EMPTY_UNION_IOU
 from seem_bench.params import validate_task
+from seem_bench.prefetch import prefetch
 from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.prompts.sampled import sampling_from
 from seem_bench.records import (  # noqa: F401 - TIMING_FIELDS, strip_timings re-exported
@@ -65,6 +67,12 @@ class RunConfig:
     retry_errors: bool = False  # on resume, run again the units whose records are errors
     skip_bad_samples: bool = False  # record a sample with a bad image/mask as errors and go on
     worker: Worker = field(default_factory=Worker)
+    # Throughput only (records do not depend on them, so they are not part of the run's identity
+    # and may differ on resume): samples stepped together (one batched decode per round for all
+    # their objects), harness/decode double buffering, and how many samples are read ahead.
+    batch_size: int = 1
+    overlap: bool = True
+    prefetch: int | None = None  # default: 2 batches ahead
 
     def invocation(self) -> dict[str, Any]:
         """What `resume` needs to rebuild this config (recorded in the header)."""
@@ -280,46 +288,81 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
     bar = tqdm(total=sum(len(u) for u in units.values()), unit="obj", file=sys.stderr,
                desc=f"{task.name}/{cfg.model}" + (f" [{cfg.worker.rank}/{cfg.worker.world}]" if cfg.worker.world > 1 else ""),
                disable=not cfg.progress, dynamic_ncols=True)
+    todo = []
+    for sample in samples:
+        n_missing = sum(f"{sample.sample_id}/{u}" not in done for u in units[sample.sample_id])
+        bar.update(len(units[sample.sample_id]) - n_missing)
+        if n_missing:
+            # Checked loaders: bad pixels raise `DataError` when read (also by the read-ahead,
+            # which then hands the sample over unread, so the loop meets the error itself).
+            todo.append(guard_sample(sample, empty_is_problem))
+    batch = max(1, int(cfg.batch_size))
+    depth = 2 * batch if cfg.prefetch is None else int(cfg.prefetch)
+
+    def results(group: list[Sample]) -> list[tuple[list[dict[str, Any]], float]]:
+        before = encoder.seconds
+        try:
+            return kind.run_batch(adapter, encoder, group, task, seed, overlap=cfg.overlap)
+        except DataError as e:  # a bad image or mask: stop, or record it and go on
+            if len(group) > 1:  # rerun one by one: the bad data belongs to one sample
+                return [r for s in group for r in results([s])]
+            if not cfg.skip_bad_samples:
+                raise
+            return [([{"unit": u, "status": "error", "error": f"DataError: {e}", "bad_sample": True}
+                      for u in units[group[0].sample_id]], encoder.seconds - before)]
+        except SeemBenchError:
+            raise
+        except Exception as e:  # a model failing on one sample must not end the run
+            if cfg.fail_fast:
+                raise
+            if len(group) > 1:  # rerun one by one: the error belongs to one sample
+                return [r for s in group for r in results([s])]
+            error = f"{type(e).__name__}: {e}"
+            return [([{"unit": u, "status": "error", "error": error} for u in units[group[0].sample_id]],
+                     encoder.seconds - before)]
+
     try:
         with JsonlWriter(out / f"records-rank{cfg.worker.rank}.jsonl") as writer:
-            for sample in samples:
-                sample_units = units[sample.sample_id]
-                missing = [u for u in sample_units if f"{sample.sample_id}/{u}" not in done]
-                bar.update(len(sample_units) - len(missing))
-                if not missing:
-                    continue
-                encode_before = encoder.seconds
-                try:
-                    records = kind.run_sample(adapter, encoder, guard_sample(sample, empty_is_problem),
-                                              task, seed)
-                except DataError as e:  # a bad image or mask: stop, or record it and go on
-                    if not cfg.skip_bad_samples:
-                        raise
-                    records = [{"unit": u, "status": "error", "error": f"DataError: {e}", "bad_sample": True}
-                               for u in sample_units]
-                except SeemBenchError:
-                    raise
-                except Exception as e:  # a model failing on one sample must not end the run
-                    if cfg.fail_fast:
-                        raise
-                    records = [{"unit": u, "status": "error", "error": f"{type(e).__name__}: {e}"}
-                               for u in sample_units]
-                encode_s: float | None = encoder.seconds - encode_before
-                new = []
-                for rec in records:
-                    key = f"{sample.sample_id}/{rec['unit']}"
-                    if key in done:  # recomputed for a coupled protocol; already on disk
-                        continue
-                    rec = {"schema": SCHEMA_VERSION, "run_id": header["run_id"], "key": key,
-                           "task": task.name, "fingerprint": fingerprint,
-                           "sample_id": sample.sample_id, **rec}
-                    if encode_s is not None:  # the sample's encode time goes on its first new record
-                        rec["encode_s"], encode_s = encode_s, None
-                    new.append(rec)
-                writer.write_many(new)  # one fsync per sample: durable before the next sample starts
+            for group in _groups(prefetch(todo, depth, masks=kind.prefetch_masks), batch):
+                new = [rec for sample, (records, encode_total) in zip(group, results(group), strict=True)
+                       for rec in _new_records(sample, records, encode_total, done, header, task.name)]
+                # One flush + fsync per batch: its samples were computed together, so durability
+                # per sample was never finer than per batch.
+                writer.write_many(new)
                 bar.update(len(new))
     finally:
         bar.close()
+
+
+def _groups(samples: Iterable[Sample], size: int) -> Iterator[list[Sample]]:
+    group: list[Sample] = []
+    for s in samples:
+        group.append(s)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _new_records(sample: Sample, records: list[dict[str, Any]], encode_total: float, done: set[str],
+                 header: dict[str, Any], task_name: str) -> list[dict[str, Any]]:
+    """A sample's records not yet on disk, with the run's fields; the sample's encode time goes
+    on its first new record."""
+    fingerprint = header["fingerprint"]
+    encode_s: float | None = encode_total
+    new = []
+    for rec in records:
+        key = f"{sample.sample_id}/{rec['unit']}"
+        if key in done:  # recomputed for a coupled protocol; already on disk
+            continue
+        rec = {"schema": SCHEMA_VERSION, "run_id": header["run_id"], "key": key,
+               "task": task_name, "fingerprint": fingerprint,
+               "sample_id": sample.sample_id, **rec}
+        if encode_s is not None:
+            rec["encode_s"], encode_s = encode_s, None
+        new.append(rec)
+    return new
 
 
 def decode_seconds(rec: dict) -> float:

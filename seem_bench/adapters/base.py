@@ -25,6 +25,12 @@ Rules every adapter keeps (the feature cache and the remote bridge rely on them)
 - `fingerprint` names everything that changes the numbers (weights hash, architecture, options,
   package version); `cache_identity` adds what changes the encoded features bit-wise without
   making it another run (the device type). The feature cache keys states by the latter.
+- `decode_batch` decodes several objects' prompts in one call (`DecodeRequest`: state, prompts,
+  memory and, for sanity models, the GT target). The default loops over `decode`, so every
+  adapter takes part in the lockstep loop; SAM and SAM 2 override it with one forward pass per
+  encoded image and prompt shape. ``Capabilities.max_batch`` is the largest number of requests
+  the loop hands over in one call. A native `decode_batch` must return, for each request, what
+  `decode` would (up to the float noise of batched kernels).
 - `dump_state` / `load_state` turn a state into plain numpy arrays and back, so that it can be
   kept on disk (``--feature-cache DIR``); the default handles states built from numpy arrays,
   numbers, strings, lists, tuples and dicts, and returns ``None`` (= not persistable) otherwise.
@@ -33,7 +39,7 @@ Rules every adapter keeps (the feature cache and the remote bridge rely on them)
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -57,6 +63,8 @@ class Capabilities:
         memory: can use the previous round's output (``memory`` argument of `decode`).
         deferred: the class cannot know them (the remote bridge: the worker declares them when
             it connects); only an instance's ``capabilities`` are checked.
+        max_batch: the most `DecodeRequest`s one `Adapter.decode_batch` call takes (1 for
+            adapters without a native batched decode: the default loops over `decode`).
     """
 
     tasks: frozenset[str]
@@ -64,27 +72,32 @@ class Capabilities:
     composition: bool = False
     memory: bool = False
     deferred: bool = False
+    max_batch: int = 1
 
     def __init__(self, tasks: Iterable[str], prompts: Iterable[str], composition: bool = False,
-                 memory: bool = False, deferred: bool = False) -> None:
+                 memory: bool = False, deferred: bool = False, max_batch: int = 1) -> None:
         object.__setattr__(self, "tasks", frozenset(tasks))
         object.__setattr__(self, "prompts", frozenset(prompts))
         object.__setattr__(self, "composition", composition)
         object.__setattr__(self, "memory", memory)
         object.__setattr__(self, "deferred", deferred)
+        object.__setattr__(self, "max_batch", int(max_batch))
         unknown = self.prompts - PROMPT_KINDS
         if unknown:
             raise ValueError(f"unknown prompt kinds {sorted(unknown)}; known: {sorted(PROMPT_KINDS)}")
+        if self.max_batch < 1:
+            raise ValueError(f"max_batch must be >= 1, got {max_batch}")
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Capabilities:
         """Inverse of `to_json` (the remote bridge's handshake carries capabilities as JSON)."""
         return cls(d.get("tasks", ()), d.get("prompts", ()), bool(d.get("composition", False)),
-                   bool(d.get("memory", False)))
+                   bool(d.get("memory", False)), max_batch=int(d.get("max_batch", 1)))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"tasks": sorted(self.tasks), "prompts": sorted(self.prompts),
-                               "composition": self.composition, "memory": self.memory}
+                               "composition": self.composition, "memory": self.memory,
+                               "max_batch": self.max_batch}
         if self.deferred:
             out["deferred"] = True
         return out
@@ -117,6 +130,24 @@ class Prediction:
         if self.mask is None:
             raise ValueError("Prediction has neither mask nor prob")
         return np.asarray(self.mask, dtype=bool)
+
+
+@dataclass
+class DecodeRequest:
+    """One object's decode in a batch: what `Adapter.decode` takes, plus the GT for sanity models.
+
+    Attributes:
+        state: the encoded image (read-only; several requests may share one state).
+        prompts: every prompt of the object so far.
+        memory: the previous round's ``Prediction.memory`` when memory is on, else ``None``.
+        target: the object's GT mask, handed to `Adapter.set_target` before the decode only
+            when the adapter ``uses_ground_truth``; ``None`` otherwise.
+    """
+
+    state: Any
+    prompts: Prompts
+    memory: Any = None
+    target: np.ndarray | None = None
 
 
 class Adapter(ABC):
@@ -198,6 +229,21 @@ class Adapter(ABC):
     @abstractmethod
     def decode(self, state: Any, prompts: Prompts, memory: Any = None) -> Prediction:
         """Decode one round for one object from the encoded ``state`` and all prompts so far."""
+
+    def decode_batch(self, requests: Sequence[DecodeRequest]) -> list[Prediction]:
+        """Decode several objects at once (at most ``capabilities.max_batch`` requests).
+
+        The default calls `decode` for each request in order (after `set_target` for models
+        that use the ground truth), so its results are exactly the single decodes'. Native
+        implementations batch the requests that share a state and a prompt shape into one
+        forward pass.
+        """
+        out = []
+        for req in requests:
+            if self.uses_ground_truth and req.target is not None:
+                self.set_target(req.target)
+            out.append(self.decode(req.state, req.prompts, req.memory))
+        return out
 
     def set_target(self, gt: np.ndarray) -> None:
         """Give a sanity model the GT mask of the current object (only if ``uses_ground_truth``)."""

@@ -33,13 +33,14 @@ import io
 import json
 import sys
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from seem_bench.adapters.base import Adapter, Prediction
+from seem_bench.adapters.base import Adapter, DecodeRequest, Prediction
 from seem_bench.errors import UsageError
 from seem_bench.io_utils import atomic_write_bytes
 from seem_bench.prompts.types import Prompts
@@ -188,6 +189,9 @@ class CachedAdapter(Adapter):
 
     def decode(self, state: Any, prompts: Prompts, memory: Any = None) -> Prediction:
         return self.inner.decode(state, prompts, memory)
+
+    def decode_batch(self, requests: Sequence[DecodeRequest]) -> list[Prediction]:
+        return self.inner.decode_batch(requests)
 
     def set_target(self, gt: np.ndarray) -> None:
         self.inner.set_target(gt)

@@ -80,7 +80,8 @@ def main(args: argparse.Namespace) -> int:
             print(f"{'':16s} capabilities: declared by the worker when it connects")
         elif "tasks" in d:
             print(f"{'':16s} tasks: {', '.join(d['tasks'])}; prompts: {', '.join(d['prompts'])}; "
-                  f"composition: {d['composition']}; memory: {d['memory']}")
+                  f"composition: {d['composition']}; memory: {d['memory']}; "
+                  f"batched decode: up to {d.get('max_batch', 1)}")
         if d.get("checkpoint"):
             print(f"{'':16s} checkpoint: {d['checkpoint']}")
         if not d["runnable"]:

@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="Examples:\n  seem-bench run --task interactive --model grabcut\n"
                "  seem-bench run --resume runs/20261126-101500_interactive_grabcut\n"
                "  torchrun --nproc_per_node 4 -m seem_bench run --task interactive --model sam_b --out runs/x\n"
+               "  seem-bench run --task interactive --model sam_b --batch-size 8   # 8 images per batched round\n"
                "  seem-bench run --task interactive --model sam_b --checkpoint sam_vit_b_01ec64.pth "
                "--data-root /data --set dataset=berkeley --set max_rounds=20",
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -53,6 +54,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, help="evaluate only the first N samples")
     p.add_argument("--subset", type=Path, metavar="FILE",
                    help="evaluate only the sample ids listed in FILE (hashed into the run record)")
+    p.add_argument("--batch-size", type=int, default=1, metavar="B",
+                   help="step the objects of B images together, one batched decode per round "
+                        "(records do not depend on B; default 1)")
+    p.add_argument("--no-overlap", action="store_true",
+                   help="decode on the main thread instead of overlapping the harness's work with it")
+    p.add_argument("--prefetch", type=int, metavar="N",
+                   help="images read ahead in the background (default 2 x batch size; 0 = off)")
     p.add_argument("--save-masks", choices=("final", "all"),
                    help="store each object's final (or every round's) predicted mask as COCO RLE in its "
                         "record, for `plot --samples` / `report --samples` (interactive tasks)")
@@ -83,13 +91,18 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"--limit must be a positive number of samples, got {args.limit}")
     if args.retry_errors and not args.resume:
         raise UsageError("--retry-errors re-runs the error records of an earlier run: use it with --resume RUN_DIR")
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.prefetch is not None and args.prefetch < 0:
+        raise UsageError(f"--prefetch must be >= 0, got {args.prefetch}")
     if args.resume:
         if args.task or args.model or args.overrides or args.out or args.seed is not None or args.save_masks:
             raise UsageError("--resume takes the task, model, parameters and output of the run it resumes; "
                              "drop --task/--model/--set/--seed/--out/--save-masks")
         worker = _resumed_shard(args.resume, worker, explicit=bool(args.shard))
     common = {"progress": not args.no_progress, "fail_fast": args.fail_fast, "worker": worker,
-              "retry_errors": args.retry_errors}
+              "retry_errors": args.retry_errors, "batch_size": args.batch_size,
+              "overlap": not args.no_overlap, "prefetch": args.prefetch}
     if args.skip_bad_samples:
         common["skip_bad_samples"] = True
     if args.resume:

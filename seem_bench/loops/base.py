@@ -50,6 +50,8 @@ class TaskKind(ABC):
     """One family of task loops (see module docstring)."""
 
     name: str = ""
+    #: Whether the runner's read-ahead also loads the instances' masks (kinds that score objects).
+    prefetch_masks: bool = False
     #: Whether records can carry predicted masks (``run --save-masks``).
     saves_masks: bool = False
 
@@ -68,6 +70,22 @@ class TaskKind(ABC):
     def run_sample(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
                    seed: int) -> list[dict[str, Any]]:
         """Records (each with ``unit`` and ``status``) for every unit of the sample, in order."""
+
+    def run_batch(self, adapter: Adapter, encoder: Encoder, samples: list[Sample], task: TaskSpec,
+                  seed: int, overlap: bool = True) -> list[tuple[list[dict[str, Any]], float]]:
+        """``(records, encode seconds)`` per sample, in order, for a group of samples.
+
+        The default runs `run_sample` on each sample in turn. Kinds whose loop can step several
+        samples' objects together (the interactive kind: one batched decode per round) override
+        it; their records must equal `run_sample`'s. An exception fails the whole group: the
+        runner then reruns its samples one by one, so that error records stay per sample.
+        """
+        out = []
+        for sample in samples:
+            before = encoder.seconds
+            records = self.run_sample(adapter, encoder, sample, task, seed)
+            out.append((records, encoder.seconds - before))
+        return out
 
     @abstractmethod
     def default_evaluators(self, header: dict[str, Any]) -> list[str]:

@@ -3,10 +3,12 @@
 Hot path. The image is encoded once per sample by the runner; here each round costs one prompt
 simulation (one or two distance transforms), one decode and one IoU per object.
 
-All objects of a sample advance together, round by round, because SEEM's evaluator couples
-them: it decodes every object of the image each round and stops the image once *every* object
-has IoU > 0.9, carrying the last IoU over to the remaining rounds. Other protocols do not look
-across objects, so for them the interleaving changes nothing.
+All objects of a sample (and, with ``--batch-size B``, of B samples) advance together, round
+by round, with one batched decode per round (`SampleRun` + `seem_bench.loops.lockstep`). SEEM's
+evaluator couples the objects of an image: it decodes every object each round and stops the
+image once *every* object has IoU > 0.9, carrying the last IoU over to the remaining rounds.
+Other protocols do not look across objects, so for them the interleaving changes nothing; the
+per-object protocol state lives in `ObjectState`.
 
 Per round and object:
 
@@ -40,15 +42,16 @@ prompt, ``{"fallback": reason}`` when a first-prompt simulator gave nothing.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from seem_bench.adapters.base import Adapter, Prediction
+from seem_bench.adapters.base import Adapter, DecodeRequest, Prediction
 from seem_bench.data.types import Instance, Sample
 from seem_bench.errors import UsageError
+from seem_bench.loops.lockstep import lockstep
 from seem_bench.metrics.detection import encode_mask
 from seem_bench.metrics.iou import mask_iou
 from seem_bench.params import InteractiveParams
@@ -136,18 +139,26 @@ class LoopConfig:
 
 
 @dataclass
-class _Object:
+class ObjectState:
+    """One object's protocol state across rounds (everything a click decision depends on).
+
+    Kept per object, never per image, so that a lockstep batch can interleave any objects: the
+    order in which objects are stepped does not change any object's record.
+    """
+
     inst: Instance
     gt: np.ndarray
     ignore: np.ndarray | None
     prompts: Prompts
     target: np.ndarray  # what clicks aim at: the GT, or the filled box after seem-box
+    rng_key: tuple  # (seed, sample_id, instance_id, draw): seeds the prompts
     prompted: np.ndarray | None = None
     pred: np.ndarray | None = None
     memory: Any = None
     rounds: list[RoundRecord] = field(default_factory=list)
     target_iou: float = 0.0
     done: bool = False
+    added: dict[str, Any] = field(default_factory=dict)  # this round's prompt record entry
     candidates: list[Click] = field(default_factory=list)  # worst-of-M: this round's clicks
 
 
@@ -162,8 +173,8 @@ def _choose_output(out: Prediction, gt: np.ndarray, ignore: np.ndarray | None, c
     return out.binary(cfg.pred_thr), out.memory
 
 
-def _clicks(o: _Object, protocol: ClickProtocol, cfg: LoopConfig, sampling: Sampling | None,
-            rng: np.random.Generator, *, first: bool) -> Click | None:
+def _clicks(o: ObjectState, protocol: ClickProtocol, cfg: LoopConfig, sampling: Sampling | None,
+            rng: np.random.Generator | None, *, first: bool) -> Click | None:
     """The round's click; with ``worst_of = M > 1`` also M - 1 more candidates (drawn from the
     same generator, in order) left in ``o.candidates`` for the decode step to choose from."""
     gt, pred = (o.gt, np.zeros_like(o.gt)) if first else (o.target, o.pred)
@@ -175,7 +186,7 @@ def _clicks(o: _Object, protocol: ClickProtocol, cfg: LoopConfig, sampling: Samp
     return cands[0]
 
 
-def _first_prompt(o: _Object, protocol: ClickProtocol, cfg: LoopConfig, rng_key: tuple,
+def _first_prompt(o: ObjectState, protocol: ClickProtocol, cfg: LoopConfig, rng_key: tuple,
                   sampling: Sampling | None = None) -> dict[str, Any]:
     """Put the round-1 prompt into ``o``; returns its record entry. ``rng_key``: (seed,
     sample id, instance id, draw)."""
@@ -202,7 +213,7 @@ def _first_prompt(o: _Object, protocol: ClickProtocol, cfg: LoopConfig, rng_key:
     return record
 
 
-def _next_click(o: _Object, protocol: ClickProtocol, cfg: LoopConfig,
+def _next_click(o: ObjectState, protocol: ClickProtocol, cfg: LoopConfig,
                 sampling: Sampling | None = None, rng: np.random.Generator | None = None
                 ) -> dict[str, Any]:
     """Add round r's click to ``o`` if the rules allow one; returns its record entry."""
@@ -216,44 +227,120 @@ def _next_click(o: _Object, protocol: ClickProtocol, cfg: LoopConfig,
     return {"click": click.to_json()}
 
 
-def _decode(adapter: Adapter, state: Any, o: _Object, cfg: LoopConfig, added: dict[str, Any]
-            ) -> tuple[np.ndarray, Any, float, float]:
-    """Decode ``o``'s prompts: ``(pred, memory, iou, seconds)``.
+class SampleRun:
+    """The objects of one encoded sample, stepped round by round by `lockstep` (or `run_sample`).
 
-    Worst-of-M (``o.candidates``): each candidate in turn is the round's click, and the one
-    whose prediction has the lowest IoU is kept (the first on ties); ``added`` records the
-    candidates and their IoUs, and the seconds are those of all M decodes.
+    ``prompt(o, r)`` adds round ``r``'s prompt to object ``o`` and returns its `DecodeRequest`;
+    ``accept(o, r, out, dt)`` scores the decode; ``end_round(r)`` applies the image-level stop
+    rule once every live object of the sample has been accepted for round ``r``.
+
+    ``draw``: 0 is the deterministic protocol; ``d >= 1`` places the clicks by the run's
+    sampled-click model (``cfg.sampling``, `seem_bench.prompts.sampled`), seeded per (seed,
+    sample, object, round, draw). Each draw of a sample is a `SampleRun` of its own (its objects
+    are their own slots in a lockstep batch; SEEM's image stop couples the objects of one draw).
+    Worst-of-M (``worst_of > 1``): ``prompt`` returns the M candidate requests of the round, all
+    decoded in the same batch, and ``accept`` gets their M predictions and keeps the one with
+    the lowest IoU (the first on ties); the record keeps every candidate and its IoU, and
+    ``model_s`` is the sum over the M decodes.
     """
-    memory = o.memory if cfg.memory else None
-    cands = o.candidates or [None]
-    best: tuple[np.ndarray, Any, float, int] | None = None
-    ious, seconds = [], 0.0
-    for i, cand in enumerate(cands):
-        if cand is not None:
-            o.prompts.clicks[-1] = cand
-        t0 = time.perf_counter()
-        out = adapter.decode(state, o.prompts, memory)
-        seconds += time.perf_counter() - t0
-        pred, mem = _choose_output(out, o.gt, o.ignore, cfg)
+
+    def __init__(self, adapter: Adapter, state: Any, sample: Sample, instances: list[Instance],
+                 protocol: ClickProtocol, cfg: LoopConfig, seed: int, draw: int = 0) -> None:
+        self.state, self.sample, self.protocol, self.cfg = state, sample, protocol, cfg
+        self.uses_gt = adapter.uses_ground_truth
+        self.seed, self.draw = seed, draw
+        self.sampling = cfg.sampling if draw > 0 else None
+        self.objects: list[ObjectState] = []
+        for inst in instances:
+            gt = inst.mask()
+            self.objects.append(ObjectState(
+                inst=inst, gt=gt, ignore=inst.ignore(), target=gt,
+                rng_key=(seed, sample.sample_id, inst.instance_id, draw),
+                prompts=Prompts(click_radius=cfg.blob_radius,
+                                text=text_for(inst, cfg.text, cfg.class_names))))
+
+    @property
+    def coupled(self) -> bool:
+        """Whether the stop rule looks across objects (then a sample's objects stay together)."""
+        return self.cfg.image_stop_iou is not None
+
+    def live(self, r: int) -> list[ObjectState]:
+        """Objects that get a decode in round ``r``."""
+        return [] if r > self.cfg.max_rounds else [o for o in self.objects if not o.done]
+
+    def prompt(self, o: ObjectState, r: int) -> DecodeRequest | list[DecodeRequest]:
+        if r == 1:
+            o.added = _first_prompt(o, self.protocol, self.cfg, o.rng_key, self.sampling)
+            if o.prompts.text is not None:
+                o.added["text"] = o.prompts.text
+        else:
+            rng = None if self.sampling is None else prompt_rng(*o.rng_key[:3], r, self.draw)
+            o.added = _next_click(o, self.protocol, self.cfg, self.sampling, rng)
+        memory = o.memory if self.cfg.memory else None
+        target = o.gt if self.uses_gt else None
+        if o.candidates:  # worst-of-M: one request per candidate click, each its own prompts
+            return [DecodeRequest(self.state, replace(o.prompts, clicks=[*o.prompts.clicks[:-1], c]),
+                                  memory, target) for c in o.candidates]
+        return DecodeRequest(self.state, o.prompts, memory, target)
+
+    def _scored(self, o: ObjectState, out: Prediction) -> tuple[np.ndarray, Any, float]:
+        pred, memory = _choose_output(out, o.gt, o.ignore, self.cfg)
         if pred.shape != o.gt.shape:
             raise ValueError(f"model returned a {pred.shape} mask for a {o.gt.shape} image")
-        iou = mask_iou(o.gt, pred, o.ignore)
-        ious.append(iou)
-        if best is None or iou < best[2]:
-            best = (pred, mem, iou, i)
-    assert best is not None
-    if o.candidates:
-        o.prompts.clicks[-1] = o.candidates[best[3]]
-        added["click"] = o.candidates[best[3]].to_json()
-        added["candidates"] = [c.to_json() for c in o.candidates]
-        added["candidate_ious"] = ious
-    return best[0], best[1], best[2], seconds
+        return pred, memory, mask_iou(o.gt, pred, o.ignore)
+
+    def accept(self, o: ObjectState, r: int, out: Prediction | list[Prediction],
+               dt: float | list[float]) -> None:
+        cfg = self.cfg
+        if isinstance(out, list):  # worst-of-M: the lowest-IoU candidate is the round's click
+            scored = [self._scored(o, one) for one in out]
+            ious = [iou for _, _, iou in scored]
+            k = min(range(len(ious)), key=ious.__getitem__)  # the first on ties
+            pred, o.memory, iou = scored[k]
+            o.prompts.clicks[-1] = o.candidates[k]
+            o.added["click"] = o.candidates[k].to_json()
+            o.added["candidates"] = [c.to_json() for c in o.candidates]
+            o.added["candidate_ious"] = ious
+            dt = math.fsum(dt) if isinstance(dt, list) else dt
+        else:
+            pred, o.memory, iou = self._scored(o, out)
+        o.pred = pred
+        if cfg.click_stop_iou is not None:
+            o.target_iou = seem_keep_iou(o.target, pred)
+        o.rounds.append({"round": r, "prompt": o.added, "iou": iou, "model_s": dt})
+        if cfg.save_masks == "all":
+            o.rounds[-1]["mask"] = encode_mask(pred)
+        if (cfg.iou_target is not None and iou >= cfg.iou_target) or r >= cfg.max_rounds:
+            o.done = True
+
+    def end_round(self, r: int) -> None:
+        cfg = self.cfg
+        if cfg.image_stop_iou is None or any(o.pred is None for o in self.objects):
+            return
+        if all(seem_image_iou(o.gt, o.pred, o.ignore) > np.float32(cfg.image_stop_iou)
+               for o in self.objects):
+            for o in self.objects:
+                last = o.rounds[-1]["iou"]
+                o.rounds.extend({"round": k, "prompt": {"repeat": "image_stop_iou"}, "iou": last,
+                                 "model_s": 0.0} for k in range(len(o.rounds) + 1, cfg.max_rounds + 1))
+                o.done = True
+
+    def records(self) -> list[InstanceRecord]:
+        out: list[InstanceRecord] = []
+        for o in self.objects:
+            ious = [rd["iou"] for rd in o.rounds]
+            rec: InstanceRecord = {"instance_id": o.inst.instance_id, "category_id": o.inst.category_id,
+                                   "rounds": o.rounds, "ious": ious, "final_iou": ious[-1], "status": "ok"}
+            if self.cfg.save_masks is not None:
+                rec["mask"] = encode_mask(o.pred)  # the last decoded prediction (repeats decode nothing)
+            out.append(rec)
+        return out
 
 
 def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Instance],
                protocol: ClickProtocol, params: dict[str, Any], seed: int, draw: int = 0
                ) -> list[InstanceRecord]:
-    """Records for ``instances`` of one encoded sample, in order (runner entry point).
+    """Records for ``instances`` of one encoded sample, in order.
 
     ``draw``: 0 is the deterministic protocol; ``1..draws`` place the clicks by the run's
     sampled-click model (`seem_bench.prompts.sampled`), seeded per (seed, sample, object,
@@ -265,52 +352,13 @@ def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Ins
     (``dt``, ...). The runner passes every instance of the sample when any of them still needs
     a record (a resumed run recomputes the others deterministically and keeps only the missing
     records), so protocols that couple the objects of one image (SEEM's evaluator) see all.
+    This is `lockstep` over one sample, without overlap.
     """
-    cfg = LoopConfig.build(protocol, params)
-    sampling = cfg.sampling if draw > 0 else None
-    objs = []
-    for inst in instances:
-        gt = inst.mask()
-        objs.append(_Object(inst=inst, gt=gt, ignore=inst.ignore(), target=gt,
-                            prompts=Prompts(click_radius=cfg.blob_radius,
-                                            text=text_for(inst, cfg.text, cfg.class_names))))
-    for r in range(1, cfg.max_rounds + 1):
-        live = [o for o in objs if not o.done]
-        if not live:
-            break
-        for o in live:
-            if r == 1:
-                added = _first_prompt(o, protocol, cfg, (seed, sample.sample_id, o.inst.instance_id, draw),
-                                      sampling)
-                if o.prompts.text is not None:
-                    added["text"] = o.prompts.text
-            else:
-                rng = None if sampling is None else prompt_rng(seed, sample.sample_id, o.inst.instance_id, r, draw)
-                added = _next_click(o, protocol, cfg, sampling, rng)
-            if adapter.uses_ground_truth:
-                adapter.set_target(o.gt)
-            pred, o.memory, iou, dt = _decode(adapter, state, o, cfg, added)
-            o.pred = pred
-            if cfg.click_stop_iou is not None:
-                o.target_iou = seem_keep_iou(o.target, pred)
-            o.rounds.append({"round": r, "prompt": added, "iou": iou, "model_s": dt})
-            if cfg.save_masks == "all":
-                o.rounds[-1]["mask"] = encode_mask(pred)
-            if cfg.iou_target is not None and iou >= cfg.iou_target:
-                o.done = True
-        if cfg.image_stop_iou is not None and all(
-                seem_image_iou(o.gt, o.pred, o.ignore) > np.float32(cfg.image_stop_iou) for o in objs):
-            for o in objs:
-                last = o.rounds[-1]["iou"]
-                o.rounds.extend({"round": k, "prompt": {"repeat": "image_stop_iou"}, "iou": last,
-                                 "model_s": 0.0} for k in range(len(o.rounds) + 1, cfg.max_rounds + 1))
-            break
-    records: list[InstanceRecord] = []
-    for o in objs:
-        ious = [rd["iou"] for rd in o.rounds]
-        rec: InstanceRecord = {"instance_id": o.inst.instance_id, "category_id": o.inst.category_id,
-                               "rounds": o.rounds, "ious": ious, "final_iou": ious[-1], "status": "ok"}
-        if cfg.save_masks is not None:
-            rec["mask"] = encode_mask(o.pred)  # the last decoded prediction (repeats decode nothing)
-        records.append(rec)
-    return records
+    if protocol.params.get("grid"):  # seem-official: SEEM's evaluator on the network grid
+        from seem_bench.loops import seem_official
+
+        return seem_official.run_sample(adapter, state, sample, instances, protocol, params, seed)
+    run = SampleRun(adapter, state, sample, instances, protocol, LoopConfig.build(protocol, params), seed,
+                    draw)
+    lockstep(adapter, [run], overlap=False)
+    return run.records()

@@ -16,7 +16,8 @@ from seem_bench.adapters.base import Adapter
 from seem_bench.data.types import Sample
 from seem_bench.errors import UsageError
 from seem_bench.loops.base import Encoder, TaskKind
-from seem_bench.loops.interactive import run_sample
+from seem_bench.loops.interactive import LoopConfig, SampleRun, run_sample
+from seem_bench.loops.lockstep import lockstep
 from seem_bench.prompts.first import FIRST_PROMPTS, FirstPromptSimulator, default_first_prompt
 from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.prompts.sampled import Sampling, sampling_from
@@ -30,6 +31,7 @@ def unit_id(instance_id: str, draw: int) -> str:
 
 class InteractiveKind(TaskKind):
     name = "interactive"
+    prefetch_masks = True
     saves_masks = True
 
     def first_simulator(self, task: TaskSpec) -> FirstPromptSimulator | None:
@@ -42,7 +44,11 @@ class InteractiveKind(TaskKind):
         return sampling_from(task.params)
 
     def check_task(self, task: TaskSpec) -> None:
-        PROTOCOLS.get(task.protocol)
+        proto = PROTOCOLS.get(task.protocol)
+        if proto.params.get("grid"):  # seem-official: refuse what SEEM's evaluator has no rule for
+            from seem_bench.loops.seem_official import check_params
+
+            check_params({**proto.params, **task.params, "first_prompt": task.first_prompt})
         if self.sampling(task) is not None and task.evaluators and "robustness" not in task.evaluators:
             raise UsageError(f"task {task.name!r}: sampled clicks (gamma) need the robustness evaluator; "
                              f"add it to the task's evaluators ({', '.join(task.evaluators)})")
@@ -71,16 +77,40 @@ class InteractiveKind(TaskKind):
 
     def run_sample(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
                    seed: int) -> list[dict[str, Any]]:
+        return self.run_batch(adapter, encoder, [sample], task, seed, overlap=False)[0][0]
+
+    def run_batch(self, adapter: Adapter, encoder: Encoder, samples: list[Sample], task: TaskSpec,
+                  seed: int, overlap: bool = True) -> list[tuple[list[dict[str, Any]], float]]:
+        """All objects of ``samples`` in lockstep: one batched decode per round (`lockstep`)."""
         proto = PROTOCOLS.get(task.protocol)
         params = {**task.params, "first_prompt": task.first_prompt}  # protocol defaults: LoopConfig
+        if proto.params.get("grid"):  # seem-official batches objects as SEEM's evaluator does
+            return [self._run_grid(adapter, encoder, sample, proto, params, seed) for sample in samples]
+        cfg = LoopConfig.build(proto, params)
+        # Sampled clicks: every draw of a sample is a run of its own (draw 0 = the deterministic
+        # protocol), sharing the sample's encoding; its objects are slots of their own in the batch.
+        draws = range(1 + (0 if cfg.sampling is None else cfg.sampling.draws))
+        per_sample, encode_s = [], []
+        for sample in samples:
+            before = encoder.seconds
+            state = encoder(sample.image())
+            encode_s.append(encoder.seconds - before)
+            per_sample.append([SampleRun(adapter, state, sample, list(sample.instances), proto, cfg, seed, draw=d)
+                               for d in draws])
+        lockstep(adapter, [run for runs in per_sample for run in runs], overlap=overlap)
+        sampled = cfg.sampling is not None
+        return [([{"unit": unit_id(r["instance_id"], d), **({"draw": d} if sampled else {}), **r}
+                  for d, run in enumerate(runs) for r in run.records()], secs)
+                for runs, secs in zip(per_sample, encode_s, strict=True)]
+
+    @staticmethod
+    def _run_grid(adapter: Adapter, encoder: Encoder, sample: Sample, proto: Any,
+                  params: dict[str, Any], seed: int) -> tuple[list[dict[str, Any]], float]:
+        before = encoder.seconds
         state = encoder(sample.image())
-        sampling = self.sampling(task)
-        out = []
-        for d in range(1 + (0 if sampling is None else sampling.draws)):  # all objects per draw: SEEM couples them
-            records = run_sample(adapter, state, sample, list(sample.instances), proto, params, seed, draw=d)
-            out.extend({"unit": unit_id(r["instance_id"], d), **({"draw": d} if sampling else {}), **r}
-                       for r in records)
-        return out
+        secs = encoder.seconds - before
+        records = run_sample(adapter, state, sample, list(sample.instances), proto, params, seed)
+        return [{"unit": r["instance_id"], **r} for r in records], secs
 
     def default_evaluators(self, header: dict[str, Any]) -> list[str]:
         return ["interactive", "robustness"]

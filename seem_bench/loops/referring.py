@@ -28,6 +28,7 @@ def sentences(inst: Instance, rule: str) -> list[tuple[int, str]]:
 
 class ReferringKind(TaskKind):
     name = "referring"
+    prefetch_masks = True
 
     def prompt_kinds(self, task: TaskSpec) -> set[str]:
         return {"text"}

@@ -2,7 +2,8 @@
 
 Two registries:
 
-- `PROTOCOLS`: click protocols (``ritm``, ``seem``, ``seem-kornia``, ``sam``, ``sam-random``),
+- `PROTOCOLS`: click protocols (``ritm``, ``seem``, ``seem-kornia``, ``seem-official``, ``sam``,
+  ``sam-random``),
   the simulated user of every round after the first and of the first round when the task's
   ``first_prompt`` is ``point``. A `ClickProtocol` carries what the loop needs: the click
   function, the blob radius clicks are drawn with, the stop rules, its parameters and version.
@@ -149,6 +150,18 @@ PROTOCOLS.register("seem-kornia", ClickProtocol(
     name="seem-kornia", version="1", click_fn=seem_click, choice_fn=seem_choice, params={**_SEEM_PARAMS, "dt": "kornia"},
     description="seem with kornia 0.7.0's approximate distance transform (as SEEM ran it)",
     reference=_SEEM_REF,
+))
+
+_OFFICIAL_REF = ("SEEM 7b2e76d evaluate_interactive + prepare_next_spaital_mask (seem_model_v1.py), "
+                 "SimpleClickSampler.forward_point, pascalvoc_dataset_mapper_ix.py, "
+                 "register_pascalvoc_eval.py; see seem_bench.prompts.seem_official")
+PROTOCOLS.register("seem-official", ClickProtocol(
+    name="seem-official", version="1", click_fn=seem_click, choice_fn=seem_choice,
+    params={**_SEEM_PARAMS, "dt": "kornia", "grid": True, "batch_size": 5},
+    description="SEEM's own VOC Point evaluator exactly: clicks on the network grid against the "
+                "cubic-resized GT and the bilinearly upsampled logits, kornia DT, grid IoU for "
+                "the 0.925 keep rule, objects decoded in batches of 5 (SEEM models only)",
+    reference=_OFFICIAL_REF,
 ))
 
 _SAM_PARAMS = {"pred_thr": 0.5}

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from seem_bench.marks import marks_label
+from seem_bench.marks import row_label
 
 ENTRY_COLUMNS = ["source", "model", "model_id", "kind", "task", "dataset", "split", "protocol",
                  "params", "metric", "value", "run_id", "fingerprint", "reference", "marks"]
@@ -82,7 +82,7 @@ def summary_entries(summaries: Iterable[dict[str, Any]]) -> pd.DataFrame:
                 "split": dataset.get("split") or task.get("split") or "",
                 "protocol": task.get("protocol") or "", "params": params_text(task.get("params")),
                 "run_id": s.get("run_id", ""), "fingerprint": s.get("fingerprint", ""),
-                "reference": s.get("_path", ""), "marks": marks_label(s)}
+                "reference": s.get("_path", ""), "marks": row_label(s)}
         for metric, value in s["metrics"].items():
             rows.append({**base, "metric": metric, "value": float(value)})
     return frame(rows)

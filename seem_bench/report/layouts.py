@@ -100,11 +100,11 @@ class Table:
 
 
 def source_label(source: str, reference: str, marks: str = "") -> str:
-    """``reported (key)`` for reported rows, ``reproduced`` otherwise, with the run's marks
-    (``reproduced [demo data, partial: --limit 4 of 50 samples]``, `seem_bench.marks`)."""
+    """``reported (key)`` for reported rows, ``reproduced`` otherwise, followed by the run's
+    marks (``reproduced, demo data, partial, --limit 4``; `seem_bench.marks.row_label`)."""
     if source == "reported":
         return f"reported ({reference})"
-    return f"reproduced [{marks}]" if marks else "reproduced"
+    return f"reproduced, {marks}" if marks else "reproduced"
 
 
 def _match(entries: pd.DataFrame, layout: Layout) -> pd.DataFrame:
@@ -227,11 +227,11 @@ def runs_table(summaries: Sequence[dict[str, Any]], metrics: Sequence[str] | Non
     if not cols:
         for s in summaries:
             cols.extend(m for m in (s["task"].get("metrics") or s["metrics"]) if m not in cols)
-    from seem_bench.marks import marks_label
+    from seem_bench.marks import row_label
 
     index, rows = [], []
     for s in summaries:
-        marks = marks_label(s)
+        marks = row_label(s)
         index.append((s["model"]["name"], s["dataset"]["name"], s["task"]["name"],
                       s.get("run_id", "") + (f" [{marks}]" if marks else "")))
         rows.append([to_display(c, s["metrics"].get(c), s) for c in cols])

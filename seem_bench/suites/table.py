@@ -7,8 +7,9 @@ with the reported numbers of ``leaderboards/reported.csv``. Below the model's ro
 against ``--versus`` if given, else the reported row of the same model (``model_id``), else the
 table's ``reference`` row.
 
-Rows from the demo data or from a ``--limit`` run are labelled so (``reproduced, demo data``,
-``reproduced, partial``): such numbers are not comparable with published ones.
+Rows from the demo data or from a ``--limit`` run are labelled so by the runs' marks
+(`seem_bench.marks`, as in every table: ``reproduced, demo data``, ``reproduced, demo data,
+partial, --limit 2``): such numbers are not comparable with published ones.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from seem_bench.report.leaderboard import load_reported
 from seem_bench.suites.definition import SuiteTable
 from seem_bench.suites.manifest import SuiteDir
 
-REPRODUCED = "reproduced"
-
 
 def _layout(sd: SuiteDir, table: SuiteTable) -> Layout:
     groups = []
@@ -32,15 +31,6 @@ def _layout(sd: SuiteDir, table: SuiteTable) -> Layout:
         # Reported rows carry the task's kind or name (`vos` for the ref-image kind's vos task).
         groups.append(Group(g.label, tuple(dict.fromkeys((task.kind, task.name))), (task.dataset,), g.columns))
     return Layout(sd.suite.name, table.title, tuple(groups))
-
-
-def _row_mark(sd: SuiteDir) -> str:
-    marks = []
-    if sd.manifest.get("demo"):
-        marks.append("demo data")
-    if sd.partial():
-        marks.append(f"partial, --limit {sd.manifest['limit']}")
-    return ", ".join([REPRODUCED, *marks])
 
 
 def _reference(frame: pd.DataFrame, reported: pd.DataFrame, model: str, wanted: list[str | None]
@@ -74,16 +64,13 @@ def suite_tables(sd: SuiteDir, versus: str | None = None, reported: bool = True)
     published = load_reported() if reported else entries.frame([])
     if reported:
         check_versus(versus, published)
-    mark = _row_mark(sd)
     tables = []
     for st in sd.suite.tables:
         cell_ids = [g.cell for g in st.groups]
         runs = [sd.summaries[c] for c in cell_ids if c in sd.summaries]
         shown = published if st.sources is None else published[published["reference"].isin(st.sources)]
         t = build_table(entries.concat(shown, entries.summary_entries(runs)), _layout(sd, st))
-        frame = t.frame
-        frame.index = pd.MultiIndex.from_tuples(
-            [(m, mark if s == REPRODUCED else s) for m, s in frame.index], names=frame.index.names)
+        frame = t.frame  # reproduced rows carry their runs' marks (seem_bench.marks: demo data, partial, ...)
         ref = _reference(frame, shown, sd.model, [versus, st.reference])
         mine = [r for r in frame.index if not str(r[1]).startswith("reported")]
         if ref is not None and mine:

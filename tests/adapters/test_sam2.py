@@ -108,3 +108,11 @@ def test_state_dump_load_gives_the_same_masks(encoded):
     again = adapter.load_state(adapter.dump_state(states["a"]))
     np.testing.assert_array_equal(adapter.decode(again, p).mask, adapter.decode(states["a"], p).mask)
     assert adapter.fingerprint()["config"] == "configs/sam2.1/sam2.1_hiera_t.yaml"
+
+
+def test_decode_batch_equals_single_decodes(encoded):
+    from test_sam import _mixed_requests, assert_batch_equals_single
+
+    adapter, _, states, _ = encoded
+    mem = adapter.decode(states["a"], Prompts(clicks=[Click(30, 20, True)])).memory
+    assert_batch_equals_single(adapter, _mixed_requests([states["a"], states["b"]], mem))

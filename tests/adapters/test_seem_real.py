@@ -21,7 +21,7 @@ import pytest
 from seem_bench.adapters import seem_env
 from seem_bench.adapters.seem_bridge import cli_command, package_dirs, worker_env
 from seem_bench.io_utils import read_jsonl
-from seem_bench.runner import TIMING_FIELDS
+from seem_bench.runner import strip_timings
 
 HERE = Path(__file__).resolve().parent
 OPTS = ["--checkpoint", "random", "--device", "cpu", "--model-opt", "min_size=240", "--model-opt", "max_size=320"]
@@ -65,7 +65,7 @@ def obs(prefix, demo_cache, demo_root, tmp_path_factory, request) -> dict:
 def records(run_dir: str | Path) -> list[dict]:
     """Records without timings, in key order (what must be identical between two runs)."""
     recs = [r for p in sorted(Path(run_dir).glob("records-*.jsonl")) for r in read_jsonl(p)]
-    return sorted(({k: v for k, v in r.items() if k not in TIMING_FIELDS} for r in recs), key=lambda r: r["key"])
+    return sorted((strip_timings(r) for r in recs), key=lambda r: r["key"])
 
 
 def _ok(obs: dict, label: str) -> dict:

@@ -35,7 +35,8 @@ def test_gpu_check_runs_on_cpu_with_tiny_settings(demo_cache):
     pytest.importorskip("segment_anything")
     env = {**os.environ, "SEEM_BENCH_CACHE": str(demo_cache)}
     res = subprocess.run([sys.executable, str(BENCH / "gpu_check.py"), "--quick", "--limit", "1",
-                          "--max-rounds", "2", "--arch", "tiny", "--device", "cpu", "--threads", "1"],
+                          "--max-rounds", "2", "--arch", "tiny", "--device", "cpu", "--threads", "1",
+                          "--batch-size", "2"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     out = _result(res.stdout)
@@ -44,6 +45,21 @@ def test_gpu_check_runs_on_cpu_with_tiny_settings(demo_cache):
     assert 0.0 <= out["harness_share"] < 1.0
     assert out["encode_once_speedup"] > 0
     assert "not a SAM ViT-B figure" in out["note"]
+    assert out["batched"]["batch_size"] == 2 and out["batched"]["records_identical"] is True
+
+
+def test_bench_pipeline_runs_and_its_modes_agree(tmp_path):
+    res = subprocess.run([sys.executable, str(BENCH / "bench_pipeline.py"), "--images", "3", "--size", "60x80",
+                          "--rounds", "3", "--batch", "2", "--a-ms", "1", "--b-ms", "0.1"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = _result(res.stdout)["by_a"]["1.0"]
+    assert out["records_identical"] is True
+    for mode in ("one-at-a-time", "lockstep", "lockstep+overlap"):
+        assert out[mode]["objects_per_s"] > 0 and 0.0 <= out[mode]["harness_share"] < 1.0
+    # 3 images x 3 rounds: one decode per object and round alone, one per batch (2 + 1) and round
+    # in lockstep, so the stand-in slept 9 x a vs 6 x a (a = 1 ms) at least.
+    assert out["one-at-a-time"]["model_s"] >= 9 * 1e-3 and out["lockstep"]["model_s"] >= 6 * 1e-3
 
 
 def test_zero_cost_model_measures_the_real_runner(bench_path, tmp_path):

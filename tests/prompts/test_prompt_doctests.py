@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["clicks", "distance", "protocols", "boxes", "first", "text", "exemplars", "davis_robot"]
+MODULES = ["clicks", "distance", "protocols", "seem_official", "boxes", "first", "text", "exemplars", "davis_robot"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -191,3 +191,17 @@ def test_gamma_inf_is_the_deterministic_null():
 
     for spelling in ("inf", ".inf"):
         assert get_task("interactive").with_overrides([f"gamma={spelling}"]).params["gamma"] is None
+
+
+def test_seem_official_refuses_sampled_clicks_and_tasks_need_the_robustness_evaluator():
+    from seem_bench.loops.interactive_kind import InteractiveKind
+    from seem_bench.tasks import get_task
+
+    kind = InteractiveKind()
+    with pytest.raises(UsageError, match="seem-official has no sampled clicks"):
+        kind.check_task(get_task("interactive").with_overrides(["protocol=seem-official", "gamma=1"]))
+    task = get_task("interactive").with_overrides(["gamma=1", "draws=2"])
+    kind.check_task(task)  # the interactive task lists the robustness evaluator
+    task.evaluators = ["interactive"]
+    with pytest.raises(UsageError, match="need the robustness evaluator"):
+        kind.check_task(task)

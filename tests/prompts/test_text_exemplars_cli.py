@@ -93,11 +93,12 @@ def test_davis_first_frame_reference():
 def test_protocols_verb(capsys):
     assert cli_main(["protocols", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert set(info["click"]) == {"ritm", "seem", "seem-kornia", "sam", "sam-random"}
+    assert set(info["click"]) == {"ritm", "seem", "seem-kornia", "seem-official", "sam", "sam-random"}
     assert set(info["first_prompt"]) == {"box", "box-jitter", "seem-box", "davis-robot",
                                          "davis-robot-0.15", "seem-scribble", "polygon"}
     assert info["click"]["seem"]["params"]["click_stop_iou"] == 0.925
     assert info["click"]["seem-kornia"]["params"]["dt"] == "kornia"
+    assert info["click"]["seem-official"]["params"]["batch_size"] == 5
     assert info["first_prompt"]["davis-robot-0.15"]["params"] == {"kernel_size": 0.15}
     assert cli_main(["protocols"]) == 0
     assert "seem-box v1 [box -> point]" in capsys.readouterr().out

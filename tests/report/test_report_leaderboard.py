@@ -42,12 +42,12 @@ def test_show_puts_board_rows_in_the_paper_layout(runs, tmp_path, capsys):
     row = next(line for line in out.splitlines() if line.startswith("| disks"))
     assert "reproduced" in row and f"{m['NoC@85']:.2f}" in row and f"{m['NoC@90']:.2f}" in row
     # A --limit run on the demo data keeps its marks on the board.
-    assert "[demo data, partial: --limit 4 of 12 samples]" in row
+    assert "reproduced, demo data, partial, --limit 4" in row
     assert "| SAM ViT-H" in out and "reported (focsam-noc90)" in out
     assert main(["leaderboard", "show", "--board", str(board), "--no-reported", "--format", "csv"]) == 0
     df = pd.read_csv(io.StringIO(capsys.readouterr().out))
     noc90 = df[df.column == "NoC@90"]
-    assert list(noc90.source) == ["reproduced [demo data, partial: --limit 4 of 12 samples]"]
+    assert list(noc90.source) == ["reproduced, demo data, partial, --limit 4"]
     assert noc90.value.iloc[0] == pytest.approx(m["NoC@90"]) and list(noc90.group) == ["GrabCut"]
 
 

@@ -38,22 +38,24 @@ def test_a_limited_demo_run_is_marked_in_its_summary(runs):
 def test_random_weights_marked_in_table_report_and_leaderboard(random_run, tmp_path, capsys):
     s = json.loads((random_run / "summary.json").read_text())
     assert s["marks"][0] == "random-weights"
-    label = "random weights, demo data, partial: --limit 4 of 12 samples"
+    label = "random weights, demo data, partial: --limit 4 of 12 samples"  # with counts: run-level views
+    row_marks = "random weights, demo data, partial, --limit 4"  # what a table row shows
     assert main(["table", str(random_run), "--reported", "--layout", "interactive"]) == 0
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("| disks"))
-    assert f"reproduced [{label}]" in row
+    assert f"reproduced, {row_marks}" in row
     assert main(["table", str(random_run), "--layout", "runs"]) == 0
-    assert f"[{label}]" in capsys.readouterr().out
+    assert f"[{row_marks}]" in capsys.readouterr().out
     html = tmp_path / "r.html"
     assert main(["report", str(random_run), "-o", str(html)]) == 0
-    assert html.read_text().count(label) >= 2  # the runs overview and the paper table
+    text = html.read_text()
+    assert label in text and f"reproduced, {row_marks}" in text  # the runs overview and the paper table
     board = tmp_path / "board.csv"
     assert main(["leaderboard", "add", str(random_run), "--board", str(board)]) == 0
     assert f"marked [{label}]" in capsys.readouterr().err
-    assert set(pd.read_csv(board).marks) == {label}
+    assert set(pd.read_csv(board).marks) == {row_marks}
     assert main(["leaderboard", "show", "--board", str(board), "--layout", "interactive"]) == 0
-    assert f"reproduced [{label}]" in capsys.readouterr().out
+    assert f"reproduced, {row_marks}" in capsys.readouterr().out
 
 
 def test_csv_of_several_tables_is_one_long_file_pandas_loads(runs, seem_t_runs, capsys):
@@ -75,6 +77,6 @@ def test_latex_keeps_the_published_numbers_notes_and_citations(runs, capsys):
     src = load_sources()["focsam-noc90"]
     assert "Published numbers, not run here" in tex
     assert src["title"].replace("&", r"\&").split(":")[0] in tex
-    assert "demo data, partial: --limit 4 of 12 samples" in tex  # the reproduced row keeps its marks
+    assert "demo data, partial, --limit 4" in tex  # the reproduced row keeps its marks
     assert tex.index("Published numbers") < tex.index(r"\end{table}")
     assert "<http" not in tex and r"\textless{}http" in tex  # escaped, compiles

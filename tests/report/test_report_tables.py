@@ -60,7 +60,7 @@ def test_interactive_layout_from_a_real_run(runs):
     # Datasets nobody has numbers for are dropped, as RITM-style tables do.
     assert list(t.frame.columns) == [("GrabCut", "NoC@85"), ("GrabCut", "NoC@90")]
     # A --limit run on the demo data is marked as such, never a bare "reproduced".
-    row = t.frame.loc[("disks", "reproduced [demo data, partial: --limit 4 of 12 samples]")]
+    row = t.frame.loc[("disks", "reproduced, demo data, partial, --limit 4")]
     assert row[("GrabCut", "NoC@85")] == s["metrics"]["NoC@85"]
     assert row[("GrabCut", "NoC@90")] == s["metrics"]["NoC@90"]
     with_reported = build_table(entries.concat(load_reported(), entries.summary_entries([s])),
@@ -96,7 +96,7 @@ def test_two_runs_of_one_model_in_one_cell_are_told_apart(runs, capsys):
     assert main(["table", str(runs["base"]), str(runs["degraded"]), "--layout", "interactive"]) == 0
     rows = md_rows(capsys.readouterr().out)
     # Told apart by what differs between them (issue 14), not by run ids alone; marks kept.
-    marks = " [demo data, partial: --limit 4 of 12 samples]"
+    marks = ", demo data, partial, --limit 4"
     assert {f"disks (negatives=on) / reproduced{marks}", f"disks (negatives=off) / reproduced{marks}"} <= set(rows)
 
 
