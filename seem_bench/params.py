@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from seem_bench.errors import UsageError
+from seem_bench.prompts.sampled import SAMPLING_PARAMS, sampling_from
 from seem_bench.prompts.text import SENTENCE_RULES
 
 if TYPE_CHECKING:
@@ -121,7 +122,18 @@ class KindParams:
     @classmethod
     def from_params(cls, params: dict[str, Any], owner: str) -> KindParams:
         decl = cls.declared()
-        return cls(**{k: p.check(params.get(k, p.default), owner) for k, p in decl.items()})  # type: ignore[call-arg]
+        params = cls.normalize(params, owner)
+        out = cls(**{k: p.check(params.get(k, p.default), owner) for k, p in decl.items()})  # type: ignore[call-arg]
+        out.check_together(owner)
+        return out
+
+    @classmethod
+    def normalize(cls, params: dict[str, Any], owner: str) -> dict[str, Any]:
+        """Spellings a kind accepts besides the declared type (default: none), before the checks."""
+        return params
+
+    def check_together(self, owner: str) -> None:
+        """Rules that tie parameters together (default: none); `UsageError` naming them."""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
@@ -146,6 +158,31 @@ class InteractiveParams(KindParams):
                                         "COCO RLE in its record (`run --save-masks`)",
                                   choices=(None, "final", "all"))
     seed: int = spec(0, "seed of every random prompt", minimum=0)
+    gamma: float | None = spec(SAMPLING_PARAMS["gamma"], "sampled clicks: position drawn with probability "
+                               "proportional to DT^gamma in the error region; null (or inf) = the "
+                               "deterministic protocol, 0 = uniform", minimum=0.0)
+    sigma: float = spec(SAMPLING_PARAMS["sigma"], "sampled clicks: Gaussian displacement in pixels "
+                        "(kept inside the error region)", minimum=0.0)
+    draws: int = spec(SAMPLING_PARAMS["draws"], "sampled clicks: repetitions per object besides draw 0 "
+                      "(the deterministic protocol)", minimum=1)
+    worst_of: int = spec(SAMPLING_PARAMS["worst_of"], "sampled clicks: candidates per round, the "
+                         "lowest-IoU one kept (black-box worst case)", minimum=1)
+
+    @classmethod
+    def normalize(cls, params: dict[str, Any], owner: str) -> dict[str, Any]:
+        """``gamma: inf`` (YAML ``.inf`` or the string ``inf``) is the deterministic ``null``."""
+        g = params.get("gamma")
+        if (isinstance(g, float) and math.isinf(g) and g > 0) or (
+                isinstance(g, str) and g.strip().lower() in ("inf", "+inf", ".inf")):
+            return {**params, "gamma": None}
+        return params
+
+    def check_together(self, owner: str) -> None:
+        """``sigma``, ``draws``, ``worst_of`` need a finite ``gamma`` (`sampling_from` says so)."""
+        try:
+            sampling_from(self.to_dict())
+        except UsageError as e:
+            raise UsageError(f"{owner}: {e}") from None
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from seem_bench.metrics.iou import EMPTY_UNION_IOU
 from seem_bench.params import validate_task
 from seem_bench.prefetch import prefetch
 from seem_bench.prompts.protocols import PROTOCOLS
+from seem_bench.prompts.sampled import sampling_from
 from seem_bench.records import (  # noqa: F401 - TIMING_FIELDS, strip_timings re-exported
     TIMING_FIELDS,
     finished_keys,
@@ -113,7 +114,7 @@ def _protocol_json(task: TaskSpec) -> dict[str, Any] | None:
         return None
     proto = PROTOCOLS.get(task.protocol)
     overrides = {k: v for k, v in task.params.items() if k in proto.params}
-    return proto.to_json(overrides)
+    return proto.to_json(overrides, sampling_from(task.params))  # sampled clicks: header's protocol.sampling
 
 
 def _weights_header(model_fp: dict[str, Any]) -> dict[str, Any]:

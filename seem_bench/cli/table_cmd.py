@@ -13,7 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "table", help="paper-style tables of runs (reported vs reproduced)",
         description="Tables of finished runs in the SEEM README layout (COCO | RefCOCOg | VOC), the "
                     "interactive layout (datasets x NoC@85/NoC@90) and the DAVIS J&F layout. "
-                    "--reported adds the published numbers, marked as such.",
+                    "--reported adds the published numbers, marked as such. Runs with sampled "
+                    "clicks (--set gamma=G --set draws=K) add a deterministic vs sampled table "
+                    "and, for models compared on the same data, a ranking-stability line.",
         epilog="Examples:\n  seem-bench table runs/a runs/b --reported\n"
                "  seem-bench table runs/* --layout interactive --format latex -o table.tex",
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -34,6 +36,7 @@ def main(args: argparse.Namespace) -> int:
     from seem_bench.report.layouts import build_table, resolve_layouts, runs_table
     from seem_bench.report.leaderboard import load_reported
     from seem_bench.report.render import render_all
+    from seem_bench.report.robustness import robustness_table
     from seem_bench.report.runs import load_summary
 
     summaries = [load_summary(r) for r in args.runs]
@@ -44,5 +47,8 @@ def main(args: argparse.Namespace) -> int:
     tables = [build_table(shown, lay) for lay in layouts]
     if "runs" in names or not tables:  # runs no paper layout covers still get a table
         tables.append(runs_table(summaries, args.metrics))
+    sampled = robustness_table(summaries)  # runs with --set draws=K: deterministic vs sampled
+    if sampled is not None:
+        tables.append(sampled)
     emit(render_all(tables, args.format), args.output)
     return 0

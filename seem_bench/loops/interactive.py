@@ -42,7 +42,8 @@ prompt, ``{"fallback": reason}`` when a first-prompt simulator gave nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -56,9 +57,10 @@ from seem_bench.metrics.iou import mask_iou
 from seem_bench.params import InteractiveParams
 from seem_bench.prompts.first import FIRST_PROMPTS, default_first_prompt
 from seem_bench.prompts.protocols import ClickProtocol
+from seem_bench.prompts.sampled import Sampling, sampling_from
 from seem_bench.prompts.seeding import prompt_rng
 from seem_bench.prompts.text import text_for
-from seem_bench.prompts.types import Prompts
+from seem_bench.prompts.types import Click, Prompts
 from seem_bench.schema import InstanceRecord, RoundRecord
 
 
@@ -105,6 +107,7 @@ class LoopConfig:
     image_stop_iou: float | None
     blob_radius: int
     save_masks: str | None = None  # None | "final" | "all": predicted masks as COCO RLE in the record
+    sampling: Sampling | None = None  # sampled clicks (draws >= 1); None = deterministic
     options: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @classmethod
@@ -131,7 +134,8 @@ class LoopConfig:
             negatives=loop.negatives, first_prompt=kind, first_sim=sim,
             text=loop.text, class_names=opts.get("class_names"), output=loop.output,
             click_stop_iou=opts.get("click_stop_iou"), image_stop_iou=opts.get("image_stop_iou"),
-            blob_radius=int(opts.get("blob_radius", 0)), save_masks=loop.save_masks, options=opts)
+            blob_radius=int(opts.get("blob_radius", 0)), save_masks=loop.save_masks,
+            sampling=sampling_from(opts), options=opts)
 
 
 @dataclass
@@ -147,7 +151,7 @@ class ObjectState:
     ignore: np.ndarray | None
     prompts: Prompts
     target: np.ndarray  # what clicks aim at: the GT, or the filled box after seem-box
-    rng_key: tuple  # (seed, sample_id, instance_id): seeds the first prompt
+    rng_key: tuple  # (seed, sample_id, instance_id, draw): seeds the prompts
     prompted: np.ndarray | None = None
     pred: np.ndarray | None = None
     memory: Any = None
@@ -155,6 +159,7 @@ class ObjectState:
     target_iou: float = 0.0
     done: bool = False
     added: dict[str, Any] = field(default_factory=dict)  # this round's prompt record entry
+    candidates: list[Click] = field(default_factory=list)  # worst-of-M: this round's clicks
 
 
 def _choose_output(out: Prediction, gt: np.ndarray, ignore: np.ndarray | None, cfg: LoopConfig
@@ -168,10 +173,25 @@ def _choose_output(out: Prediction, gt: np.ndarray, ignore: np.ndarray | None, c
     return out.binary(cfg.pred_thr), out.memory
 
 
-def _first_prompt(o: ObjectState, protocol: ClickProtocol, cfg: LoopConfig, rng_key: tuple
-                  ) -> dict[str, Any]:
-    """Put the round-1 prompt into ``o``; returns its record entry."""
-    rng = prompt_rng(*rng_key, 1)
+def _clicks(o: ObjectState, protocol: ClickProtocol, cfg: LoopConfig, sampling: Sampling | None,
+            rng: np.random.Generator | None, *, first: bool) -> Click | None:
+    """The round's click; with ``worst_of = M > 1`` also M - 1 more candidates (drawn from the
+    same generator, in order) left in ``o.candidates`` for the decode step to choose from."""
+    gt, pred = (o.gt, np.zeros_like(o.gt)) if first else (o.target, o.pred)
+    clicked = () if first else o.prompts.clicks
+    n = 1 if sampling is None else sampling.worst_of
+    cands = [protocol.click(gt, pred, o.ignore, clicked, first=first, prompted=None if first else o.prompted,
+                            rng=rng, options=cfg.options, sampling=sampling) for _ in range(n)]
+    o.candidates = cands if n > 1 and cands[0] is not None else []
+    return cands[0]
+
+
+def _first_prompt(o: ObjectState, protocol: ClickProtocol, cfg: LoopConfig, rng_key: tuple,
+                  sampling: Sampling | None = None) -> dict[str, Any]:
+    """Put the round-1 prompt into ``o``; returns its record entry. ``rng_key``: (seed,
+    sample id, instance id, draw)."""
+    seed, sample_id, instance_id, draw = rng_key
+    rng = prompt_rng(seed, sample_id, instance_id, 1, draw)
     record: dict[str, Any] = {}
     if cfg.first_sim is not None:
         first = FIRST_PROMPTS.get(cfg.first_sim)(o.gt, o.ignore, rng, cfg.options)
@@ -187,19 +207,20 @@ def _first_prompt(o: ObjectState, protocol: ClickProtocol, cfg: LoopConfig, rng_
         else:
             record["fallback"] = f"{cfg.first_sim} gave no prompt: protocol's first click"
     if not record or "fallback" in record:
-        click = protocol.click(o.gt, np.zeros_like(o.gt), o.ignore, (), first=True, rng=rng,
-                               options=cfg.options)
+        click = _clicks(o, protocol, cfg, sampling, rng, first=True)
         o.prompts.clicks.append(click)
         record["click"] = click.to_json()
     return record
 
 
-def _next_click(o: ObjectState, protocol: ClickProtocol, cfg: LoopConfig) -> dict[str, Any]:
+def _next_click(o: ObjectState, protocol: ClickProtocol, cfg: LoopConfig,
+                sampling: Sampling | None = None, rng: np.random.Generator | None = None
+                ) -> dict[str, Any]:
     """Add round r's click to ``o`` if the rules allow one; returns its record entry."""
+    o.candidates = []
     if cfg.click_stop_iou is not None and _f32_ge(o.target_iou, cfg.click_stop_iou):
         return {"skip": "click_stop_iou"}
-    click = protocol.click(o.target, o.pred, o.ignore, o.prompts.clicks, prompted=o.prompted,
-                           options=cfg.options)
+    click = _clicks(o, protocol, cfg, sampling, rng, first=False)
     if click is None:
         return {"skip": "no_false_negative"}
     o.prompts.clicks.append(click)
@@ -212,18 +233,29 @@ class SampleRun:
     ``prompt(o, r)`` adds round ``r``'s prompt to object ``o`` and returns its `DecodeRequest`;
     ``accept(o, r, out, dt)`` scores the decode; ``end_round(r)`` applies the image-level stop
     rule once every live object of the sample has been accepted for round ``r``.
+
+    ``draw``: 0 is the deterministic protocol; ``d >= 1`` places the clicks by the run's
+    sampled-click model (``cfg.sampling``, `seem_bench.prompts.sampled`), seeded per (seed,
+    sample, object, round, draw). Each draw of a sample is a `SampleRun` of its own (its objects
+    are their own slots in a lockstep batch; SEEM's image stop couples the objects of one draw).
+    Worst-of-M (``worst_of > 1``): ``prompt`` returns the M candidate requests of the round, all
+    decoded in the same batch, and ``accept`` gets their M predictions and keeps the one with
+    the lowest IoU (the first on ties); the record keeps every candidate and its IoU, and
+    ``model_s`` is the sum over the M decodes.
     """
 
     def __init__(self, adapter: Adapter, state: Any, sample: Sample, instances: list[Instance],
-                 protocol: ClickProtocol, cfg: LoopConfig, seed: int) -> None:
+                 protocol: ClickProtocol, cfg: LoopConfig, seed: int, draw: int = 0) -> None:
         self.state, self.sample, self.protocol, self.cfg = state, sample, protocol, cfg
         self.uses_gt = adapter.uses_ground_truth
+        self.seed, self.draw = seed, draw
+        self.sampling = cfg.sampling if draw > 0 else None
         self.objects: list[ObjectState] = []
         for inst in instances:
             gt = inst.mask()
             self.objects.append(ObjectState(
                 inst=inst, gt=gt, ignore=inst.ignore(), target=gt,
-                rng_key=(seed, sample.sample_id, inst.instance_id),
+                rng_key=(seed, sample.sample_id, inst.instance_id, draw),
                 prompts=Prompts(click_radius=cfg.blob_radius,
                                 text=text_for(inst, cfg.text, cfg.class_names))))
 
@@ -236,23 +268,43 @@ class SampleRun:
         """Objects that get a decode in round ``r``."""
         return [] if r > self.cfg.max_rounds else [o for o in self.objects if not o.done]
 
-    def prompt(self, o: ObjectState, r: int) -> DecodeRequest:
+    def prompt(self, o: ObjectState, r: int) -> DecodeRequest | list[DecodeRequest]:
         if r == 1:
-            o.added = _first_prompt(o, self.protocol, self.cfg, o.rng_key)
+            o.added = _first_prompt(o, self.protocol, self.cfg, o.rng_key, self.sampling)
             if o.prompts.text is not None:
                 o.added["text"] = o.prompts.text
         else:
-            o.added = _next_click(o, self.protocol, self.cfg)
-        return DecodeRequest(self.state, o.prompts, o.memory if self.cfg.memory else None,
-                             o.gt if self.uses_gt else None)
+            rng = None if self.sampling is None else prompt_rng(*o.rng_key[:3], r, self.draw)
+            o.added = _next_click(o, self.protocol, self.cfg, self.sampling, rng)
+        memory = o.memory if self.cfg.memory else None
+        target = o.gt if self.uses_gt else None
+        if o.candidates:  # worst-of-M: one request per candidate click, each its own prompts
+            return [DecodeRequest(self.state, replace(o.prompts, clicks=[*o.prompts.clicks[:-1], c]),
+                                  memory, target) for c in o.candidates]
+        return DecodeRequest(self.state, o.prompts, memory, target)
 
-    def accept(self, o: ObjectState, r: int, out: Prediction, dt: float) -> None:
-        cfg = self.cfg
-        pred, o.memory = _choose_output(out, o.gt, o.ignore, cfg)
+    def _scored(self, o: ObjectState, out: Prediction) -> tuple[np.ndarray, Any, float]:
+        pred, memory = _choose_output(out, o.gt, o.ignore, self.cfg)
         if pred.shape != o.gt.shape:
             raise ValueError(f"model returned a {pred.shape} mask for a {o.gt.shape} image")
+        return pred, memory, mask_iou(o.gt, pred, o.ignore)
+
+    def accept(self, o: ObjectState, r: int, out: Prediction | list[Prediction],
+               dt: float | list[float]) -> None:
+        cfg = self.cfg
+        if isinstance(out, list):  # worst-of-M: the lowest-IoU candidate is the round's click
+            scored = [self._scored(o, one) for one in out]
+            ious = [iou for _, _, iou in scored]
+            k = min(range(len(ious)), key=ious.__getitem__)  # the first on ties
+            pred, o.memory, iou = scored[k]
+            o.prompts.clicks[-1] = o.candidates[k]
+            o.added["click"] = o.candidates[k].to_json()
+            o.added["candidates"] = [c.to_json() for c in o.candidates]
+            o.added["candidate_ious"] = ious
+            dt = math.fsum(dt) if isinstance(dt, list) else dt
+        else:
+            pred, o.memory, iou = self._scored(o, out)
         o.pred = pred
-        iou = mask_iou(o.gt, pred, o.ignore)
         if cfg.click_stop_iou is not None:
             o.target_iou = seem_keep_iou(o.target, pred)
         o.rounds.append({"round": r, "prompt": o.added, "iou": iou, "model_s": dt})
@@ -286,8 +338,13 @@ class SampleRun:
 
 
 def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Instance],
-               protocol: ClickProtocol, params: dict[str, Any], seed: int) -> list[InstanceRecord]:
+               protocol: ClickProtocol, params: dict[str, Any], seed: int, draw: int = 0
+               ) -> list[InstanceRecord]:
     """Records for ``instances`` of one encoded sample, in order.
+
+    ``draw``: 0 is the deterministic protocol; ``1..draws`` place the clicks by the run's
+    sampled-click model (`seem_bench.prompts.sampled`), seeded per (seed, sample, object,
+    round, draw).
 
     ``params``: task parameters overriding the protocol's defaults: ``max_rounds``,
     ``iou_target``, ``pred_thr``, ``memory``, ``negatives`` and, when given, ``first_prompt``,
@@ -301,6 +358,7 @@ def run_sample(adapter: Adapter, state: Any, sample: Sample, instances: list[Ins
         from seem_bench.loops import seem_official
 
         return seem_official.run_sample(adapter, state, sample, instances, protocol, params, seed)
-    run = SampleRun(adapter, state, sample, instances, protocol, LoopConfig.build(protocol, params), seed)
+    run = SampleRun(adapter, state, sample, instances, protocol, LoopConfig.build(protocol, params), seed,
+                    draw)
     lockstep(adapter, [run], overlap=False)
     return run.records()

@@ -4,7 +4,11 @@ The loops (`seem_bench.loops.interactive`) own the protocol; this module owns th
 *run* is one encoded sample's objects (`SampleRun`-like: ``live(r)``, ``prompt(o, r)`` ->
 `DecodeRequest`, ``accept(o, r, prediction, seconds)``, ``end_round(r)``, ``coupled``). Each
 round, the requests of every live object go to `Adapter.decode_batch` in chunks of at most
-``capabilities.max_batch``; an object leaves once its protocol stops it.
+``capabilities.max_batch``; an object leaves once its protocol stops it. An object may ask for
+several decodes in a round (``prompt`` returns a list: the worst-of-M candidates of sampled
+clicks); they join the same batch and its ``accept`` gets the predictions as a list. Sampled
+draws are runs of their own (one `SampleRun` per sample and draw), so every draw of an object is
+a slot of its own in the batch.
 
 Overlap (double buffering): the objects are split into two lanes. While the model decodes
 lane A's round ``r`` on a background thread, the harness scores lane B's round ``r - 1`` and
@@ -34,9 +38,9 @@ class Steppable(Protocol):
 
     def live(self, r: int) -> list[Any]: ...
 
-    def prompt(self, o: Any, r: int) -> DecodeRequest: ...
+    def prompt(self, o: Any, r: int) -> DecodeRequest | list[DecodeRequest]: ...
 
-    def accept(self, o: Any, r: int, out: Prediction, dt: float) -> None: ...
+    def accept(self, o: Any, r: int, out: Prediction | list[Prediction], dt: float | list[float]) -> None: ...
 
     def end_round(self, r: int) -> None: ...
 
@@ -65,18 +69,37 @@ class _Lane:
         self.members, self.whole = members, whole
         self.r = 1
         self.items: list[tuple[Steppable, Any]] = []
+        self.sizes: list[int | None] = []  # per item: None = one request, n = a list of n
         self.future: Future | None = None
 
     def prepare(self) -> list[DecodeRequest]:
-        """Round ``r``'s requests of this lane's live objects (harness work: click simulation)."""
+        """Round ``r``'s requests of this lane's live objects (harness work: click simulation).
+
+        An object may ask for several decodes in one round (a list of requests: worst-of-M
+        candidates of sampled clicks); they join the same batch and come back to its ``accept``
+        as lists, in order."""
         live_by_run = {id(run): {id(o) for o in run.live(self.r)} for run, _ in self.members}
         self.items = [(run, o) for run, o in self.members if id(o) in live_by_run[id(run)]]
-        return [run.prompt(o, self.r) for run, o in self.items]
+        reqs: list[DecodeRequest] = []
+        self.sizes = []
+        for run, o in self.items:
+            got = run.prompt(o, self.r)
+            self.sizes.append(len(got) if isinstance(got, list) else None)
+            reqs.extend(got if isinstance(got, list) else [got])
+        return reqs
 
     def finish(self, outs: list[Prediction], secs: list[float]) -> None:
         """Score round ``r`` (harness work: IoU, records, stop rules) and move to ``r + 1``."""
-        for (run, o), out, dt in zip(self.items, outs, secs, strict=True):
-            run.accept(o, self.r, out, dt)
+        if len(outs) != sum(1 if n is None else n for n in self.sizes):
+            raise ValueError(f"{len(outs)} predictions for {len(self.sizes)} objects' requests")
+        i = 0
+        for (run, o), n in zip(self.items, self.sizes, strict=True):
+            if n is None:
+                run.accept(o, self.r, outs[i], secs[i])
+                i += 1
+            else:
+                run.accept(o, self.r, outs[i:i + n], secs[i:i + n])
+                i += n
         for run in self.whole:
             if any(id(m_run) == id(run) for m_run, _ in self.items):
                 run.end_round(self.r)

@@ -61,6 +61,9 @@ def check_params(opts: dict[str, Any]) -> None:
         raise UsageError("protocol seem-official takes no text prompt (SEEM's VOC 'Point' has none)")
     if not bool(opts.get("negatives", True)):
         raise UsageError("protocol seem-official has no negatives=off variant")
+    if opts.get("gamma") is not None:
+        raise UsageError("protocol seem-official has no sampled clicks (gamma): its clicks are SEEM's "
+                         "grid rule; use protocol seem or seem-kornia with gamma")
     if int(opts.get("batch_size", BATCH_SIZE)) < 1:
         raise UsageError(f"batch_size must be >= 1, got {opts.get('batch_size')}")
 

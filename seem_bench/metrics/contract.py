@@ -183,6 +183,7 @@ class Evaluator(ABC):
 
 EVALUATORS: Registry[type[Evaluator]] = Registry("evaluator", entry_point_group="seem_bench.evaluators")
 EVALUATORS.register("interactive", "seem_bench.metrics.interactive:InteractiveEvaluator")
+EVALUATORS.register("robustness", "seem_bench.metrics.robustness:RobustnessEvaluator")
 EVALUATORS.register("referring", "seem_bench.metrics.referring:ReferringEvaluator")
 EVALUATORS.register("gres", "seem_bench.metrics.referring:GresEvaluator")
 EVALUATORS.register("davis", "seem_bench.metrics.davis:DavisEvaluator")

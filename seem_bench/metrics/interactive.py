@@ -166,7 +166,9 @@ class InteractiveEvaluator(Evaluator):
     """NoC / NoF / NoF-legacy / 1-IoU / mIoU@k / SPC of interactive records (``ious``, ``rounds``).
 
     Parameters from the task: ``max_rounds`` and ``compare``. Decoded clicks exclude SEEM's
-    repeated rounds (``prompt = {"repeat": ...}``), which cost no model time.
+    repeated rounds (``prompt = {"repeat": ...}``), which cost no model time. Records of sampled
+    draws (``draw > 0``, `seem_bench.metrics.robustness`) are skipped: these metrics are draw 0's,
+    the deterministic protocol's.
     """
 
     name = "interactive"
@@ -205,6 +207,8 @@ class InteractiveEvaluator(Evaluator):
         return out
 
     def update(self, record: Mapping[str, Any]) -> None:
+        if record.get("draw"):  # sampled clicks: draw 0 is the protocol; draws 1..K are robustness's
+            return
         decoded = [rd for rd in record["rounds"] if "repeat" not in rd["prompt"]]
         self.acc.update(record["ious"], sum(rd["model_s"] for rd in decoded), clicks=len(decoded))
 

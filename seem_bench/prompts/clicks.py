@@ -51,6 +51,7 @@ Click(x=2, y=2, positive=True)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -58,8 +59,8 @@ from seem_bench.errors import UsageError
 from seem_bench.prompts.distance import farthest_pixel, kornia070_dt, padded_dt
 from seem_bench.prompts.types import Click
 
-__all__ = ["click_squares", "error_masks", "padded_dt", "ritm_click", "sam_random_click",
-           "seem_click"]
+__all__ = ["ClickChoice", "click_squares", "error_masks", "padded_dt", "ritm_choice", "ritm_click",
+           "sam_random_click", "seem_choice", "seem_click"]
 
 
 def error_masks(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None
@@ -84,6 +85,47 @@ def click_squares(shape: tuple[int, int], clicks: Sequence[Click], radius: int) 
     return out
 
 
+@dataclass(frozen=True)
+class ClickChoice:
+    """What a protocol decided for one round, before a click position is fixed.
+
+    ``click`` is the deterministic protocol's click (``None``: no click). ``region`` is the error
+    region the click is taken from (``bool`` (H, W); its padded distance transform ranks the
+    pixels) and ``exclude`` the ``(ys, xs)`` pixels of it never clicked (RITM: earlier clicks), or ``None``.
+    ``region`` is ``None`` when the rule's click does not come from a region (RITM's all-zero
+    case at (0, 0)): sampled clicks then keep the deterministic click.
+    """
+
+    click: Click | None
+    region: np.ndarray | None = field(default=None, repr=False)
+    exclude: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+
+def _clicked_pixels(clicked: Sequence[Click]) -> tuple[np.ndarray, np.ndarray] | None:
+    if not clicked:
+        return None
+    return (np.fromiter((c.y for c in clicked), np.intp, len(clicked)),
+            np.fromiter((c.x for c in clicked), np.intp, len(clicked)))
+
+
+def ritm_choice(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None,
+                clicked: Sequence[Click] = (), *, negatives: bool = True, **_: object
+                ) -> ClickChoice:
+    """RITM's decision for the next click (see `ritm_click`), with the region it comes from."""
+    fn, fp = error_masks(gt, pred, ignore)
+    done = _clicked_pixels(clicked)
+    fx, fy, fn_d2 = farthest_pixel(fn, done)
+    if not negatives:
+        return ClickChoice(Click(fx, fy, True), fn, done) if fn_d2 > 0 \
+            else ClickChoice(None)
+    px, py, fp_d2 = farthest_pixel(fp, done)
+    if fn_d2 > fp_d2:
+        return ClickChoice(Click(fx, fy, True), fn, done)
+    if fp_d2 == 0:  # both maps empty (or fully clicked): RITM's negative click at (0, 0)
+        return ClickChoice(Click(px, py, False))
+    return ClickChoice(Click(px, py, False), fp, done)  # a tie is negative
+
+
 def ritm_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None,
                clicked: Sequence[Click] = (), *, negatives: bool = True, **_: object
                ) -> Click | None:
@@ -92,18 +134,35 @@ def ritm_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = Non
     ``negatives=False`` (SEEM's "Negative" ablation applied to this clicker): the click is
     always taken from the FN map; ``None`` when no unclicked FN pixel is left.
     """
-    fn, fp = error_masks(gt, pred, ignore)
-    done = None
-    if clicked:
-        done = (np.fromiter((c.y for c in clicked), np.intp, len(clicked)),
-                np.fromiter((c.x for c in clicked), np.intp, len(clicked)))
-    fx, fy, fn_d2 = farthest_pixel(fn, done)
-    if not negatives:
-        return Click(fx, fy, True) if fn_d2 > 0 else None
-    px, py, fp_d2 = farthest_pixel(fp, done)
-    if fn_d2 > fp_d2:
-        return Click(fx, fy, True)
-    return Click(px, py, False)  # a tie (0 = 0 included) is negative; empty -> (0, 0)
+    return ritm_choice(gt, pred, ignore, clicked, negatives=negatives).click
+
+
+def seem_choice(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None,
+                clicked: Sequence[Click] = (), *, prompted: np.ndarray | None = None,
+                dt: str = "exact", blob_radius: int = 1, negatives: bool = True, **_: object
+                ) -> ClickChoice:
+    """SEEM's decision for the next click (see `seem_click`), with the region it comes from."""
+    if dt not in ("exact", "kornia"):
+        raise UsageError(f"seem protocol: dt must be 'exact' or 'kornia', got {dt!r}")
+    done = click_squares(gt.shape, clicked, blob_radius)
+    if prompted is not None:
+        done |= prompted
+    fn = gt & ~pred & ~done  # no ignore here: see the module docstring
+    fp = pred & ~gt & ~done
+    fn_area = np.count_nonzero(fn)
+    if negatives:
+        positive = fn_area > np.count_nonzero(fp)
+    elif fn_area:
+        positive = True
+    else:
+        return ClickChoice(None)
+    region = fn if positive else fp
+    if dt == "exact":
+        x, y, _ = farthest_pixel(region)
+    else:
+        dist = kornia070_dt(region)
+        y, x = divmod(int(np.argmax(dist)), dist.shape[1])  # first maximum of the float32 map
+    return ClickChoice(Click(x, y, bool(positive)), region if region.any() else None)
 
 
 def seem_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None,
@@ -120,27 +179,8 @@ def seem_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = Non
         dt: ``"exact"`` (Euclidean) or ``"kornia"`` (kornia 0.7.0's approximation, as SEEM ran).
         negatives: ``False`` takes the FN region whatever the areas; ``None`` if it is empty.
     """
-    if dt not in ("exact", "kornia"):
-        raise UsageError(f"seem protocol: dt must be 'exact' or 'kornia', got {dt!r}")
-    done = click_squares(gt.shape, clicked, blob_radius)
-    if prompted is not None:
-        done |= prompted
-    fn = gt & ~pred & ~done  # no ignore here: see the module docstring
-    fp = pred & ~gt & ~done
-    fn_area = np.count_nonzero(fn)
-    if negatives:
-        positive = fn_area > np.count_nonzero(fp)
-    elif fn_area:
-        positive = True
-    else:
-        return None
-    region = fn if positive else fp
-    if dt == "exact":
-        x, y, _ = farthest_pixel(region)
-        return Click(x, y, bool(positive))
-    dist = kornia070_dt(region)
-    y, x = divmod(int(np.argmax(dist)), dist.shape[1])  # first maximum of the float32 map
-    return Click(x, y, bool(positive))
+    return seem_choice(gt, pred, ignore, clicked, prompted=prompted, dt=dt,
+                       blob_radius=blob_radius, negatives=negatives).click
 
 
 def sam_random_click(gt: np.ndarray, ignore: np.ndarray | None, rng: np.random.Generator

@@ -33,7 +33,8 @@ from seem_bench.report.runs import load_summary
 #: Default absolute tolerance: equality up to float noise (runs are deterministic).
 DEFAULT_TOL = 1e-9
 #: Summary "metrics" entries that are counts or conventions, not scores: never compared.
-NOT_METRICS = frozenset({"samples", "no_target_samples", "instances", "empty_union_iou"})
+NOT_METRICS = frozenset({"samples", "no_target_samples", "instances", "empty_union_iou", "draws",
+                         "sampled_objects"})
 FAILING = ("worse", "missing", "changed", "differs")
 
 

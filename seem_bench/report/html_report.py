@@ -2,8 +2,9 @@
 
 Sections: what was run (runs, parameters), the paper-style tables (reproduced rows, plus the
 published numbers unless ``reported=False``), every metric of every run, the mIoU-vs-clicks
-curves and an optional qualitative panel (PNG embedded as base64), the hardest instances, and
-any failed records.
+curves and an optional qualitative panel (PNG embedded as base64), for runs with sampled clicks
+the deterministic-vs-sampled table, the NoC distribution and the clicks of several draws, the
+hardest instances, and any failed records.
 
 >>> html_text = build_report([load_summary("runs/demo")])     # doctest: +SKIP
 >>> "<table" in html_text                                      # doctest: +SKIP
@@ -21,13 +22,19 @@ from typing import Any
 import pandas as pd
 
 from seem_bench import __version__
-from seem_bench.errors import UsageError
+from seem_bench.errors import SeemBenchError, UsageError
 from seem_bench.marks import marks_label
 from seem_bench.report import entries as entries_mod
 from seem_bench.report.layouts import build_table, resolve_layouts, runs_table
 from seem_bench.report.leaderboard import load_reported
 from seem_bench.report.plots import curves_png, samples_png
 from seem_bench.report.render import render
+from seem_bench.report.robustness import (
+    draw_clicks_png,
+    noc_distribution_png,
+    robustness_of,
+    robustness_table,
+)
 from seem_bench.report.runs import load_records, run_dir_of
 
 _CSS = """
@@ -118,6 +125,14 @@ def build_report(summaries: Sequence[dict[str, Any]], *, reported: bool = True,
 
     if any(s["task"].get("kind") == "interactive" for s in summaries):
         parts += ["<h2>mIoU vs number of clicks</h2>", _img(curves_png(summaries), "mIoU vs clicks")]
+    sampled = [s for s in summaries if robustness_of(s)]
+    if sampled:
+        parts += ["<h2>Sampled clicks</h2>", render(robustness_table(sampled), "html"),
+                  _img(noc_distribution_png(sampled), "NoC distribution over sampled clicks")]
+        try:
+            parts.append(_img(draw_clicks_png(sampled[0], data_root=data_root), "clicks of several draws"))
+        except SeemBenchError as e:  # the dataset moved: the tables and plots above still stand
+            parts.append(f'<p class="err">clicks of several draws not drawn: {html.escape(str(e))}</p>')
     if samples:
         parts.append("<h2>Qualitative examples</h2>")
         parts.append(_img(samples_png(summaries[0], samples, data_root=data_root), "qualitative panel"))

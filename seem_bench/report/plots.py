@@ -49,7 +49,7 @@ def miou_curve(summary: dict[str, Any]) -> pd.Series:
         return pd.Series(dtype=float)
     max_rounds = int(summary["task"].get("params", {}).get("max_rounds", 20))
     recs = [r for r in load_records(run_dir_of(summary), fingerprint=summary.get("fingerprint"))
-            if r.get("status") == "ok" and r.get("ious")]
+            if r.get("status") == "ok" and r.get("ious") and not r.get("draw")]  # draw 0: deterministic
     if recs:
         padded = np.empty((len(recs), max_rounds))
         for i, r in enumerate(recs):

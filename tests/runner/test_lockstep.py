@@ -36,6 +36,11 @@ CASES = [
     ("interactive", "grabcut", ["max_rounds=3"], {}),
     ("interactive", "grabcut", [*COCO, "max_rounds=3"], {}),
     ("interactive", "random-walker", [*COCO, "max_rounds=2"], {"max_side": "40"}),
+    # sampled clicks: every draw of a sample is its own run in the batch; worst-of-M candidates
+    # join the batch as extra requests of one object (coupled: seem's image stop per draw)
+    ("interactive", "disks", ["gamma=2", "sigma=1.5", "draws=2", "max_rounds=4"], {}),
+    ("interactive", "disks", [*COCO, "protocol=seem", "gamma=0", "draws=2", "worst_of=3", "max_rounds=4"], {}),
+    ("interactive", "converging-test", [*COCO, "protocol=seem", "gamma=1", "draws=1", "worst_of=2", "max_rounds=5"], {}),
 ]
 
 
