@@ -67,6 +67,18 @@ def _numbers(obj: Any, where: str, what: str) -> dict[str, float]:
     return {str(k): float(v) for k, v in obj.items()}
 
 
+def read_baseline_file(p: Path) -> Any:
+    """The parsed content of a JSON or YAML (by suffix) baseline file; `DataError` naming it if
+    it is missing or unreadable. Shared by `check` and `suite check`."""
+    if not p.is_file():
+        raise DataError(p, "baseline file not found")
+    try:
+        text = p.read_text(encoding="utf-8")
+        return yaml.safe_load(text) if p.suffix in (".yaml", ".yml") else json.loads(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as e:
+        raise DataError(p, f"unreadable baseline: {' '.join(str(e).split())}") from None
+
+
 def load_baseline(path: str | Path) -> Baseline:
     """Read a baseline (run directory, summary.json, or a JSON/YAML metrics file)."""
     p = Path(path)
@@ -74,13 +86,7 @@ def load_baseline(path: str | Path) -> Baseline:
         s = load_summary(p)
         return _in_fractions(Baseline(_numbers(s["metrics"], s["_path"], "metrics"), {}, s.get("counts") or {},
                                       s["_path"], s["task"]["name"], s["dataset"]["name"], random_weights(s)))
-    if not p.exists():
-        raise DataError(p, "baseline file not found")
-    try:
-        text = p.read_text(encoding="utf-8")
-        data = yaml.safe_load(text) if p.suffix in (".yaml", ".yml") else json.loads(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as e:
-        raise DataError(p, f"unreadable baseline: {' '.join(str(e).split())}") from None
+    data = read_baseline_file(p)
     if isinstance(data, dict) and "metrics" in data:
         task, dataset = data.get("task"), data.get("dataset")
         return _in_fractions(Baseline(

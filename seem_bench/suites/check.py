@@ -14,16 +14,14 @@ and passes.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from seem_bench.errors import DataError, UsageError
-from seem_bench.report.check import FAILING, Baseline, check_run, load_baseline
+from seem_bench.report.check import FAILING, Baseline, check_run, load_baseline, read_baseline_file
 from seem_bench.suites.manifest import MANIFEST, load_suite_dir
 
 
@@ -52,13 +50,7 @@ def load_suite_baseline(path: str | Path, suite: str) -> dict[str, Baseline]:
         if sd.suite.name != suite:
             raise UsageError(f"baseline {p} is suite {sd.suite.name!r}, not {suite!r}")
         return {cid: load_baseline(p / cid) for cid in sd.summaries}
-    if not p.is_file():
-        raise DataError(p, "baseline file not found")
-    try:
-        text = p.read_text(encoding="utf-8")
-        data = yaml.safe_load(text) if p.suffix in (".yaml", ".yml") else json.loads(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as e:
-        raise DataError(p, f"unreadable baseline: {' '.join(str(e).split())}") from None
+    data = read_baseline_file(p)
     if not isinstance(data, dict) or not isinstance(data.get("cells"), dict) or not data["cells"]:
         raise DataError(p, "a suite baseline needs a non-empty 'cells' mapping of cell id -> metrics")
     if data.get("suite") not in (None, suite):
