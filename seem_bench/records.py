@@ -41,25 +41,7 @@ def strip_timings(rec: dict) -> dict:
 
 def load_records(*run_dirs: str | Path, fingerprint: str | None = None) -> list[dict[str, Any]]:
     """Records of one or more run directories, one per key (rules above), in key order."""
-    by_key: dict[str, dict[str, Any]] = {}
-    where: dict[str, str] = {}
-    for run_dir in run_dirs:
-        if not Path(run_dir).is_dir():  # also catches a fingerprint passed positionally by mistake
-            raise DataError(run_dir, "not a run directory (records are read from records-rank*.jsonl in it)")
-        for path in record_files(run_dir):
-            for n, rec in enumerate(read_jsonl(path), start=1):
-                if fingerprint is not None and rec.get("fingerprint") != fingerprint:
-                    continue
-                key = rec.get("key")
-                if not isinstance(key, str):
-                    raise DataError(path, f"line {n}: record has no 'key'")
-                old = by_key.get(key)
-                if old is None or (old.get("status") != "ok"):
-                    by_key[key], where[key] = rec, f"{path}:{n}"
-                elif rec.get("status") == "ok" and strip_timings(rec) != strip_timings(old):
-                    raise DataError(path, f"line {n}: key {key!r} was recorded with a different result "
-                                          f"at {where[key]}; the directories mix two computations")
-    return [by_key[k] for k in sorted(by_key)]
+    return sorted(iter_records(*run_dirs, fingerprint=fingerprint), key=lambda r: r["key"])
 
 
 def load_records_file(path: str | Path, fingerprint: str | None = None) -> list[dict[str, Any]]:

@@ -56,6 +56,11 @@ def _image_dir_set(root: Path, name: str, images_dir: str, masks_dir: str, objec
     if not images:
         problems.add(img_dir, "no images found")
     masks = {p.stem: p for p in mask_dir.iterdir() if p.suffix.lower() in _IMAGE_EXTS}
+    def instance_of(mask: Path) -> Instance:
+        return Instance(instance_id="1", mask_loader=partial(object_fn, mask),
+                        ignore_loader=None if ignore_fn is None else partial(ignore_fn, mask),
+                        meta={"mask_path": str(mask)})
+
     samples = []
     for img in images:
         mask = masks.get(img.name.split(".")[0])
@@ -67,9 +72,7 @@ def _image_dir_set(root: Path, name: str, images_dir: str, masks_dir: str, objec
         except DataError as e:
             problems.add_error(e)
             continue
-        inst = Instance(instance_id="1", mask_loader=partial(object_fn, mask),
-                        ignore_loader=None if ignore_fn is None else partial(ignore_fn, mask),
-                        meta={"mask_path": str(mask)})
+        inst = instance_of(mask)
         samples.append(Sample(sample_id=img.stem, dataset=name, image_loader=partial(read_rgb, img),
                               height=h, width=w, instances=(inst,), image_path=str(img)))
     # A mask without its image is a sample that cannot be read (RITM ignores it silently): kept,
@@ -82,9 +85,7 @@ def _image_dir_set(root: Path, name: str, images_dir: str, masks_dir: str, objec
         except DataError as e:
             problems.add_error(e)
             continue
-        inst = Instance(instance_id="1", mask_loader=partial(object_fn, mask),
-                        ignore_loader=None if ignore_fn is None else partial(ignore_fn, mask),
-                        meta={"mask_path": str(mask)})
+        inst = instance_of(mask)
         samples.append(Sample(sample_id=stem, dataset=name, height=h, width=w, instances=(inst,),
                               image_loader=partial(_no_image, img_dir / f"{stem}.*", mask.name)))
     listing = [f"{images_dir}/{p.name}" for p in images] + [f"{masks_dir}/{p.name}" for p in masks.values()]
