@@ -143,9 +143,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _fingerprint(out: Path) -> str:
-    import json
+    from seem_bench.records import read_header
 
-    return json.loads((Path(out) / "header.json").read_text())["fingerprint"]
+    return read_header(out)["fingerprint"]
 
 
 def _resumed_shard(run_dir: Path, worker, explicit: bool):

@@ -386,7 +386,9 @@ def evaluate_davis(davis_root: str | Path, results: str | Path, subset: str = "v
         lst = root / "ImageSets" / year / f"{subset}.txt"
         if not lst.is_file():
             raise DataError(lst, f"sequence list for subset {subset!r} not found")
-        sequences = [s.strip() for s in lst.read_text().splitlines() if s.strip()]
+        from seem_bench.data.io import read_lines
+
+        sequences = read_lines(lst)
     if not sequences:
         raise DataError(root, "no sequences to evaluate")
     seqs = list(sequences)

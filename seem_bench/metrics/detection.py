@@ -243,7 +243,9 @@ _NON_FINITE_HINT = re.compile(rb"[:,\[]\s*-?(?:NaN|Infinity|\d+(?:\.\d*)?[eE]\+?
 def _check_finite_file(path: Path) -> None:
     """`_check_finite` on a results file, parsing it in Python only when a byte scan finds a hint
     (hotcoco parses the file itself; a second parse would double the run time)."""
-    data = path.read_bytes()
+    from seem_bench.data.io import read_bytes
+
+    data = read_bytes(path, "results JSON")
     if not _NON_FINITE_HINT.search(data):
         return
     try:
@@ -443,7 +445,6 @@ class CocoApEvaluator(Evaluator):
         return self
 
     def compute(self) -> dict[str, float]:
-        import json
 
         from seem_bench.data.coco import instances_json
         from seem_bench.data.fingerprint import sha256_file
@@ -455,7 +456,9 @@ class CocoApEvaluator(Evaluator):
         recorded = ds.get("instances_sha256")
         if recorded and sha256_file(gt_path) != recorded:
             raise DataError(gt_path, "changed since the run (sha256 differs from the run header)")
-        gt = json.loads(gt_path.read_text())
+        from seem_bench.data.io import read_json
+
+        gt = read_json(gt_path, "GT instances JSON")
         ids = self.image_ids
         gt = {"images": [im for im in gt["images"] if im["id"] in ids],
               "annotations": [a for a in gt["annotations"] if a["image_id"] in ids],

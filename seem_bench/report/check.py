@@ -16,7 +16,6 @@ A baseline is a run directory, a ``summary.json``, or a JSON/YAML file holding e
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,12 +69,15 @@ def _numbers(obj: Any, where: str, what: str) -> dict[str, float]:
 def read_baseline_file(p: Path) -> Any:
     """The parsed content of a JSON or YAML (by suffix) baseline file; `DataError` naming it if
     it is missing or unreadable. Shared by `check` and `suite check`."""
-    if not p.is_file():
+    from seem_bench.data.io import read_json, read_text
+
+    if not p.exists():
         raise DataError(p, "baseline file not found")
+    if p.suffix not in (".yaml", ".yml"):
+        return read_json(p, "baseline")
     try:
-        text = p.read_text(encoding="utf-8")
-        return yaml.safe_load(text) if p.suffix in (".yaml", ".yml") else json.loads(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as e:
+        return yaml.safe_load(read_text(p, "baseline"))
+    except yaml.YAMLError as e:
         raise DataError(p, f"unreadable baseline: {' '.join(str(e).split())}") from None
 
 
