@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from seem_bench.cli.limits import add_max_pixels, apply_max_pixels
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("data", help="generate the demo data; list, count and validate datasets",
@@ -47,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                             epilog="Example: seem-bench data check coco_panoptic --root /data/coco")
     common(check)
     check.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_max_pixels(check)
     check.set_defaults(func=check_main)
 
 
@@ -109,6 +112,7 @@ def check_main(args: argparse.Namespace) -> int:
 
     from seem_bench.data.check import check_dataset
 
+    apply_max_pixels(args)
     root = _root(args.name, args.root)
     with tqdm(desc=f"check {args.name}", unit="sample", file=sys.stderr,
               disable=args.no_progress or not sys.stderr.isatty()) as bar:

@@ -57,12 +57,22 @@ class CheckResult:
     skipped: list[str] = field(default_factory=list)
 
 
-def _numbers(obj: Any, where: str, what: str) -> dict[str, float]:
+def checked_numbers(obj: Any, where: str, what: str, finite: bool = False,
+                    non_negative: bool = False) -> dict[str, float]:
     if not isinstance(obj, dict):
         raise DataError(where, f"{what} must be a mapping of metric name to number")
     bad = [k for k, v in obj.items() if isinstance(v, bool) or not isinstance(v, int | float)]
     if bad:
         raise DataError(where, f"{what}: non-numeric values for {', '.join(map(str, bad))}")
+    # A NaN tolerance makes every comparison pass; a NaN or infinite baseline value gates nothing.
+    bad = [k for k, v in obj.items() if (finite or non_negative) and not math.isfinite(v)]
+    if bad:
+        raise UsageError(f"{where}: {what}: non-finite value for {', '.join(map(str, bad))} "
+                         f"({obj[bad[0]]}); give a finite number")
+    bad = [k for k, v in obj.items() if non_negative and v < 0]
+    if bad:
+        raise UsageError(f"{where}: {what}: negative value for {', '.join(map(str, bad))} "
+                         f"({obj[bad[0]]}); tolerances are absolute, >= 0")
     return {str(k): float(v) for k, v in obj.items()}
 
 
@@ -86,17 +96,18 @@ def load_baseline(path: str | Path) -> Baseline:
     p = Path(path)
     if p.is_dir() or p.name == "summary.json":
         s = load_summary(p)
-        return _in_fractions(Baseline(_numbers(s["metrics"], s["_path"], "metrics"), {}, s.get("counts") or {},
+        return _in_fractions(Baseline(checked_numbers(s["metrics"], s["_path"], "metrics"), {}, s.get("counts") or {},
                                       s["_path"], s["task"]["name"], s["dataset"]["name"], random_weights(s)))
     data = read_baseline_file(p)
     if isinstance(data, dict) and "metrics" in data:
         task, dataset = data.get("task"), data.get("dataset")
         return _in_fractions(Baseline(
-            _numbers(data["metrics"], str(p), "metrics"), _numbers(data.get("tolerances") or {}, str(p), "tolerances"),
+            checked_numbers(data["metrics"], str(p), "metrics", finite=True),
+            checked_numbers(data.get("tolerances") or {}, str(p), "tolerances", non_negative=True),
             data.get("counts") or {}, str(p),
             task.get("name") if isinstance(task, dict) else task,
             dataset.get("name") if isinstance(dataset, dict) else dataset, random_weights(data)))
-    return _in_fractions(Baseline(_numbers(data, str(p), "baseline"), {}, {}, str(p)))
+    return _in_fractions(Baseline(checked_numbers(data, str(p), "baseline", finite=True), {}, {}, str(p)))
 
 
 def _in_fractions(b: Baseline) -> Baseline:
@@ -165,6 +176,10 @@ def compare(run: dict[str, float], baseline: dict[str, float], tols: dict[str, f
                 status = "ok"
         rows.append({"metric": metric, "better": "lower" if low else "higher", "baseline": base,
                      "run": value, "diff": diff, "tol": tol, "status": status})
+    if not rows:  # "OK" over nothing would let any run pass
+        raise UsageError("the baseline has no metric to compare (it holds only "
+                         + (", ".join(baseline) if baseline else "nothing")
+                         + "); give it the run's metrics, e.g. NoC@90 or mIoU@5")
     frame = pd.DataFrame(rows, columns=["metric", "better", "baseline", "run", "diff", "tol", "status"])
     return CheckResult(frame, not frame["status"].isin(FAILING).any(), skipped)
 
