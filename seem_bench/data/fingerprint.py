@@ -122,12 +122,13 @@ class HashCache:
     def save(self) -> None:
         if not self._dirty:
             return
+        from seem_bench.errors import DataError
         from seem_bench.io_utils import atomic_write_text
 
         try:
             atomic_write_text(self.path, json.dumps(self._entries, separators=(",", ":")))
-        except OSError:
-            pass  # a read-only cache only costs a rehash next time
+        except (OSError, DataError):
+            pass  # a read-only (or full) cache only costs a rehash next time
         self._dirty = False
 
 
