@@ -71,6 +71,9 @@ def record_problem(rec: dict[str, Any]) -> str | None:
         return "record has no 'key'"
     if rec.get("status") not in ("ok", "error"):
         return f"record {rec['key']!r} has status {rec.get('status')!r:.30}, not 'ok' or 'error'"
+    rounds = rec.get("rounds", [])
+    if not isinstance(rounds, list) or not all(isinstance(rd, dict) for rd in rounds):
+        return f"record {rec['key']!r} has a broken field (rounds must be a list of objects)"
     return None
 
 

@@ -112,7 +112,7 @@ def list_runs(root: str | Path) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"run_dir": str(d), "run_id": h.get("run_id", ""), "task": h["task"]["name"],
                                "model": h["model"]["name"], "dataset": h["dataset"]["name"],
                                "differs": diff, "expected": h["dataset"].get("instances")}
-        if (d / "summary.json").is_file():
+        if (d / "summary.json").exists():  # a damaged one is an error, not "no summary yet"
             s = load_summary(d)
             row["evaluated"] = s["counts"]["evaluated"]
             row["errors"] = s["counts"]["errors"]
