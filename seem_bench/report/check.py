@@ -63,7 +63,8 @@ def checked_numbers(obj: Any, where: str, what: str, finite: bool = False,
         raise DataError(where, f"{what} must be a mapping of metric name to number")
     bad = [k for k, v in obj.items() if isinstance(v, bool) or not isinstance(v, int | float)]
     if bad:
-        raise DataError(where, f"{what}: non-numeric values for {', '.join(map(str, bad))}")
+        raise DataError(where, f"{what}: non-numeric values for "
+                               f"{', '.join(map(str, bad))} (a mapping of metric name to number is expected)")
     # A NaN tolerance makes every comparison pass; a NaN or infinite baseline value gates nothing.
     bad = [k for k, v in obj.items() if (finite or non_negative) and not math.isfinite(v)]
     if bad:

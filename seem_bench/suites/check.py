@@ -41,6 +41,9 @@ class SuiteCheck:
 
 
 def _numbers(obj: Any, where: str, what: str) -> dict[str, float]:
+    if not isinstance(obj, dict) or any(isinstance(v, bool) or not isinstance(v, int | float)
+                                        for v in obj.values()):
+        raise DataError(where, f"{what} must be a mapping of metric name to number")
     # The `check` rules: finite metric values, finite tolerances >= 0.
     return checked_numbers(obj, where, what, finite=True, non_negative=what == "tolerances")
 
