@@ -40,7 +40,10 @@ def read_run_json(path: str | Path, what: str) -> dict[str, Any]:
     an object; missing, empty, truncated, list-valued or a directory: one `DataError` line."""
     from seem_bench.data.io import read_json
 
-    data = read_json(path, what)
+    try:
+        data = read_json(path, what)
+    except DataError as e:
+        raise DataError(path, f"unreadable {what}: {e.problem}") from None
     if not isinstance(data, dict):
         raise DataError(path, f"{what} must be a JSON object, got {type(data).__name__}; "
                               "the file is damaged: restore it or start a new run")

@@ -82,15 +82,21 @@ class RunDirLock:
 
 
 def holder(run_dir: str | Path, rank: int = 0) -> str | None:
-    """The pid (as text) of a live process holding ``run_dir``'s lock, else ``None``."""
+    """The pid (as text) of a live process holding ``run_dir``'s lock, else ``None``. Only probes:
+    the directory is not written (a reader such as `merge` may lack write permission)."""
+    import fcntl
+
     path = lock_path(run_dir, rank)
-    if not path.exists():
-        return None
     try:
-        with RunDirLock(run_dir, rank):
-            return None
-    except UsageError:
-        try:
-            return path.read_text(encoding="ascii", errors="replace").strip() or "unknown"
-        except OSError:
-            return "unknown"
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None  # no lock file: nobody is writing
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+    except OSError:
+        return None
+    finally:
+        os.close(fd)  # closing drops the shared probe lock too
+    return None
