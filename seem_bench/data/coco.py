@@ -342,8 +342,8 @@ def build_coco_instances(root: Path, split: str | None, problems: Problems = STR
     by_image: dict[int, list[Instance]] = {iid: [] for iid in images}
     seen: set[int] = set()
     for n, ann in enumerate(data["annotations"]):
-        if not isinstance(ann, dict) or not all(is_int(ann.get(k)) for k in ("id", "image_id", "category_id")) \
-                or "segmentation" not in ann:
+        if not isinstance(ann, dict) or not (is_int(ann.get("id")) and is_int(ann.get("image_id"))
+                                             and is_int(ann.get("category_id"))) or "segmentation" not in ann:
             problems.add(json_path, f"annotation #{n} lacks an integer id/image_id/category_id or a "
                                     f"segmentation: {ann!r:.80}")
             continue

@@ -27,12 +27,17 @@ POLYGON_MARGIN = 4
 
 def is_int(v: Any) -> bool:
     """An integer (``int`` or a numpy integer from a pickle), not a ``bool``."""
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
+    return type(v) is int or isinstance(v, np.integer)  # type(True) is bool: refused
 
 
 def is_number(v: Any) -> bool:
     """A finite real number, not a ``bool``."""
-    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool) and math.isfinite(v)
+    t = type(v)  # exact types first: this runs for every field of every annotation
+    if t is float:
+        return math.isfinite(v)
+    if t is int:
+        return True
+    return isinstance(v, np.integer | np.floating) and math.isfinite(v)
 
 
 def kind_of(v: Any) -> str:
@@ -143,11 +148,17 @@ def segmentation_problem(seg: Any, h: int, w: int) -> str | None:
             # pycocotools rasterises anything from 2 points up (COCO has a few degenerate polygons).
             if not isinstance(poly, list) or len(poly) < 4 or len(poly) % 2:
                 return "a polygon must be a flat list of (x, y) pairs"
-            if not all(is_number(v) for v in poly):
+            # In C, once per polygon (COCO has hundreds of thousands): fsum refuses non-numbers
+            # and is non-finite when a coordinate is; min/max then bound the rest.
+            try:
+                total = math.fsum(poly)
+            except (TypeError, ValueError, OverflowError):
                 return "polygon coordinates must be finite numbers"
-            if not all(lo <= v <= hi for v in poly):
-                return (f"polygon coordinate out of range [{lo}, {hi}] for a {w}x{h} image "
-                        f"({min(poly):g}..{max(poly):g})")
+            if not math.isfinite(total):
+                return "polygon coordinates must be finite numbers"
+            first, last = min(poly), max(poly)
+            if first < lo or last > hi:
+                return f"polygon coordinate out of range [{lo}, {hi}] for a {w}x{h} image ({first:g}..{last:g})"
         return None
     if isinstance(seg, dict):
         size, counts = seg.get("size"), seg.get("counts")

@@ -317,13 +317,16 @@ class DavisAccumulator:
 
 # --------------------------------------------------------------------------- files
 def _read_index_png(path: Path) -> np.ndarray:
-    from PIL import Image
+    from seem_bench.data.io import open_image
 
+    if not Path(path).exists():
+        raise DataError(path, "mask PNG not found")
     try:
-        with Image.open(path) as im:
+        # Header first: a PNG declaring more than --max-pixels is refused before decoding.
+        with open_image(Path(path), "mask PNG", unreadable="cannot read mask PNG") as im:
             arr = np.asarray(im)
-    except FileNotFoundError:
-        raise DataError(path, "mask PNG not found") from None
+    except DataError:
+        raise
     except OSError as e:
         raise DataError(path, f"cannot read mask PNG ({e})") from None
     if arr.ndim != 2:
