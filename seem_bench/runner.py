@@ -11,7 +11,6 @@ seed give identical records on 1 or N workers, before and after a resume.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -236,9 +235,11 @@ def shard_marks(out: Path) -> list[tuple[int, int]]:
     """The ``--shard i/n`` runs that wrote into ``out``, as ``(i, n)`` (none for a whole run)."""
     marks = []
     for path in sorted(Path(out).glob("shard-*.json")):
+        from seem_bench.data.io import read_json
+
         try:
-            i, n = (int(x) for x in json.loads(path.read_text())["shard"].split("/"))
-        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+            i, n = (int(x) for x in read_json(path, "shard marker")["shard"].split("/"))
+        except (DataError, AttributeError, ValueError, KeyError, TypeError):
             raise DataError(path, "unreadable shard marker (expected {\"shard\": \"I/N\"})") from None
         marks.append((i, n))
     return sorted(marks)
