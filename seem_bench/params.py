@@ -221,8 +221,17 @@ class DavisInteractiveParams(KindParams):
     seed: int = spec(0, "seed", minimum=0)
 
 
+@dataclass(frozen=True)
+class ConceptParams(KindParams):
+    kind: ClassVar[str] = "concept"
+    score_thr: float = spec(0.5, "predictions scoring below this are dropped (CGF1Eval threshold)",
+                            minimum=0.0, maximum=1.0)
+    seed: int = spec(0, "seed", minimum=0)
+
+
 KIND_PARAMS: dict[str, type[KindParams]] = {
     c.kind: c for c in (InteractiveParams, ReferringParams, RefImageParams, GenericParams, DavisInteractiveParams)}
+KIND_PARAMS["concept"] = ConceptParams
 
 #: Options of the click protocols (each protocol declares a subset through its defaults).
 PROTOCOL_PARAMS: dict[str, Param] = {p.name: p for p in (
