@@ -13,6 +13,8 @@ dataset names in `registry.DEFAULT_SUBDIR`)::
     DIR/DAVIS/JPEGImages/480p/<seq>/*.jpg                 davis2017, davis2016
     DIR/DAVIS/Annotations/480p/<seq>/*.png
     DIR/DAVIS/ImageSets/2017/val.txt, ImageSets/2016/val.txt
+    DIR/SA-Co/images/*.jpg, gt-annotations/gold_demo_merged_{a,b,c}_release_test.json
+                                                          saco_gold subset demo (concept task)
 
 The data is a pure function of ``DEMO_VERSION`` and the seed, so every machine gets the same
 bytes. Scenes come from `seem_bench.data.scenes`: textured objects on textured backgrounds,
@@ -34,7 +36,8 @@ from seem_bench.data import writers
 from seem_bench.data.scenes import CATEGORIES, STUFF_GROUND, STUFF_SKY, make_scene, make_video
 
 # v2: adds COCO, RefCOCO and DAVIS (the GrabCut bytes are those of v1).
-DEMO_VERSION = "2"
+# v3: adds SA-Co/Gold subset "demo" (concept task); the earlier sets' bytes are unchanged.
+DEMO_VERSION = "3"
 DEMO_SEED = 20231201
 N_GRABCUT = 12
 N_COCO = 8
@@ -52,6 +55,7 @@ DEMO_CONTENTS = {
     "davis2017": ("val", {"sequences": len(DAVIS_SEQUENCES), "frames": len(DAVIS_SEQUENCES) * DAVIS_FRAMES}),
     "davis2016": ("val", {"sequences": len(DAVIS_SEQUENCES), "frames": len(DAVIS_SEQUENCES) * DAVIS_FRAMES}),
 }
+DEMO_CONTENTS["saco_gold"] = ("demo", {"images": 6})  # seem_bench.data.demo_saco.N_SACO
 
 
 def default_cache_dir() -> Path:
@@ -222,6 +226,9 @@ def generate_demo(out: str | Path, seed: int = DEMO_SEED, overwrite: bool = Fals
         _write_coco(tmp, np.random.default_rng(rng.integers(2**63)))
         _write_refer(tmp, np.random.default_rng(rng.integers(2**63)))
         _write_davis(tmp, np.random.default_rng(rng.integers(2**63)))
+        from seem_bench.data.demo_saco import write_saco_demo  # SA-Co/Gold layout (concept task)
+
+        write_saco_demo(tmp, np.random.default_rng(rng.integers(2**63)))
         (tmp / ".complete").write_text(f"seem-bench demo v{DEMO_VERSION} seed {seed}\n")
         try:
             os.replace(tmp, out)
