@@ -151,7 +151,9 @@ class InteractiveParams(KindParams):
     negatives: bool = spec(True, "SEEM 'Negative' switch: off = FP-driven clicks replaced by FN clicks")
     first_prompt_protocol: str | None = spec(None, "first-round simulator; null = the default for "
                                                    "first_prompt and protocol (`seem-bench protocols`)")
-    output: str = spec("top", "which candidate of a multi-mask model is scored", choices=("top", "oracle"))
+    output: str = spec("top", "which candidate of a multi-mask model is scored: top (= best-score, the "
+                              "highest predicted IoU), first (the decoder's first), oracle (best IoU with "
+                              "the GT)", choices=("top", "oracle", "first", "best-score"))
     text: str = spec("none", "compose a text prompt with the clicks", choices=("none", "class", "sentence"))
     compare: str = spec("ritm", "NoC threshold compare rule (ritm: float32)", choices=("ritm", "exact"))
     save_masks: str | None = spec(None, "store each object's final (or every round's) predicted mask as "

@@ -65,6 +65,10 @@ class ConceptKind(TaskKind):
             dt = time.perf_counter() - t0
             if "instances" not in pred.extra:
                 raise ValueError("the model returned no instance list (Prediction.extra['instances'])")
+            floor = pred.extra.get("min_score")
+            if floor is not None and float(floor) > thr:  # predictions in [thr, floor) would be missing
+                raise ValueError(f"the model drops predictions scoring under {floor} but the task keeps "
+                                 f"score_thr={thr}: lower --model-opt min_score")
             dets = list(pred.extra["instances"])
             kept = [np.asarray(d["mask"], bool) for d in dets if float(d["score"]) >= thr]
             for m in kept:
