@@ -29,7 +29,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from seem_bench.adapters.base import Adapter
-from seem_bench.adapters.weights import RANDOM_CHECKPOINT, is_random, missing_modules, resolve_device
+from seem_bench.adapters.weights import (
+    RANDOM_CHECKPOINT,
+    is_random,
+    missing_modules,
+    resolve_device,
+)
 from seem_bench.errors import UsageError
 from seem_bench.io_utils import sha256_file
 

@@ -30,10 +30,16 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from seem_bench.baselines.hf.base import HfAdapter
+from seem_bench.baselines.sam import (
+    box_array,
+    candidates_prediction,
+    click_arrays,
+    parse_multimask_output,
+    wants_multimask,
+)
 
 from seem_bench.adapters.base import Capabilities, Prediction
-from seem_bench.baselines.hf.base import HfAdapter
-from seem_bench.baselines.sam import box_array, candidates_prediction, click_arrays, parse_multimask_output, wants_multimask
 from seem_bench.prompts.types import Prompts
 
 #: SAM 2.1 Hiera sizes (``sam2/configs/sam2.1/sam2.1_hiera_*.yaml``): embed dim, heads, blocks per
@@ -51,7 +57,12 @@ SAM_VIT = {"b": (768, 12, 12, [2, 5, 8, 11]), "l": (1024, 24, 16, [5, 11, 17, 23
 
 
 def sam2_config(size: str, tiny: bool = False) -> Any:
-    from transformers import Sam2Config, Sam2HieraDetConfig, Sam2PromptEncoderConfig, Sam2VisionConfig
+    from transformers import (
+        Sam2Config,
+        Sam2HieraDetConfig,
+        Sam2PromptEncoderConfig,
+        Sam2VisionConfig,
+    )
 
     embed, heads, blocks, glob, windows, bkg = HIERA[size]
     px = 1024
@@ -69,7 +80,12 @@ def sam2_config(size: str, tiny: bool = False) -> Any:
 
 
 def sam_hq_config(size: str, tiny: bool = False) -> Any:
-    from transformers import SamHQConfig, SamHQMaskDecoderConfig, SamHQPromptEncoderConfig, SamHQVisionConfig
+    from transformers import (
+        SamHQConfig,
+        SamHQMaskDecoderConfig,
+        SamHQPromptEncoderConfig,
+        SamHQVisionConfig,
+    )
 
     hidden, layers, heads, glob = SAM_VIT[size]
     px = 1024
@@ -95,7 +111,7 @@ def edgetam_config(tiny: bool = False) -> Any:
 
 
 def sam3_tracker_config(tiny: bool = False) -> Any:
-    from transformers import Sam3TrackerConfig, Sam3ViTConfig, Sam3VisionConfig
+    from transformers import Sam3TrackerConfig, Sam3VisionConfig, Sam3ViTConfig
 
     if not tiny:
         return Sam3TrackerConfig()

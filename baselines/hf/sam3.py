@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from seem_bench.baselines.hf.base import HfAdapter
 
 from seem_bench.adapters.base import Capabilities, Prediction
-from seem_bench.baselines.hf.base import HfAdapter
 from seem_bench.errors import UsageError
 from seem_bench.prompts.types import Prompts
 
@@ -39,9 +39,15 @@ _TEXT_CACHE = 4096  # phrases whose text embedding is kept (SA-Co repeats phrase
 
 def tiny_sam3_config() -> Any:
     """A few-layer SAM 3 of the same classes (224 px, width 32): builds and runs in well under 1 s."""
-    from transformers import (Sam3Config, Sam3DETRDecoderConfig, Sam3DETREncoderConfig,
-                              Sam3GeometryEncoderConfig, Sam3MaskDecoderConfig, Sam3ViTConfig,
-                              Sam3VisionConfig)
+    from transformers import (
+        Sam3Config,
+        Sam3DETRDecoderConfig,
+        Sam3DETREncoderConfig,
+        Sam3GeometryEncoderConfig,
+        Sam3MaskDecoderConfig,
+        Sam3VisionConfig,
+        Sam3ViTConfig,
+    )
 
     vit = Sam3ViTConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
                         image_size=224, patch_size=14, window_size=8, global_attn_indexes=[1])
@@ -81,9 +87,8 @@ class HfSam3(HfAdapter):
         return Sam3Config() if config == "default" else tiny_sam3_config()
 
     def build_processor(self, checkpoint_dir: Path | None) -> tuple[Any, str]:
-        from transformers import Sam3ImageProcessor, Sam3Processor
-
         from seem_bench.baselines.hf.tokenizer import clip_tokenizer
+        from transformers import Sam3ImageProcessor, Sam3Processor
 
         if checkpoint_dir is not None and (checkpoint_dir / "preprocessor_config.json").is_file():
             return Sam3Processor.from_pretrained(str(checkpoint_dir), local_files_only=True), "checkpoint"
