@@ -48,6 +48,13 @@ def weight_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in _WEIGHT_SUFFIXES)
 
 
+def has_processor_files(directory: Path | None) -> bool:
+    """Whether a checkpoint directory carries its processor (``preprocessor_config.json`` as on the
+    Hub, or ``processor_config.json`` as transformers 5's ``save_pretrained`` writes it)."""
+    return directory is not None and any((directory / n).is_file()
+                                         for n in ("preprocessor_config.json", "processor_config.json"))
+
+
 def checkpoint_dir_problem(checkpoint: Any, hub_id: str) -> str | None:
     """Why ``checkpoint`` is not a usable weights source for a model released as ``hub_id``."""
     if is_random(checkpoint):

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from seem_bench.baselines.hf.base import HfAdapter
+from seem_bench.baselines.hf.base import HfAdapter, has_processor_files
 from seem_bench.baselines.sam import (
     box_array,
     candidates_prediction,
@@ -142,7 +142,7 @@ class HfPromptable(HfAdapter):
         import transformers
 
         proc_cls = getattr(transformers, self.processor_class)
-        if checkpoint_dir is not None and (checkpoint_dir / "preprocessor_config.json").is_file():
+        if has_processor_files(checkpoint_dir):
             return proc_cls.from_pretrained(str(checkpoint_dir), local_files_only=True), "checkpoint"
         px = self.model.config.prompt_encoder_config.image_size  # the input size the model was built for
         px = int(px[0] if isinstance(px, (list, tuple)) else px)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from seem_bench.baselines.hf.base import HfAdapter
+from seem_bench.baselines.hf.base import HfAdapter, has_processor_files
 
 from seem_bench.adapters.base import Capabilities, Prediction
 from seem_bench.errors import UsageError
@@ -90,7 +90,7 @@ class HfSam3(HfAdapter):
         from seem_bench.baselines.hf.tokenizer import clip_tokenizer
         from transformers import Sam3ImageProcessor, Sam3Processor
 
-        if checkpoint_dir is not None and (checkpoint_dir / "preprocessor_config.json").is_file():
+        if has_processor_files(checkpoint_dir):
             return Sam3Processor.from_pretrained(str(checkpoint_dir), local_files_only=True), "checkpoint"
         size = int(self.model.config.vision_config.backbone_config.image_size)
         image_proc = Sam3ImageProcessor(size={"height": size, "width": size})

@@ -1,0 +1,141 @@
+"""The transformers family (``hf:*``): real transformers models with random (tiny) weights.
+
+Every adapter runs its task on the demo data; weights load offline from a ``from_pretrained``
+directory with their sha256 in the fingerprint; seeds fix the weights; the CLIP tokenizer is
+derived offline and gives CLIP's ids.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("transformers", reason="pip install 'seem-bench[hf]'")
+
+from seem_bench.baselines.hf import HF_MODELS  # noqa: E402
+
+from seem_bench.adapters.registry import MODELS, build_model  # noqa: E402
+from seem_bench.cli import main  # noqa: E402
+from seem_bench.errors import UsageError  # noqa: E402
+from seem_bench.prompts.types import Click, Prompts  # noqa: E402
+from seem_bench.runner import RunConfig, run  # noqa: E402
+from seem_bench.tasks import get_task  # noqa: E402
+
+IMG = (np.random.default_rng(0).random((60, 80, 3)) * 255).astype(np.uint8)
+
+
+def _tiny(name: str, **opts):
+    return build_model(name, checkpoint="random", config="tiny", **opts)
+
+
+def test_done_when_commands_print_tables(demo_root, capsys):
+    """The issue's two commands (tiny configs, so that they take seconds here)."""
+    rc = main(["run", "--task", "concept", "--model", "hf:sam3", "--checkpoint", "random", "--model-opt",
+               "config=tiny", "--data-root", str(demo_root), "--out", str(demo_root.parent / "hf_concept")])
+    out = capsys.readouterr().out
+    assert rc == 0 and "| hf:sam3 " in out and "cgF1" in out and "IL_MCC" in out and "random weights" in out
+    summary = json.loads((demo_root.parent / "hf_concept" / "summary.json").read_text())
+    assert summary["metrics"]["pairs"] > 50 and summary["metrics"]["negative_pairs"] >= 0.75 * summary["metrics"]["pairs"]
+    rc = main(["run", "--task", "interactive", "--model", "hf:sam2.1_t", "--checkpoint", "random", "--model-opt",
+               "config=tiny", "--data-root", str(demo_root), "--limit", "2", "--set", "max_rounds=3",
+               "--out", str(demo_root.parent / "hf_interactive")])
+    out = capsys.readouterr().out
+    assert rc == 0 and "| hf:sam2.1_t " in out and "NoC@90" in out
+
+
+@pytest.mark.parametrize("name", ["hf:sam2.1_t", "hf:edgetam", "hf:sam3_tracker", "hf:sam_hq_b"])
+def test_interactive_family_runs_on_demo_data(name, demo_root, tmp_path):
+    task = get_task("interactive").with_overrides(["max_rounds=2", "output=first"])
+    s = run(RunConfig(task=task, model=name, model_options={"checkpoint": "random", "config": "tiny"},
+                      data_root=demo_root, out_dir=tmp_path, limit=1, progress=False))
+    assert s["counts"]["ok"] == 1 and 0.0 <= s["metrics"]["mIoU@1"] <= 1.0
+    # memory (the previous low-res logits as input_masks) and the multi-mask candidates
+    m = _tiny(name)
+    st = m.encode(IMG)
+    p1 = m.decode(st, Prompts(clicks=(Click(40, 30, True),)))
+    assert p1.mask.shape == IMG.shape[:2] and len(p1.extra["candidates"]) == 3
+    assert p1.mask.tolist() == p1.extra["candidates"][int(np.argmax(p1.extra["candidate_scores"]))].tolist()
+    p2 = m.decode(st, Prompts(clicks=(Click(40, 30, True), Click(5, 5, False))), memory=p1.memory)
+    assert p2.mask.shape == IMG.shape[:2] and "candidates" not in p2.extra  # 2 clicks: one mask
+    box = m.decode(st, Prompts(box=_box()))
+    assert box.mask.shape == IMG.shape[:2]
+
+
+def _box():
+    from seem_bench.prompts.types import Box
+
+    return Box(10, 10, 50, 40)
+
+
+def test_sam3_concept_and_referring(demo_root, tmp_path):
+    m = _tiny("hf:sam3", min_score=0.0)
+    st = m.encode(IMG)
+    p = m.decode(st, Prompts(text="red disc"))
+    inst = p.extra["instances"]
+    assert len(inst) == 8 and all(i["mask"].shape == IMG.shape[:2] for i in inst)  # every query above 0
+    assert p.mask.tolist() == inst[int(np.argmax([i["score"] for i in inst]))]["mask"].tolist()
+    again = m.decode(st, Prompts(text="red disc"))  # the cached text embedding gives the same answer
+    assert [i["score"] for i in again.extra["instances"]] == [i["score"] for i in inst]
+    s = run(RunConfig(task=get_task("referring"), model="hf:sam3", data_root=demo_root, out_dir=tmp_path, limit=1,
+                      model_options={"checkpoint": "random", "config": "tiny"}, progress=False))
+    assert s["counts"]["ok"] > 0
+    with pytest.raises(UsageError, match="min_score"):
+        build_model("hf:sam3", checkpoint="random", config="tiny", min_score="x")
+
+
+def test_checkpoint_dir_loads_offline_with_hashes(tmp_path):
+    """A ``from_pretrained`` directory (written by save_pretrained) gives the same model."""
+    from seem_bench.io_utils import sha256_file
+
+    a = _tiny("hf:sam2.1_t", seed=3)
+    a.model.save_pretrained(tmp_path)
+    a.processor.save_pretrained(tmp_path)
+    b = build_model("hf:sam2.1_t", checkpoint=str(tmp_path))
+    fp = b.fingerprint()
+    assert fp["checkpoint_sha256"]["model.safetensors"] == sha256_file(tmp_path / "model.safetensors")
+    assert fp["processor"] == "checkpoint" and "random_weights" not in fp
+    pa = a.decode(a.encode(IMG), Prompts(clicks=(Click(40, 30, True),)))
+    pb = b.decode(b.encode(IMG), Prompts(clicks=(Click(40, 30, True),)))
+    assert pa.mask.tolist() == pb.mask.tolist() and pa.score == pb.score
+    with pytest.raises(UsageError, match="config=tiny is for --checkpoint random"):
+        build_model("hf:sam2.1_t", checkpoint=str(tmp_path), config="tiny")
+
+
+def test_seed_fixes_the_random_weights():
+    sd = [_tiny("hf:sam_hq_b", seed=s).model.state_dict() for s in (0, 0, 1)]
+    key = "vision_encoder.patch_embed.projection.weight"
+    assert sd[0][key].equal(sd[1][key]) and not sd[0][key].equal(sd[2][key])
+
+
+def test_released_architectures():
+    """The default configs are the released sizes (only the configs are built here)."""
+    from seem_bench.baselines.hf.promptable import sam2_config, sam_hq_config
+
+    assert sam2_config("l").vision_config.backbone_config.blocks_per_stage == [2, 6, 36, 4]
+    assert sam2_config("b+").vision_config.backbone_channel_list == [896, 448, 224, 112]
+    assert sam_hq_config("h").vision_config.hidden_size == 1280
+    assert sam_hq_config("h").mask_decoder_config.vit_dim == 1280
+
+
+def test_every_hf_name_is_listed_with_a_truthful_reason(monkeypatch):
+    from seem_bench.cli.models_cmd import describe_models
+
+    d = describe_models(sorted(HF_MODELS))
+    for name in HF_MODELS:
+        assert name in MODELS.names()
+        assert d[name]["runnable"] is False and "--checkpoint DIR" in d[name]["reason"]
+    d = describe_models(sorted(HF_MODELS), checkpoint="random")
+    assert all(d[n]["runnable"] for n in HF_MODELS), {n: d[n]["reason"] for n in HF_MODELS}
+    with pytest.raises(UsageError, match="not a directory"):
+        build_model("hf:sam3", checkpoint=str(Path("/nonexistent/sam3")))
+
+
+def test_clip_tokenizer_is_clips():
+    from seem_bench.baselines.hf.tokenizer import clip_tokenizer
+
+    tok = clip_tokenizer()
+    assert tok("a photo of a cat")["input_ids"] == [49406, 320, 1125, 539, 320, 2368, 49407]
+    assert len(tok) == 49408
