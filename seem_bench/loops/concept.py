@@ -20,7 +20,7 @@ from seem_bench.adapters.base import Adapter
 from seem_bench.data.types import Sample
 from seem_bench.errors import DataError
 from seem_bench.loops.base import Encoder, TaskKind
-from seem_bench.metrics.concept import pair_part
+from seem_bench.metrics.concept import flat_masks, pair_part
 from seem_bench.prompts.types import Prompts
 from seem_bench.tasks import TaskSpec
 
@@ -74,7 +74,8 @@ class ConceptKind(TaskKind):
             for m in kept:
                 if m.shape != (sample.height, sample.width):
                     raise ValueError(f"predicted mask of shape {m.shape}, image is {(sample.height, sample.width)}")
-            versions = [pair_part(kept, [m for m, _ in v], [c for _, c in v]) for v in gt[pid]]
+            flat = flat_masks(kept)  # once for every GT version
+            versions = [pair_part(flat, [m for m, _ in v], [c for _, c in v]) for v in gt[pid]]
             out.append({"unit": str(pid), "pair_id": pid, "text": p["text"], "n_pred": len(dets),
                         "n_dt": len(kept), "versions": versions, "model_s": dt, "status": "ok"})
         return out

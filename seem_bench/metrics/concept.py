@@ -40,14 +40,22 @@ IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
 _REF = "sam3/eval/cgf1_eval.py CGF1Evaluator (SAM 3, Carion et al. 2025)"
 
 
-def iou_matrix(preds: Sequence[np.ndarray], gts: Sequence[np.ndarray]) -> np.ndarray:
-    """Mask IoU (len(preds), len(gts)) in float64 (0 where a union is empty)."""
-    if not preds or not gts:
+def flat_masks(masks: Sequence[np.ndarray]) -> np.ndarray:
+    """Masks as rows of a float matrix for `iou_matrix` (float32 is exact below 2**24 pixels)."""
+    if not len(masks):
+        return np.zeros((0, 0), np.float32)
+    m = np.stack([np.asarray(x, bool).reshape(-1) for x in masks])
+    return m.astype(np.float32 if m.shape[1] < 2 ** 24 else np.float64)
+
+
+def iou_matrix(preds: Sequence[np.ndarray] | np.ndarray, gts: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
+    """Mask IoU (len(preds), len(gts)) in float64 (0 where a union is empty); masks or `flat_masks` rows."""
+    if not len(preds) or not len(gts):
         return np.zeros((len(preds), len(gts)))
-    p = np.stack([np.asarray(m, bool).reshape(-1) for m in preds]).astype(np.float64)
-    g = np.stack([np.asarray(m, bool).reshape(-1) for m in gts]).astype(np.float64)
-    inter = p @ g.T  # exact: pixel counts are far below 2**53
-    union = p.sum(1)[:, None] + g.sum(1)[None, :] - inter
+    p = preds if isinstance(preds, np.ndarray) and preds.ndim == 2 and preds.dtype.kind == "f" else flat_masks(preds)
+    g = gts if isinstance(gts, np.ndarray) and gts.ndim == 2 and gts.dtype.kind == "f" else flat_masks(gts)
+    inter = (p @ g.T).astype(np.float64)  # pixel counts: exact in the matrix's float type
+    union = p.sum(1, dtype=np.float64)[:, None] + g.sum(1, dtype=np.float64)[None, :] - inter
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
@@ -62,11 +70,13 @@ def matched_ious(ious: np.ndarray) -> list[float]:
     return [float(v) for v in ious[rows, cols]]
 
 
-def pair_part(preds: Sequence[np.ndarray], gts: Sequence[np.ndarray], crowd: Sequence[bool]) -> dict[str, Any]:
+def pair_part(preds: Sequence[np.ndarray] | np.ndarray, gts: Sequence[np.ndarray],
+              crowd: Sequence[bool]) -> dict[str, Any]:
     """One GT version of a pair: ``{"n_gt": non-crowd GT, "ious": matched IoUs}``.
 
-    ``preds``: the kept predictions (score >= threshold) in the model's order; ``gts`` the GT
-    masks in annotation order with their crowd flags (crowd GT take no part).
+    ``preds``: the kept predictions (score >= threshold) in the model's order, as masks or as
+    `flat_masks` rows (computed once for all versions); ``gts`` the GT masks in annotation order
+    with their crowd flags (crowd GT take no part).
     """
     kept = [g for g, c in zip(gts, crowd, strict=True) if not c]
     return {"n_gt": len(kept), "ious": matched_ious(iou_matrix(preds, kept))}
