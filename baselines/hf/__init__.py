@@ -8,6 +8,7 @@ name                   transformers class           tasks
 ``hf:edgetam``         ``EdgeTamModel``             interactive
 ``hf:sam3_tracker``    ``Sam3TrackerModel``         interactive
 ``hf:sam_hq_b|l|h``    ``SamHQModel``               interactive
+``hf:clipseg``         ``CLIPSegForImage...``       referring (text)
 =====================  ===========================  ==============================================
 
 Weights: ``--checkpoint DIR`` (a local ``from_pretrained`` directory) or ``--checkpoint random``
@@ -27,4 +28,5 @@ HF_MODELS = {
     "hf:sam_hq_b": "seem_bench.baselines.hf.promptable:HfSamHQBase",
     "hf:sam_hq_l": "seem_bench.baselines.hf.promptable:HfSamHQLarge",
     "hf:sam_hq_h": "seem_bench.baselines.hf.promptable:HfSamHQHuge",
+    "hf:clipseg": "seem_bench.baselines.hf.clipseg:HfClipSeg",
 }

@@ -139,3 +139,23 @@ def test_clip_tokenizer_is_clips():
     tok = clip_tokenizer()
     assert tok("a photo of a cat")["input_ids"] == [49406, 320, 1125, 539, 320, 2368, 49407]
     assert len(tok) == 49408
+
+
+def test_clipseg_encode_once_equals_forward(demo_root, tmp_path):
+    """The split encode / decode gives ``CLIPSegForImageSegmentation.forward``'s logits."""
+    import torch
+
+    m = _tiny("hf:clipseg")
+    text = "the left blue disc"
+    st = m.encode(IMG)
+    tok = m.processor.tokenizer(text, return_tensors="pt", padding=True)
+    with torch.inference_mode():
+        full = m.model(**m.processor(images=IMG, text=text, return_tensors="pt", padding=True)).logits
+        split = m.model.decoder(st["activations"], m.model.get_conditional_embeddings(
+            batch_size=1, input_ids=tok["input_ids"], attention_mask=tok["attention_mask"])).logits
+    assert torch.equal(full, split)
+    p = m.decode(st, Prompts(text=text))
+    assert p.prob.shape == IMG.shape[:2] and 0 <= p.prob.min() <= p.prob.max() <= 1
+    s = run(RunConfig(task=get_task("referring"), model="hf:clipseg", data_root=demo_root, out_dir=tmp_path, limit=1,
+                      model_options={"checkpoint": "random", "config": "tiny"}, progress=False))
+    assert s["counts"]["ok"] > 0
