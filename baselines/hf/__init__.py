@@ -9,6 +9,7 @@ name                   transformers class           tasks
 ``hf:sam3_tracker``    ``Sam3TrackerModel``         interactive
 ``hf:sam_hq_b|l|h``    ``SamHQModel``               interactive
 ``hf:clipseg``         ``CLIPSegForImage...``       referring (text)
+``hf:seggpt``          ``SegGptForImage...``        ref-image (exemplar)
 =====================  ===========================  ==============================================
 
 Weights: ``--checkpoint DIR`` (a local ``from_pretrained`` directory) or ``--checkpoint random``
@@ -29,4 +30,5 @@ HF_MODELS = {
     "hf:sam_hq_l": "seem_bench.baselines.hf.promptable:HfSamHQLarge",
     "hf:sam_hq_h": "seem_bench.baselines.hf.promptable:HfSamHQHuge",
     "hf:clipseg": "seem_bench.baselines.hf.clipseg:HfClipSeg",
+    "hf:seggpt": "seem_bench.baselines.hf.seggpt:HfSegGpt",
 }

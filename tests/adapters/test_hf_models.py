@@ -159,3 +159,9 @@ def test_clipseg_encode_once_equals_forward(demo_root, tmp_path):
     s = run(RunConfig(task=get_task("referring"), model="hf:clipseg", data_root=demo_root, out_dir=tmp_path, limit=1,
                       model_options={"checkpoint": "random", "config": "tiny"}, progress=False))
     assert s["counts"]["ok"] > 0
+
+
+def test_seggpt_runs_the_ref_image_task(demo_root, tmp_path):
+    s = run(RunConfig(task=get_task("ref-image"), model="hf:seggpt", data_root=demo_root, out_dir=tmp_path, limit=1,
+                      model_options={"checkpoint": "random", "config": "tiny"}, progress=False))
+    assert s["counts"]["ok"] > 0 and 0.0 <= s["metrics"]["mIoU"] <= 1.0
