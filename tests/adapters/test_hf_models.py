@@ -165,3 +165,23 @@ def test_seggpt_runs_the_ref_image_task(demo_root, tmp_path):
     s = run(RunConfig(task=get_task("ref-image"), model="hf:seggpt", data_root=demo_root, out_dir=tmp_path, limit=1,
                       model_options={"checkpoint": "random", "config": "tiny"}, progress=False))
     assert s["counts"]["ok"] > 0 and 0.0 <= s["metrics"]["mIoU"] <= 1.0
+
+
+def test_multimask_rule_output_first_best_score_oracle():
+    """``output=first`` scores the decoder's first candidate, ``best-score``/``top`` the adapter's
+    top-ranked mask, ``oracle`` the best by IoU with the GT."""
+    from types import SimpleNamespace
+
+    from seem_bench.adapters.base import Prediction
+    from seem_bench.loops.interactive import _choose_output
+
+    gt = np.zeros((4, 4), bool)
+    gt[:2] = True
+    cands = [np.eye(4, dtype=bool), gt.copy(), np.ones((4, 4), bool)]
+    out = Prediction(mask=cands[2], score=0.9, memory="m2",
+                     extra={"candidates": cands, "candidate_memory": ["m0", "m1", "m2"], "candidate_scores": [0.1, 0.2, 0.9]})
+    pick = {rule: _choose_output(out, gt, None, SimpleNamespace(output=rule, pred_thr=0.5))
+            for rule in ("first", "best-score", "top", "oracle")}
+    assert pick["first"][0].tolist() == cands[0].tolist() and pick["first"][1] == "m0"
+    assert pick["best-score"][0].tolist() == pick["top"][0].tolist() == cands[2].tolist()
+    assert pick["oracle"][0].tolist() == gt.tolist() and pick["oracle"][1] == "m1"
