@@ -131,6 +131,8 @@ def test_every_hf_name_is_listed_with_a_truthful_reason(monkeypatch):
     assert all(d[n]["runnable"] for n in HF_MODELS), {n: d[n]["reason"] for n in HF_MODELS}
     with pytest.raises(UsageError, match="not a directory"):
         build_model("hf:sam3", checkpoint=str(Path("/nonexistent/sam3")))
+    with pytest.raises(UsageError, match="Did you mean 'hf:sam3'"):
+        MODELS.get("hf:sam_3")
 
 
 def test_clip_tokenizer_is_clips():
