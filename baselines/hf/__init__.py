@@ -10,6 +10,7 @@ name                   transformers class           tasks
 ``hf:sam_hq_b|l|h``    ``SamHQModel``               interactive
 ``hf:clipseg``         ``CLIPSegForImage...``       referring (text)
 ``hf:seggpt``          ``SegGptForImage...``        ref-image (exemplar)
+``hf:mask2former``     ``Mask2FormerForUniv...``    generic (panoptic, semantic, instances)
 =====================  ===========================  ==============================================
 
 Weights: ``--checkpoint DIR`` (a local ``from_pretrained`` directory) or ``--checkpoint random``
@@ -31,4 +32,5 @@ HF_MODELS = {
     "hf:sam_hq_h": "seem_bench.baselines.hf.promptable:HfSamHQHuge",
     "hf:clipseg": "seem_bench.baselines.hf.clipseg:HfClipSeg",
     "hf:seggpt": "seem_bench.baselines.hf.seggpt:HfSegGpt",
+    "hf:mask2former": "seem_bench.baselines.hf.generic:HfMask2Former",
 }

@@ -187,3 +187,16 @@ def test_multimask_rule_output_first_best_score_oracle():
     assert pick["first"][0].tolist() == cands[0].tolist() and pick["first"][1] == "m0"
     assert pick["best-score"][0].tolist() == pick["top"][0].tolist() == cands[2].tolist()
     assert pick["oracle"][0].tolist() == gt.tolist() and pick["oracle"][1] == "m1"
+
+
+def test_mask2former_runs_the_generic_task(demo_root, tmp_path):
+    s = run(RunConfig(task=get_task("generic"), model="hf:mask2former", data_root=demo_root, out_dir=tmp_path,
+                      limit=1, model_options={"checkpoint": "random", "config": "tiny"}, progress=False))
+    assert s["counts"]["ok"] == 1
+    m = _tiny("hf:mask2former")
+    cats = [{"id": 3, "name": "a", "isthing": 1}, {"id": 9, "name": "b", "isthing": 0}]  # 2 of the 7 classes
+    m.set_categories(cats)
+    p = m.decode(m.encode(IMG), Prompts())
+    ids, segments = p.extra["panoptic"]
+    assert {s["category_id"] for s in segments} <= {3, 9} and set(np.unique(ids)) <= {0} | {s["id"] for s in segments}
+    assert set(np.unique(p.extra["semantic"])) <= {0, 1, 255}
