@@ -53,3 +53,14 @@ def test_oracle_answers_every_pair(demo_root, tmp_path):
     assert m["pairs"] == _gold(demo_root).fingerprint["pairs"]["evaluated"]
     # exact answers: only the reference's epsilons keep the values under 1
     assert 0.9999 < m["cgF1"] < 1 and 0.9999 < m["IL_MCC"] < 1 and m["IL_FPR"] == 0
+
+
+def test_silver_layout_has_one_version(demo_root, tmp_path):
+    root = resolve_root("saco_gold", demo_root)
+    a = root / "gt-annotations" / "gold_demo_merged_a_release_test.json"
+    (tmp_path / "silver_demo_merged_test.json").write_text(a.read_text())
+    ds = load_dataset("saco_silver", tmp_path, "demo")
+    assert ds.name == "saco_silver" and all(s.meta["versions"] == 1 for s in ds.samples)
+    assert {i.meta["version"] for s in ds.samples for i in s.instances} == {0}
+    # version a alone marks every pair exhaustive: nothing is dropped
+    assert ds.fingerprint["pairs"]["not_exhaustive"] == 0
