@@ -50,6 +50,7 @@ DEMO_CONTENTS = {
     "coco_panoptic": ("val2017", {"images": N_COCO}),
     "coco_instances": ("val2017", {"images": N_COCO}),
     "coco_semantic": ("val2017", {"images": N_COCO}),
+    "coco_interactive": ("val2017", {"images": N_COCO}),
     "refcoco": (None, {"images": N_REFER}),
     "davis2017": ("val", {"sequences": len(DAVIS_SEQUENCES), "frames": len(DAVIS_SEQUENCES) * DAVIS_FRAMES}),
     "davis2016": ("val", {"sequences": len(DAVIS_SEQUENCES), "frames": len(DAVIS_SEQUENCES) * DAVIS_FRAMES}),

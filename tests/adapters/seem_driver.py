@@ -94,6 +94,8 @@ def main(out_path, work, demo_root):
     do_run("composed", "composed", ["protocol=seem", "max_rounds=1"], 1)
     do_run("generic", "generic", [], 2, class_embeddings="plain")
     do_run("ref_image_v0", "ref-image", [], 1, model="seem_t_v0")
+    # DAVIS16-Interactive (seem-paper's davis16i cell): scribbles on the first frame, then references.
+    do_run("davis16_scribble_v0", "vos", ["dataset=davis2016", "reference=scribble"], 1, model="seem_t_v0")
 
     # Adapter-level checks on one model.
     adapter = build_model("seem_t", **opts)

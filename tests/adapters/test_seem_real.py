@@ -138,6 +138,17 @@ def test_referenced_image_v0(obs):
         _ok(obs, "ref_image_v0")
 
 
+def test_davis16_interactive_v0(obs):
+    """SEEM's referenced-image prompt is v0's: the DAVIS16-Interactive cell runs it, or says why not."""
+    if "davis16_scribble_v0" in obs["errors"]:
+        assert "seem_t_v0" in obs["errors"]["davis16_scribble_v0"]
+        assert obs["errors"]["davis16_scribble_v0"] == obs["errors"].get("ref_image_v0")
+    else:
+        run = _ok(obs, "davis16_scribble_v0")
+        assert {"J&F-Mean", "J-Mean", "F-Mean"} <= set(run["metrics"])
+        assert all("first_J" in r for r in records(run["dir"]))
+
+
 def test_seem_b_builds_and_decodes(obs):
     assert "seem_b" not in obs["errors"], obs["errors"].get("seem_b")
     assert obs["seem_b"]["mask_shape"] == [240, 320]
