@@ -104,9 +104,10 @@ HOW = ("build SEEM's environment with `bash scripts/seem_env.sh` (seem-bench the
        "the remote bridge), or install the official SEEM code's requirements here and pass --seem-root "
        "(docs/models.md \"Running SEEM\")")
 #: Image resize before the encoder: ``interactive`` = the interactive/VOC mapper's torchvision
-#: bicubic (``pascalvoc_dataset_mapper_ix.py:62``), ``coco-panoptic`` = SEEM's COCO evaluation
-#: (detectron2 ``ResizeShortestEdge`` at the ``COCO.INPUT`` test sizes, `coco_panoptic_resize`).
-PREPROCESS_MODES = ("interactive", "coco-panoptic")
+#: bicubic (``pascalvoc_dataset_mapper_ix.py:62``); ``seem-official`` = SEEM's COCO and RefCOCO
+#: evaluation mappers (detectron2 ``ResizeShortestEdge``, `shortest_edge_resize`), at the
+#: ``COCO.INPUT`` test sizes unless ``input`` names another section (``REF`` for referring).
+PREPROCESS_MODES = ("interactive", "seem-official")
 #: What must import for SEEM to run in this process.
 REQUIRED_MODULES = ("torch", "torchvision", "detectron2", "transformers", "kornia", "timm", "mpi4py")
 
@@ -142,14 +143,15 @@ def resized_hw(h: int, w: int, min_size: int, max_size: int | None) -> tuple[int
     return new_h, new_w
 
 
-def coco_panoptic_resize(image: np.ndarray, min_size: int, max_size: int) -> tuple[np.ndarray, tuple[int, int]]:
-    """The resize of SEEM's COCO evaluation, and the (h', w') it must give.
+def shortest_edge_resize(image: np.ndarray, min_size: int, max_size: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """The resize of SEEM's COCO and RefCOCO evaluations, and the (h', w') it must give.
 
     ``build.py`` gives ``coco_2017_val_panoptic_with_sem_seg`` no mapper of its own, so
     ``_test_loader_from_config`` uses detectron2's ``DatasetMapper(cfg, is_train=False)``, whose
     only augmentation is ``T.ResizeShortestEdge(MIN_SIZE_TEST, MAX_SIZE_TEST, "choice")``
-    (``detection_utils.build_augmentation``): PIL bilinear on the uint8 image, sides rounded with
-    ``int(x + 0.5)``. It is detectron2's own transform that runs here.
+    (``detection_utils.build_augmentation``); ``refcoco_dataset_mapper.py:59-66``
+    (``build_transform_gen_se``) applies the same transform at the ``REF`` sizes. PIL bilinear on
+    the uint8 image, sides rounded with ``int(x + 0.5)``: detectron2's own transform runs here.
     """
     from detectron2.data import transforms as T
 
@@ -446,7 +448,7 @@ class SeemAdapter(Adapter):
         return cls(**options)
 
     def __init__(self, seem_root: str | None = None, checkpoint: str | None = None,
-                 device: str | None = None, input: str = "VOC", min_size: int | str | None = None,
+                 device: str | None = None, input: str | None = None, min_size: int | str | None = None,
                  max_size: int | str | None = None, fp16: bool | str = True, seed: int | str = 0,
                  class_embeddings: str = "templated", preprocess: str = "interactive", **options: Any) -> None:
         if preprocess not in PREPROCESS_MODES:
@@ -499,7 +501,8 @@ class SeemAdapter(Adapter):
             self.input = "custom"
         else:
             # SEEM's COCO evaluation reads the COCO section's sizes (build.py get_config_from_name).
-            self.input = "COCO" if preprocess == "coco-panoptic" else str(input).upper()
+            default = "COCO" if preprocess == "seem-official" else "VOC"
+            self.input = str(input or default).upper()
             self.min_size, self.max_size = input_sizes(opt, self.input)
         self.preprocess = preprocess
         extra = {} if preprocess == "interactive" else {"preprocess": preprocess}
@@ -597,8 +600,8 @@ class SeemAdapter(Adapter):
         from PIL import Image
 
         h, w = image.shape[:2]
-        if self.preprocess == "coco-panoptic":
-            resized, want = coco_panoptic_resize(np.ascontiguousarray(image), self.min_size, self.max_size)
+        if self.preprocess == "seem-official":
+            resized, want = shortest_edge_resize(np.ascontiguousarray(image), self.min_size, self.max_size)
         else:
             resized = np.asarray(self._resize(Image.fromarray(np.ascontiguousarray(image))))
             want = resized_hw(h, w, self.min_size, self.max_size)

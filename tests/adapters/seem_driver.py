@@ -142,23 +142,23 @@ def main(out_path, work, demo_root):
         "segments": len(segs)}
     obs["fingerprint"] = adapter.fingerprint()
 
-    # Generic with SEEM's COCO preprocessing (preprocess=coco-panoptic: COCO.INPUT 800/1333, detectron2
+    # Generic with SEEM's COCO preprocessing (preprocess=seem-official: COCO.INPUT 800/1333, detectron2
     # ResizeShortestEdge) against what SEEM's COCO evaluation feeds `evaluate`: detectron2's
     # DatasetMapper(is_train=False) built from the COCO section as build.py's _test_loader_from_config.
     try:
         from detectron2.config import CfgNode
         from detectron2.data import DatasetMapper
-        from seem_bench.baselines.seem import coco_panoptic_resize
+        from seem_bench.baselines.seem import shortest_edge_resize
 
         from seem_bench.data.io import read_rgb
 
         coco_img = sorted((Path(demo_root) / "coco" / "val2017").glob("*.jpg"))[0]
         # The mode's own sizes are COCO.INPUT's (800/1333); the comparison runs at 288/384 to stay
         # quick on CPU (the mapper gets the same sizes).
-        a3 = build_model("seem_t", checkpoint="random", device="cpu", seed="0", preprocess="coco-panoptic")
+        a3 = build_model("seem_t", checkpoint="random", device="cpu", seed="0", preprocess="seem-official")
         obs["generic_coco_sizes"] = [a3.input, a3.min_size, a3.max_size]
         del a3
-        a2 = build_model("seem_t", checkpoint="random", device="cpu", seed="0", preprocess="coco-panoptic",
+        a2 = build_model("seem_t", checkpoint="random", device="cpu", seed="0", preprocess="seem-official",
                          class_embeddings="plain", min_size="288", max_size="384")
         a2.set_categories(cats)
         img = read_rgb(coco_img)
@@ -171,7 +171,7 @@ def main(out_path, work, demo_root):
         mapper = DatasetMapper(CfgNode({"INPUT": cfg["INPUT"], "MODEL": cfg["MODEL"], "DATASETS": cfg["DATASETS"]}),
                                False)
         mapped = mapper({"file_name": str(coco_img), "height": img.shape[0], "width": img.shape[1], "image_id": 1})
-        net = coco_panoptic_resize(img, 288, 384)[0]
+        net = shortest_edge_resize(img, 288, 384)[0]
         with torch.no_grad():
             off2 = a2.model.evaluate([mapped])[0]
         off_ids2, off_segs2 = off2["panoptic_seg"]

@@ -131,7 +131,7 @@ def test_generic_output_is_seem_evaluate_output(obs):
 
 
 def test_generic_coco_preprocessing_is_seem_coco_evaluation_input(obs):
-    """preprocess=coco-panoptic: the network input is detectron2's DatasetMapper output for SEEM's
+    """preprocess=seem-official: the network input is detectron2's DatasetMapper output for SEEM's
     COCO evaluation (800/1333, ResizeShortestEdge), and the panoptic output equals `evaluate` on it."""
     assert "generic_coco_mapper" not in obs["errors"], obs["errors"].get("generic_coco_mapper")
     g = obs["generic_coco_mapper"]
@@ -139,7 +139,7 @@ def test_generic_coco_preprocessing_is_seem_coco_evaluation_input(obs):
     assert g["net_hw"] == g["mapper_hw"] and min(g["net_hw"]) == 288  # compared at 288/384 (CPU time)
     assert g["input_equal"] and g["panoptic_equal"] and g["segments_equal"] and g["semantic_equal"]
     assert g["instances"] == g["official_instances"]
-    assert g["fingerprint_preprocess"] == "coco-panoptic"
+    assert g["fingerprint_preprocess"] == "seem-official"
 
 
 def test_referenced_image_v0(obs):
