@@ -33,11 +33,11 @@ from seem_bench.envinfo import environment
 from seem_bench.errors import DataError, SeemBenchError, UsageError
 from seem_bench.io_utils import JsonlWriter, atomic_write_json, digest
 from seem_bench.loops.base import KINDS, Encoder, TaskKind
+from seem_bench.loops.lockstep import default_harness_workers
 from seem_bench.marks import run_marks
 from seem_bench.metrics.contract import Evaluators, ExactSum
 from seem_bench.metrics.iou import EMPTY_UNION_IOU
 from seem_bench.params import validate_task
-from seem_bench.loops.lockstep import default_harness_workers
 from seem_bench.prefetch import prefetch
 from seem_bench.prompts.protocols import PROTOCOLS
 from seem_bench.prompts.sampled import sampling_from
