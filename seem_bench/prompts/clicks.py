@@ -131,15 +131,16 @@ def ritm_choice(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = No
 
     Only the winner's distance transform is computed in full when the loser's maximum can be
     settled by one erosion (`exceeds`): the larger region goes first, then the other is asked
-    whether it beats (FP: reaches) that maximum.
+    whether it beats (FN) or reaches (FP) that maximum.
     """
     fn, fp = error_masks(gt, pred, ignore)
     done = _clicked_pixels(clicked, origin)
     if not negatives:
         fx, fy, fn_d2 = farthest_pixel(fn, done)
         return ClickChoice(_at(fx, fy, True, origin), fn, done) if fn_d2 > 0 else ClickChoice(None)
-    # positive iff max fn > max fp (a tie is negative); same decision in either order
-    if np.count_nonzero(fn) >= np.count_nonzero(fp):
+    # positive iff max fn > max fp (a tie is negative); same decision in either order. The
+    # larger region is likelier to win; on equal areas FP first, as a tie is negative.
+    if np.count_nonzero(fn) > np.count_nonzero(fp):
         fx, fy, fn_d2 = farthest_pixel(fn, done)
         if fn_d2 > 0 and not exceeds(fp, fn_d2 - 1, done):  # no FP pixel reaches max fn
             return ClickChoice(_at(fx, fy, True, origin), fn, done)
