@@ -185,7 +185,11 @@ def run_ritm(case: dict[str, Any], root: Path, model: Adapter) -> dict[str, Any]
         objects[name] = {"clicks": [r["click"] for r in rounds[i]], "ious": [r["iou"] for r in rounds[i]],
                          "ious_float32": [float(v) for v in ious],
                          "noc": {t: int(v) for t, v in zip((80, 85, 90), per, strict=True)}}
+    spc, _ = utils.get_time_metrics(all_ious, elapsed)
+    header, row = utils.get_results_table(noc_list, over_max, "NoBRS", case["dataset"], spc, elapsed,
+                                          n_clicks=MAX_CLICKS, model_name=case["model"])
     return {"objects": objects, "order": names, "wall_s": wall, "elapsed_s": elapsed,
+            "table": f"{header}\n{row}",
             "thresholds": thrs, "mean": {t: float(v) for t, v in zip((80, 85, 90), noc_list, strict=True)},
             "legacy_over_max": {85: int(over_max[1]), 90: int(over_max[2])}}
 
@@ -226,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
                             for p in shared.cache.values() if p.prob is not None)
         results[case["id"]] = {"case": case, **sides, "memo_hits": shared.hits,
                                "thr_sensitive": thr_sensitive}
+        args.out.write_text(json.dumps(results))  # after each case: a long benchmark keeps what it has
         print(f"{case['id']}: seem-bench {sides['seem_bench']['wall_s']:.1f} s, RITM {sides['ritm']['wall_s']:.1f} s",
               file=sys.stderr)
     args.out.write_text(json.dumps(results))
