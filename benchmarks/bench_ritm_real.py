@@ -77,7 +77,7 @@ def main() -> int:
               f"{sb['mean']['90']:.2f} | {rt['mean']['90']:.2f} | {same} | {sb['wall_s']:.1f} | "
               f"{rt['elapsed_s']:.1f} | {ratio:.2f} |")
     print("\nRITM's own table (isegm.inference.utils.get_results_table):")
-    for cid, r in res.items():
+    for r in res.values():
         print(r["ritm"]["table"])
     print("RESULT " + json.dumps({"memo": not args.no_memo, "cases": rows}))
     return 0

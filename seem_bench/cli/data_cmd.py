@@ -51,6 +51,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     check.set_defaults(func=check_main)
 
+    fetch = dsub.add_parser("fetch", help="download a dataset's official archives into the `data list` layout",
+                            description="Download, verify (sha256) and unpack a dataset's official archives "
+                                        "into DATA_ROOT/<folder>. A partial download resumes (HTTP Range); a "
+                                        "set fetched completely before is never downloaded or overwritten.",
+                            epilog="Example: seem-bench data fetch grabcut --data-root /data/interactive")
+    fetch.add_argument("name", help="dataset name (see `seem-bench data list`)")
+    fetch.add_argument("--data-root", type=Path, required=True, help="folder receiving the dataset folder")
+    fetch.add_argument("--url", help="download from this URL instead of the official one (a mirror)")
+    fetch.add_argument("--sha256", help="sha256 the archive must have (none is published for most sets)")
+    fetch.set_defaults(func=fetch_main)
+
 
 def demo_main(args: argparse.Namespace) -> int:
     from seem_bench.data.demo import default_cache_dir, generate_demo
@@ -132,4 +143,12 @@ def check_main(args: argparse.Namespace) -> int:
         print(f"seem-bench: {len(problems)} problem(s) in {args.name} at {root}", file=sys.stderr)
         return 1
     print(f"seem-bench: {args.name} at {root}: no problems", file=sys.stderr)
+    return 0
+
+
+def fetch_main(args: argparse.Namespace) -> int:
+    from seem_bench.data.fetch import fetch
+
+    fetch(args.name, args.data_root, url=args.url, sha256=args.sha256,
+          log=lambda msg: print(msg, file=sys.stderr))
     return 0

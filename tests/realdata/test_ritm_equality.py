@@ -76,7 +76,7 @@ def test_same_objects_same_clicks_every_round(side_by_side, case):
     assert sorted(ours) == sorted(ritm) and len(ours) == expected
     for sid in ours:
         a, b = ours[sid]["clicks"], ritm[sid]["clicks"]
-        first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
+        first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
         assert first is None and len(a) == len(b), (
             f"{case} {sid}: seem-bench and RITM part at round {first}: "
             f"{a[first] if first is not None else a[len(b):]} vs {b[first] if first is not None else b[len(a):]}")
