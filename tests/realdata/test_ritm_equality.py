@@ -37,6 +37,8 @@ import numpy as np
 import pytest
 
 HERE = Path(__file__).resolve().parent
+# One worker runs the whole module, so the side-by-side driver (the module fixture) runs once.
+pytestmark = pytest.mark.xdist_group("ritm-equality")
 DAVIS_EVERY = 35
 
 
