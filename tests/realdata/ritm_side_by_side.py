@@ -116,7 +116,7 @@ def _subset_file(work: Path, case: dict[str, Any]) -> Path | None:
     ids = case.get("ids")
     if ids is None:
         return None
-    p = work / f"{case['id']}.ids"
+    p = work / f"{case['id'].replace('/', '_')}.ids"
     p.write_text("".join(f"{i}\n" for i in ids))
     return p
 
@@ -131,7 +131,7 @@ def run_seem_bench(case: dict[str, Any], data: Path, work: Path, model: MemoMode
         [f"dataset={case['dataset']}", "protocol=ritm", f"iou_target={TARGET_IOU}",
          f"max_rounds={MAX_CLICKS}", f"pred_thr={PRED_THR}"])
     MemoModel.current = model
-    out = work / f"{case['id']}-seem-bench"
+    out = work / f"{case['id'].replace('/', '_')}-seem-bench"
     t0 = time.perf_counter()
     summary = run(RunConfig(task=task, model="realdata-memo", data_root=data, out_dir=out,
                             subset=_subset_file(work, case), progress=False))
