@@ -199,6 +199,9 @@ class RefImageParams(KindParams):
     kind: ClassVar[str] = "ref-image"
     pred_thr: float = spec(0.5, "probability threshold of the predicted mask", minimum=0.0, maximum=1.0)
     memory: bool = spec(False, "video: feed the previous frame's output back")
+    reference: str = spec("gt-mask", "video: the first frame's mask is its GT (gt-mask) or the model's own "
+                          "from one robot scribble per object (scribble: SEEM's DAVIS16-Interactive)",
+                          choices=("gt-mask", "scribble"))
     seed: int = spec(0, "seed", minimum=0)
 
 
