@@ -31,6 +31,8 @@ DATASETS.register("coco_mval", "seem_bench.data.clicksets:load_coco_mval")
 DATASETS.register("sbd", "seem_bench.data.sbd:load_sbd")
 DATASETS.register("pascalvoc", "seem_bench.data.voc:load_pascalvoc")
 DATASETS.register("coco_interactive", "seem_bench.data.coco_interactive:load_coco_interactive")
+DATASETS.register("saco_gold", "seem_bench.data.saco:load_saco_gold")
+DATASETS.register("saco_silver", "seem_bench.data.saco:load_saco_silver")
 
 #: Where each dataset lives under a ``--data-root`` holding several (the demo data's layout,
 #: and RITM's folder names for the click sets).
@@ -42,6 +44,7 @@ DEFAULT_SUBDIR = {
     "sbd": "SBD", "pascalvoc": "PascalVOC",
     "coco_interactive": "coco",
 }
+DEFAULT_SUBDIR.update({"saco_gold": "SA-Co", "saco_silver": "SA-Co"})
 
 
 def load_dataset(name: str, root: str | Path, split: str | None = None,
