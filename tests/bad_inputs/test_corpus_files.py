@@ -80,7 +80,7 @@ def test_unreadable_index_json_is_one_line(what, tmp_path, capfd, monkeypatch):
     else:
         path.write_bytes(b'{"images": "\xff\xfe"}')
     problem = "is a directory" if what == "directory" else "not UTF-8 text"
-    proc = seem_bench_here(["data", "check", "coco_panoptic", "--root", root, "--no-progress"], capfd)
+    proc = seem_bench_here(["data", "check", "coco_panoptic", "--data-root", root, "--no-progress"], capfd)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stdout.splitlines() == [line for line in proc.stdout.splitlines() if str(path) in line and problem in line]
     assert proc.stdout.strip(), proc.stdout
@@ -107,7 +107,7 @@ def test_non_utf8_dataset_path_runs_and_checks(grabcut, tmp_path):
     odd = Path(os.fsdecode(bytes(tmp_path) + b"/bad\xff"))
     odd.mkdir()
     shutil.copytree(grabcut, odd / "GrabCut")
-    proc = seem_bench(["data", "check", "grabcut", "--root", str(odd / "GrabCut"), "--no-progress"], tmp_path)
+    proc = seem_bench(["data", "check", "grabcut", "--data-root", str(odd / "GrabCut"), "--no-progress"], tmp_path)
     assert proc.returncode == 0 and "no problems" in proc.stderr, proc.stderr
     proc = seem_bench([*RUN, "--data-root", str(odd / "GrabCut"), "--out", "run"], tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -146,7 +146,7 @@ def test_max_pixels_flag_bounds_run_and_data_check(grabcut, tmp_path, capfd):
     proc = seem_bench([*RUN, "--data-root", str(grabcut), "--out", "run", "--max-pixels", "50000"], tmp_path)
     assert_one_line_failure(proc, 1, str(image), "320x240", "over the limit of 50,000", "--max-pixels")
     assert {p.name for p in files_under(tmp_path) - before} <= {"header.json", "records-rank0.jsonl"}
-    proc = seem_bench(["data", "check", "grabcut", "--root", str(grabcut), "--max-pixels", "50000",
+    proc = seem_bench(["data", "check", "grabcut", "--data-root", str(grabcut), "--max-pixels", "50000",
                        "--no-progress"], tmp_path)
     assert proc.returncode == 1 and f"{image}: image is 320x240" in proc.stdout, proc.stdout + proc.stderr
     proc = seem_bench_here([*RUN, "--data-root", grabcut, "--out", tmp_path / "o", "--max-pixels", "0"], capfd)

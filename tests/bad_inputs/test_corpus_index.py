@@ -82,7 +82,7 @@ def test_coco_instances_fields_are_checked(case, fx, tmp_path, capfd):
     root, _ = fx.coco_instances(tmp_path / "coco")
     path = root / "annotations" / "instances_val2017.json"
     _edit_json(path, change)
-    proc = seem_bench_here(["data", "check", "coco_instances", "--root", root, "--no-progress"], capfd)
+    proc = seem_bench_here(["data", "check", "coco_instances", "--data-root", root, "--no-progress"], capfd)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if problem in line]
     assert len(lines) == 1 and lines[0].startswith(f"{path}: ") and entry in lines[0], proc.stdout
@@ -132,7 +132,7 @@ def test_coco_panoptic_fields_are_checked(case, verb, fx, tmp_path, capfd):
     path = root / "annotations" / "panoptic_val2017.json"
     _edit_json(path, change)
     if verb == "data-check":
-        proc = seem_bench_here(["data", "check", "coco_panoptic", "--root", root, "--no-progress"], capfd)
+        proc = seem_bench_here(["data", "check", "coco_panoptic", "--data-root", root, "--no-progress"], capfd)
         assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
         lines = [line for line in proc.stdout.splitlines() if problem in line]
         assert len(lines) == 1 and lines[0].startswith(f"{path}: ") and entry in lines[0], proc.stdout
@@ -174,7 +174,7 @@ def test_refer_fields_are_checked(case, verb, fx, tmp_path, capfd):
     path = root / "refcoco" / "refs(unc).p"
     assert path.is_file()  # the corruption is in the file the loader reads
     if verb == "data-check":
-        proc = seem_bench_here(["data", "check", "refcoco", "--root", root, "--no-progress"], capfd)
+        proc = seem_bench_here(["data", "check", "refcoco", "--data-root", root, "--no-progress"], capfd)
         assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
         lines = [line for line in proc.stdout.splitlines() if problem in line]
         assert len(lines) == 1 and lines[0].startswith(f"{path}: ") and entry in lines[0], proc.stdout
