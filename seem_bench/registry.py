@@ -36,6 +36,13 @@ def _describe(obj: Any) -> str:
     return f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', type(obj).__name__)}"
 
 
+def entry_points(group: str) -> Any:
+    """``importlib.metadata.entry_points(group=...)``, imported on first use (~30 ms at start-up)."""
+    from importlib.metadata import entry_points as _eps
+
+    return _eps(group=group)
+
+
 class Registry(Generic[T]):
     """Maps names to objects or to lazy ``"module:attr"`` import strings."""
 
@@ -70,8 +77,6 @@ class Registry(Generic[T]):
         if self._plugins_loaded or not self.entry_point_group:
             return
         self._plugins_loaded = True
-        from importlib.metadata import entry_points  # lazy: ~30 ms, only for plugins
-
         for ep in entry_points(group=self.entry_point_group):
             self._entries.setdefault(ep.name, ep.value)
 

@@ -40,6 +40,14 @@ DAVIS/
   JPEGImages/480p/<seq>/00000.jpg ...
   Annotations/480p/<seq>/00000.png ...      (palette PNG; 255 = void)"""
 
+_SACO_TREE = """\
+SA-Co/
+  {files}
+  images/<file_name> ...                    (or <subset>/test/*.parquet, the Hugging Face layout)"""
+
+_SACO_SUBSETS = ("metaclip", "sa1b", "crowded", "fg_food", "fg_sports_equipment", "attributes",
+                 "wiki_common", "demo")
+
 CATALOG: dict[str, DatasetInfo] = {i.name: i for i in (
     DatasetInfo("coco_panoptic", "COCO panoptic (133 categories), one instance per segment",
                 _COCO_TREE_PAN, "https://cocodataset.org/#download (2017 Val images, "
@@ -76,6 +84,14 @@ CATALOG: dict[str, DatasetInfo] = {i.name: i for i in (
                 _DAVIS_TREE.format(year="2016") + "\n  (or the 2016 release: ImageSets/480p/val.txt, 0/255 masks)",
                 "https://davischallenge.org/davis2016/code.html, or ImageSets/2016 of the 2017 trainval zip",
                 ("val", "train"), "seem_bench.data.davis:build_davis2016", "video"),
+    DatasetInfo("saco_gold", "SA-Co/Gold promptable concept segmentation (image, noun phrase) pairs, 3 annotators",
+                _SACO_TREE.format(files="gt-annotations/gold_<subset>_merged_{a,b,c}[_release]_test.json"),
+                "https://huggingface.co/datasets/facebook/SACo-Gold (+ images per scripts/eval/gold/README.md of "
+                "facebookresearch/sam3)", _SACO_SUBSETS, "seem_bench.data.saco:build_saco_gold_checked"),
+    DatasetInfo("saco_silver", "SA-Co/Silver promptable concept segmentation pairs (one annotator)",
+                _SACO_TREE.format(files="silver_<subset>_merged_test.json"),
+                "https://huggingface.co/datasets/facebook/SACo-Silver", _SACO_SUBSETS,
+                "seem_bench.data.saco:build_saco_silver_checked"),
     DatasetInfo("grabcut", "GrabCut interactive set (50 images; 128 = ignore band)",
                 "GrabCut/\n  data_GT/<name>.jpg|.bmp ...\n  boundary_GT/<name>.bmp ...",
                 "RITM's datasets/GrabCut.zip (https://github.com/SamsungLabs/ritm_interactive_segmentation#datasets)",

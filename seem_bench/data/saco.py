@@ -34,6 +34,7 @@ from seem_bench.data.coco import ann_to_mask
 from seem_bench.data.fields import annotation_problem, image_entry, is_int, kind_of
 from seem_bench.data.fingerprint import fingerprint_files
 from seem_bench.data.io import read_json, read_rgb
+from seem_bench.data.problems import STRICT, Problems
 from seem_bench.data.types import Dataset, Instance, Sample
 from seem_bench.errors import DataError
 
@@ -173,4 +174,14 @@ def load_saco_gold(root: str | Path, split: str | None = None) -> Dataset:
 
 def load_saco_silver(root: str | Path, split: str | None = None) -> Dataset:
     """``saco_silver``: SA-Co/Silver subset ``split`` (one version)."""
+    return build_saco(Path(root), split, "silver")
+
+
+def build_saco_gold_checked(root: Path, split: str | None, problems: Problems = STRICT) -> Dataset:
+    """Catalog builder: the index is strict (its first problem is the one `data check` lists)."""
+    return build_saco(Path(root), split, "gold")
+
+
+def build_saco_silver_checked(root: Path, split: str | None, problems: Problems = STRICT) -> Dataset:
+    """Catalog builder for ``saco_silver`` (see `build_saco_gold_checked`)."""
     return build_saco(Path(root), split, "silver")
