@@ -261,12 +261,12 @@ class Adapter(ABC):
         """Release resources (worker processes, GPU memory)."""
 
 
-def accepted_options(cls: type[Adapter]) -> set[str]:
-    """The keyword options ``cls`` declares: the named parameters of its ``__init__`` chain below
-    `Adapter` (a ``**options`` catch-all is taken as forwarded to the parent), plus ``device``."""
+def _declared_params(cls: type[Adapter]) -> list[Any]:
+    """The ``__init__`` parameters of ``cls``'s chain below `Adapter`, nearest class first; a
+    ``**options`` catch-all is taken as forwarded to the parent, so the walk continues there."""
     import inspect
 
-    allowed = {"device"}
+    out: list[Any] = []
     for klass in cls.__mro__:
         if klass is Adapter or klass is object:
             break
@@ -274,30 +274,28 @@ def accepted_options(cls: type[Adapter]) -> set[str]:
         if init is None:
             continue
         params = list(inspect.signature(init).parameters.values())
-        allowed |= {p.name for p in params if p.name != "self" and p.kind in
-                    (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+        out.extend(p for p in params if p.name != "self")
         if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
             break
-    return allowed
+    return out
+
+
+def accepted_options(cls: type[Adapter]) -> set[str]:
+    """The keyword options ``cls`` declares (`_declared_params`), plus ``device``."""
+    import inspect
+
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {"device"} | {p.name for p in _declared_params(cls) if p.kind in named}
 
 
 def _declared_defaults(cls: type[Adapter]) -> dict[str, Any]:
-    """The defaults of the options ``cls`` declares (the `accepted_options` walk), by name."""
+    """The defaults of the options ``cls`` declares, by name (the nearest class's default wins)."""
     import inspect
 
     out: dict[str, Any] = {}
-    for klass in cls.__mro__:
-        if klass is Adapter or klass is object:
-            break
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        params = list(inspect.signature(init).parameters.values())
-        for p in params:
-            if p.default is not inspect.Parameter.empty:
-                out.setdefault(p.name, p.default)
-        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-            break
+    for p in _declared_params(cls):
+        if p.default is not inspect.Parameter.empty:
+            out.setdefault(p.name, p.default)
     return out
 
 
