@@ -30,6 +30,9 @@ DATASETS.register("davis345", "seem_bench.data.clicksets:load_davis345")
 DATASETS.register("coco_mval", "seem_bench.data.clicksets:load_coco_mval")
 DATASETS.register("sbd", "seem_bench.data.sbd:load_sbd")
 DATASETS.register("pascalvoc", "seem_bench.data.voc:load_pascalvoc")
+DATASETS.register("mose", "seem_bench.data.vos_layouts:load_mose")
+DATASETS.register("sav", "seem_bench.data.vos_layouts:load_sav")
+DATASETS.register("lvos", "seem_bench.data.vos_layouts:load_lvos")
 
 #: Where each dataset lives under a ``--data-root`` holding several (the demo data's layout,
 #: and RITM's folder names for the click sets).
@@ -39,6 +42,7 @@ DEFAULT_SUBDIR = {
     "davis2017": "DAVIS", "davis2016": "DAVIS",
     "grabcut": "GrabCut", "berkeley": "Berkeley", "davis345": "DAVIS345", "coco_mval": "COCO_MVal",
     "sbd": "SBD", "pascalvoc": "PascalVOC",
+    "mose": "MOSE", "sav": "SA-V", "lvos": "LVOS",
 }
 
 
