@@ -205,7 +205,8 @@ def build_sav(root: Path, split: str | None, problems: Problems = STRICT) -> Dat
             continue
         shape = image_size(images[0])
 
-        def annotation_of(img: Path, video: str = video, stems: set = stems) -> Callable[[str], Instance] | None:
+        def annotation_of(img: Path, video: str = video, stems: set = stems,
+                          shape: tuple[int, int] = shape) -> Callable[[str], Instance] | None:
             if img.stem not in stems:
                 return None
             return lambda k: Instance(k, partial(_binary, ann_root / video / k / f"{img.stem}.png", shape), None)
