@@ -17,8 +17,8 @@ void pixels excluded from the error regions) and the video protocol
     session: prompt the first frame, propagate forward and pause at the first unprompted
     annotated frame whose IoU < ``iou_threshold`` while fewer than b frames are prompted; click
     there, resume from it. Frames before the first prompted one are then propagated backward
-    without pauses. Budgets stop early once a run pauses fewer than b - 1 times (larger
-    budgets give the same run).
+    without pauses. Budgets stop early once a run meets no low-quality frame it could not
+    prompt (larger budgets give the same run).
 
 On a prompted frame, up to ``clicks_per_frame`` clicks, one at a time, each from the session's
 mask after the previous one (the first from the mask the user sees there: the previous pass's,
@@ -303,15 +303,17 @@ class _ObjectRun:
                 entries = [first["entry"]]
                 prompted = {t0}
                 start = t0
+                wanted = False
                 while True:
                     paused = None
                     t_start = time.perf_counter()
                     for t, m in s.propagate(start, False):
                         masks[t] = np.asarray(m, bool)
-                        if (len(prompted) < budget and t not in prompted and obj.gt[t] is not None
-                                and obj.iou(t, masks[t]) < thr):
-                            paused = t
-                            break
+                        if t not in prompted and obj.gt[t] is not None and obj.iou(t, masks[t]) < thr:
+                            if len(prompted) < budget:
+                                paused = t
+                                break
+                            wanted = True  # a larger budget would pause here
                     self.model_s += time.perf_counter() - t_start
                     if paused is None:
                         break
@@ -325,6 +327,6 @@ class _ObjectRun:
             finally:
                 s.close()
             passes.append(self._pass_record(budget, entries, len(prompted), masks))
-            if len(prompted) < budget:  # no frame fell below the threshold: larger budgets repeat this run
+            if not wanted:  # no low-quality frame was left unprompted: larger budgets repeat this run
                 break
         return passes
