@@ -156,8 +156,8 @@ def test_sam2_frames_equal_the_packages_jpeg_loader(demo_root):
     pytest.importorskip("sam2", reason="sam2 not installed")
     import torch
     from sam2.utils.misc import load_video_frames
-
     from seem_bench.baselines.sam2_video import sam2_frame_tensor
+
     from seem_bench.data.io import read_rgb
 
     folder = demo_root / "DAVIS" / "JPEGImages" / "480p" / "shapes-drift"
