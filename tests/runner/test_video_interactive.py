@@ -49,6 +49,24 @@ def test_oracle_scores_100_after_one_pass(protocol, demo_root, tmp_path):
     assert m["clicks"] == 1.0
 
 
+@pytest.mark.parametrize("first", ["box", "mask"])
+def test_first_frame_box_or_mask(first, demo_root, tmp_path):
+    from seem_bench.data.registry import load_dataset, resolve_root
+
+    s = _run(demo_root, tmp_path / "run", "oracle", None, f"first_prompt={first}", limit=1)
+    assert s["metrics"]["J&F@1fr"] == pytest.approx(1.0, abs=1e-12) and s["metrics"]["clicks"] == 0
+    sample = load_dataset("davis2017", resolve_root("davis2017", demo_root), "val").samples[0]
+    for r in _records(tmp_path / "run"):
+        (entry,) = r["passes"][0]["prompts"]
+        assert entry["clicks"] == []
+        if first == "mask":
+            assert entry["mask"] is True
+        else:  # the tight GT box, inclusive corners
+            gt = next(i for i in sample.frames[0].instances if i.instance_id == r["object_id"]).mask()
+            ys, xs = np.nonzero(gt)
+            assert entry["box"] == [xs.min(), ys.min(), xs.max(), ys.max()]
+
+
 def test_oracle_run_resumes_to_the_same_records(demo_root, tmp_path):
     out = tmp_path / "run"
     first = _run(demo_root, out)
