@@ -193,3 +193,21 @@ def test_frame_source_holds_at_most_its_window():
         assert frames[t][0, 0, 0] == t
         assert frames.held() <= 3
     assert frames.reads == 10 + 7  # going back, the last three frames were still held
+
+
+def test_sam2_session_holds_at_most_frame_window_frames_and_features(demo_root):
+    pytest.importorskip("sam2", reason="sam2 not installed")
+    from seem_bench.adapters.registry import build_model
+    from seem_bench.adapters.video import FrameSource
+    from seem_bench.data.registry import load_dataset, resolve_root
+    from seem_bench.prompts.types import Click, Prompts
+
+    sample = load_dataset("davis2017", resolve_root("davis2017", demo_root), "val").samples[0]
+    model = build_model("sam2_t", checkpoint="random", device="cpu", video_image_size=128, frame_window=2)
+    frames = FrameSource([f.image for f in sample.frames], (sample.height, sample.width), window=2)
+    session = model.video().start(frames)
+    first = session.add_prompts(0, Prompts(clicks=[Click(100, 100, True)]))
+    assert first.shape == (sample.height, sample.width) and first.dtype == bool
+    seen = [t for t, m in session.propagate(0) if m.shape == first.shape]
+    assert seen == list(range(len(sample.frames)))
+    assert session.state["images"].held() <= 2 and len(session.state["feature_lru"]) <= 2
