@@ -27,7 +27,7 @@ class OracleModel(Adapter):
     name = "oracle"
     summary = "sanity model: returns the GT mask (NoC = 1 on every protocol)"
     capabilities = Capabilities(tasks={"interactive", "ref-image", "referring", "generic", "davis-interactive",
-                                       "video-interactive"},
+                                       "video-interactive", "concept"},
                                 prompts={"point", "box", "scribble", "polygon", "text", "ref_image", "none"},
                                 composition=True, memory=True, max_batch=64)
     uses_ground_truth = True
@@ -44,6 +44,8 @@ class OracleModel(Adapter):
         return image.shape[:2]
 
     def decode(self, state: Any, prompts: Prompts, memory: Any = None) -> Prediction:
+        if isinstance(self._gt, dict) and "concept" in self._gt:  # every instance of the phrase
+            return Prediction(extra={"instances": [{"mask": m.copy(), "score": 1.0} for m in self._gt["concept"]]})
         if isinstance(self._gt, dict):
             return self._generic(self._gt)
         if self._gt is None or self._gt.shape != tuple(state):

@@ -103,6 +103,11 @@ from seem_bench.prompts.types import Polygon, Prompts
 HOW = ("build SEEM's environment with `bash scripts/seem_env.sh` (seem-bench then runs SEEM there through "
        "the remote bridge), or install the official SEEM code's requirements here and pass --seem-root "
        "(docs/models.md \"Running SEEM\")")
+#: Image resize before the encoder: ``interactive`` = the interactive/VOC mapper's torchvision
+#: bicubic (``pascalvoc_dataset_mapper_ix.py:62``); ``seem-official`` = SEEM's COCO and RefCOCO
+#: evaluation mappers (detectron2 ``ResizeShortestEdge``, `shortest_edge_resize`), at the
+#: ``COCO.INPUT`` test sizes unless ``input`` names another section (``REF`` for referring).
+PREPROCESS_MODES = ("interactive", "seem-official")
 #: What must import for SEEM to run in this process.
 REQUIRED_MODULES = ("torch", "torchvision", "detectron2", "transformers", "kornia", "timm", "mpi4py")
 
@@ -136,6 +141,24 @@ def resized_hw(h: int, w: int, min_size: int, max_size: int | None) -> tuple[int
         new_short, new_long = int(max_size * new_short / new_long), int(max_size)
     new_w, new_h = (new_short, new_long) if w <= h else (new_long, new_short)
     return new_h, new_w
+
+
+def shortest_edge_resize(image: np.ndarray, min_size: int, max_size: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """The resize of SEEM's COCO and RefCOCO evaluations, and the (h', w') it must give.
+
+    ``build.py`` gives ``coco_2017_val_panoptic_with_sem_seg`` no mapper of its own, so
+    ``_test_loader_from_config`` uses detectron2's ``DatasetMapper(cfg, is_train=False)``, whose
+    only augmentation is ``T.ResizeShortestEdge(MIN_SIZE_TEST, MAX_SIZE_TEST, "choice")``
+    (``detection_utils.build_augmentation``); ``refcoco_dataset_mapper.py:59-66``
+    (``build_transform_gen_se``) applies the same transform at the ``REF`` sizes. PIL bilinear on
+    the uint8 image, sides rounded with ``int(x + 0.5)``: detectron2's own transform runs here.
+    """
+    from detectron2.data import transforms as T
+
+    h, w = image.shape[:2]
+    aug = T.ResizeShortestEdge(int(min_size), int(max_size), "choice")
+    want = T.ResizeShortestEdge.get_output_shape(h, w, int(min_size), int(max_size))
+    return aug.get_transform(image).apply_image(image), (int(want[0]), int(want[1]))
 
 
 def padded_hw(h: int, w: int, size_divisibility: int) -> tuple[int, int]:
@@ -425,9 +448,12 @@ class SeemAdapter(Adapter):
         return cls(**options)
 
     def __init__(self, seem_root: str | None = None, checkpoint: str | None = None,
-                 device: str | None = None, input: str = "VOC", min_size: int | str | None = None,
+                 device: str | None = None, input: str | None = None, min_size: int | str | None = None,
                  max_size: int | str | None = None, fp16: bool | str = True, seed: int | str = 0,
-                 class_embeddings: str = "templated", **options: Any) -> None:
+                 class_embeddings: str = "templated", preprocess: str = "interactive", **options: Any) -> None:
+        if preprocess not in PREPROCESS_MODES:
+            raise UsageError(f"model {self.name!r}: preprocess must be one of {', '.join(PREPROCESS_MODES)}, "
+                             f"got {preprocess!r}")
         if options:
             raise UsageError(f"model {self.name!r}: unknown option(s) {', '.join(sorted(options))}")
         if class_embeddings not in ("templated", "plain"):
@@ -474,10 +500,14 @@ class SeemAdapter(Adapter):
             self.min_size, self.max_size = int(min_size), int(max_size)
             self.input = "custom"
         else:
-            self.input = str(input).upper()
+            # SEEM's COCO evaluation reads the COCO section's sizes (build.py get_config_from_name).
+            default = "COCO" if preprocess == "seem-official" else "VOC"
+            self.input = str(input or default).upper()
             self.min_size, self.max_size = input_sizes(opt, self.input)
+        self.preprocess = preprocess
+        extra = {} if preprocess == "interactive" else {"preprocess": preprocess}
         super().__init__(input=self.input, min_size=self.min_size, max_size=self.max_size,
-                         fp16=self.fp16, seed=self.seed)
+                         fp16=self.fp16, seed=self.seed, **extra)
         self.opt = opt
         with cuda_calls_on(self.device):
             if self.random_weights:
@@ -553,6 +583,7 @@ class SeemAdapter(Adapter):
         return {"name": self.name, "version": self.version, "config": self.config_name, **weights,
                 "input": self.input, "min_size": self.min_size, "max_size": self.max_size,
                 "fp16": self.fp16, "seed": self.seed, **source_id(self.seem_root),
+                **({} if self.preprocess == "interactive" else {"preprocess": self.preprocess}),
                 "torch": _version("torch")}
 
     def _autocast(self) -> Any:
@@ -569,11 +600,14 @@ class SeemAdapter(Adapter):
         from PIL import Image
 
         h, w = image.shape[:2]
-        resized = np.asarray(self._resize(Image.fromarray(np.ascontiguousarray(image))))
+        if self.preprocess == "seem-official":
+            resized, want = shortest_edge_resize(np.ascontiguousarray(image), self.min_size, self.max_size)
+        else:
+            resized = np.asarray(self._resize(Image.fromarray(np.ascontiguousarray(image))))
+            want = resized_hw(h, w, self.min_size, self.max_size)
         net_hw = resized.shape[:2]
-        if net_hw != resized_hw(h, w, self.min_size, self.max_size):  # guards the prompt mapping
-            raise RuntimeError(f"torchvision resized {h}x{w} to {net_hw}, seem-bench expected "
-                               f"{resized_hw(h, w, self.min_size, self.max_size)}")
+        if net_hw != want:  # guards the prompt mapping
+            raise RuntimeError(f"{self.preprocess} resize gave {h}x{w} -> {net_hw}, seem-bench expected {want}")
         m = self.model
         with torch.no_grad(), self._autocast():
             x = torch.from_numpy(resized.copy()).permute(2, 0, 1).to(self.device)

@@ -23,6 +23,11 @@ if [ "${1:-}" = "--test" ]; then
   $PIP install -q --no-deps --target .venv/ref/kornia-0.7.0 "kornia==0.7.0"
   # SAM 2 (tests/adapters/test_sam2.py): skip its CUDA extension, which only speeds up post-processing.
   SAM2_BUILD_CUDA=0 $PIP install -q "sam2>=1.1"
+  # The transformers family (hf:*, tests/adapters/test_hf_models.py) and SAM 3's cgF1 reference
+  # (sam3/eval/cgf1_eval.py, tests/metrics/test_concept_reference.py: only that file is loaded, so
+  # sam3's model dependencies are not installed); open_clip only for CLIP's BPE file (tokenizer).
+  $PIP install -q "transformers>=5" timm
+  $PIP install -q --no-deps "sam3==0.1.4" open_clip_torch
   # Headless Debian Chromium renders the HTML report in tests/report (apt only when missing).
   if ! command -v chromium >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -151,7 +151,9 @@ class InteractiveParams(KindParams):
     negatives: bool = spec(True, "SEEM 'Negative' switch: off = FP-driven clicks replaced by FN clicks")
     first_prompt_protocol: str | None = spec(None, "first-round simulator; null = the default for "
                                                    "first_prompt and protocol (`seem-bench protocols`)")
-    output: str = spec("top", "which candidate of a multi-mask model is scored", choices=("top", "oracle"))
+    output: str = spec("top", "which candidate of a multi-mask model is scored: top (= best-score, the "
+                              "highest predicted IoU), first (the decoder's first), oracle (best IoU with "
+                              "the GT)", choices=("top", "oracle", "first", "best-score"))
     text: str = spec("none", "compose a text prompt with the clicks", choices=("none", "class", "sentence"))
     compare: str = spec("ritm", "NoC threshold compare rule (ritm: float32)", choices=("ritm", "exact"))
     save_masks: str | None = spec(None, "store each object's final (or every round's) predicted mask as "
@@ -199,6 +201,9 @@ class RefImageParams(KindParams):
     kind: ClassVar[str] = "ref-image"
     pred_thr: float = spec(0.5, "probability threshold of the predicted mask", minimum=0.0, maximum=1.0)
     memory: bool = spec(False, "video: feed the previous frame's output back")
+    reference: str = spec("gt-mask", "video: the first frame's mask is its GT (gt-mask) or the model's own "
+                          "from one robot scribble per object (scribble: SEEM's DAVIS16-Interactive)",
+                          choices=("gt-mask", "scribble"))
     seed: int = spec(0, "seed", minimum=0)
 
 
@@ -243,9 +248,18 @@ class VideoInteractiveParams(KindParams):
     seed: int = spec(0, "seed of random first clicks (protocol sam-random)", minimum=0)
 
 
+@dataclass(frozen=True)
+class ConceptParams(KindParams):
+    kind: ClassVar[str] = "concept"
+    score_thr: float = spec(0.5, "predictions scoring below this are dropped (CGF1Eval threshold)",
+                            minimum=0.0, maximum=1.0)
+    seed: int = spec(0, "seed", minimum=0)
+
+
 KIND_PARAMS: dict[str, type[KindParams]] = {
-    c.kind: c for c in (InteractiveParams, ReferringParams, RefImageParams, GenericParams, DavisInteractiveParams,
-                        VideoInteractiveParams)}
+    c.kind: c for c in (InteractiveParams, ReferringParams, RefImageParams, GenericParams, DavisInteractiveParams)}
+KIND_PARAMS["concept"] = ConceptParams
+KIND_PARAMS["video-interactive"] = VideoInteractiveParams
 
 #: Options of the click protocols (each protocol declares a subset through its defaults).
 PROTOCOL_PARAMS: dict[str, Param] = {p.name: p for p in (

@@ -49,6 +49,10 @@ _BUILTIN = {
 }
 for _name, _spec in _BUILTIN.items():
     MODELS.register(_name, _spec)
+from seem_bench.baselines.hf import HF_MODELS  # noqa: E402 - the transformers family, hf:<arch>
+
+for _name, _spec in HF_MODELS.items():
+    MODELS.register(_name, _spec)
 
 
 def model_class(name: str) -> type[Adapter]:

@@ -52,6 +52,9 @@ CATALOG: dict[str, DatasetInfo] = {i.name: i for i in (
     DatasetInfo("coco_semantic", "COCO semantic, 133 contiguous classes derived from panoptic, 255 = ignore",
                 _COCO_TREE_PAN, "same files as coco_panoptic", ("val2017", "train2017"),
                 "seem_bench.data.coco:build_coco_semantic"),
+    DatasetInfo("coco_interactive", "COCO panoptic non-crowd segments on seem-bench's 600-image v1 subset "
+                "(not the SEEM paper's unreleased COCO-mini)", _COCO_TREE_PAN, "same files as coco_panoptic",
+                ("val2017",), "seem_bench.data.coco_interactive:build_coco_interactive"),
     DatasetInfo("refcoco", "RefCOCO (UNC) referring expressions",
                 _REFER_TREE.format(name="refcoco", split_by="unc"),
                 "https://github.com/lichengunc/refer (refcoco.zip) + COCO train2014 images",

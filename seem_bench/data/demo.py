@@ -13,6 +13,9 @@ dataset names in `registry.DEFAULT_SUBDIR`)::
     DIR/DAVIS/JPEGImages/480p/<seq>/*.jpg                 davis2017, davis2016
     DIR/DAVIS/Annotations/480p/<seq>/*.png
     DIR/DAVIS/ImageSets/2017/val.txt, ImageSets/2016/val.txt
+    DIR/refer/refcocog, PascalVOC, SBD, Berkeley, DAVIS345, COCO_MVal   (v3: `demo_sets`)
+    DIR/SA-Co/images/*.jpg, gt-annotations/gold_demo_merged_{a,b,c}_release_test.json
+                                                          saco_gold subset demo (concept task)
 
 The data is a pure function of ``DEMO_VERSION`` and the seed, so every machine gets the same
 bytes. Scenes come from `seem_bench.data.scenes`: textured objects on textured backgrounds,
@@ -30,11 +33,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from seem_bench.data import writers
+from seem_bench.data import demo_sets, writers
 from seem_bench.data.scenes import CATEGORIES, STUFF_GROUND, STUFF_SKY, make_scene, make_video
 
 # v2: adds COCO, RefCOCO and DAVIS (the GrabCut bytes are those of v1).
-DEMO_VERSION = "2"
+# v3: adds RefCOCOg, PascalVOC, SBD, Berkeley, DAVIS-345, COCO-MVal (`demo_sets`; v2's bytes kept).
+# v4: adds SA-Co/Gold subset "demo" (concept task, `demo_saco`; v3's bytes kept).
+DEMO_VERSION = "4"
 DEMO_SEED = 20231201
 N_GRABCUT = 12
 N_COCO = 8
@@ -48,10 +53,18 @@ DEMO_CONTENTS = {
     "coco_panoptic": ("val2017", {"images": N_COCO}),
     "coco_instances": ("val2017", {"images": N_COCO}),
     "coco_semantic": ("val2017", {"images": N_COCO}),
+    "coco_interactive": ("val2017", {"images": N_COCO}),
     "refcoco": (None, {"images": N_REFER}),
     "davis2017": ("val", {"sequences": len(DAVIS_SEQUENCES), "frames": len(DAVIS_SEQUENCES) * DAVIS_FRAMES}),
     "davis2016": ("val", {"sequences": len(DAVIS_SEQUENCES), "frames": len(DAVIS_SEQUENCES) * DAVIS_FRAMES}),
+    "refcocog": ("umd/val", {"images": 3}),
+    "pascalvoc": ("val", {"images": demo_sets.N_VOC}),
+    "sbd": ("val", {"images": demo_sets.N_SBD}),
+    "berkeley": (None, {"images": demo_sets.N_CLICKSET, "instances": demo_sets.N_CLICKSET}),
+    "davis345": (None, {"images": demo_sets.N_CLICKSET, "instances": demo_sets.N_CLICKSET}),
+    "coco_mval": (None, {"images": demo_sets.N_CLICKSET, "instances": demo_sets.N_CLICKSET}),
 }
+DEMO_CONTENTS["saco_gold"] = ("demo", {"images": 6})  # seem_bench.data.demo_saco.N_SACO
 
 
 def default_cache_dir() -> Path:
@@ -222,6 +235,12 @@ def generate_demo(out: str | Path, seed: int = DEMO_SEED, overwrite: bool = Fals
         _write_coco(tmp, np.random.default_rng(rng.integers(2**63)))
         _write_refer(tmp, np.random.default_rng(rng.integers(2**63)))
         _write_davis(tmp, np.random.default_rng(rng.integers(2**63)))
+        for write in (demo_sets.write_refcocog, demo_sets.write_pascalvoc, demo_sets.write_sbd,
+                      demo_sets.write_clicksets):  # v3
+            write(tmp, np.random.default_rng(rng.integers(2**63)))
+        from seem_bench.data.demo_saco import write_saco_demo  # SA-Co/Gold layout (concept task)
+
+        write_saco_demo(tmp, np.random.default_rng(rng.integers(2**63)))
         (tmp / ".complete").write_text(f"seem-bench demo v{DEMO_VERSION} seed {seed}\n")
         try:
             os.replace(tmp, out)

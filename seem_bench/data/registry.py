@@ -33,6 +33,9 @@ DATASETS.register("pascalvoc", "seem_bench.data.voc:load_pascalvoc")
 DATASETS.register("mose", "seem_bench.data.vos_layouts:load_mose")
 DATASETS.register("sav", "seem_bench.data.vos_layouts:load_sav")
 DATASETS.register("lvos", "seem_bench.data.vos_layouts:load_lvos")
+DATASETS.register("coco_interactive", "seem_bench.data.coco_interactive:load_coco_interactive")
+DATASETS.register("saco_gold", "seem_bench.data.saco:load_saco_gold")
+DATASETS.register("saco_silver", "seem_bench.data.saco:load_saco_silver")
 
 #: Where each dataset lives under a ``--data-root`` holding several (the demo data's layout,
 #: and RITM's folder names for the click sets).
@@ -43,7 +46,9 @@ DEFAULT_SUBDIR = {
     "grabcut": "GrabCut", "berkeley": "Berkeley", "davis345": "DAVIS345", "coco_mval": "COCO_MVal",
     "sbd": "SBD", "pascalvoc": "PascalVOC",
     "mose": "MOSE", "sav": "SA-V", "lvos": "LVOS",
+    "coco_interactive": "coco",
 }
+DEFAULT_SUBDIR.update({"saco_gold": "SA-Co", "saco_silver": "SA-Co"})
 
 
 def load_dataset(name: str, root: str | Path, split: str | None = None,

@@ -24,6 +24,7 @@ Per round and object:
    ``Prediction.memory``. Binary mask = ``prob > pred_thr`` when the model gives ``prob``.
    ``output=oracle`` (``sam``): the best of ``Prediction.extra["candidates"]`` by IoU with the
    GT (first on ties); its memory is ``extra["candidate_memory"][best]`` when given.
+   ``output=first``: the first candidate; ``top`` (= ``best-score``): ``Prediction.mask``.
 4. IoU with ignore pixels excluded (`mask_iou`). ``iou_target`` stops that object once reached.
 5. Image stop (``image_stop_iou``, SEEM 0.9): after a round in which every object of the sample
    has float32 IoU > 0.9 (`seem_image_iou`: an empty union is NaN, which never stops), every
@@ -170,7 +171,12 @@ def _choose_output(out: Prediction, gt: np.ndarray, ignore: np.ndarray | None, c
         best = int(np.argmax([mask_iou(gt, m, ignore) for m in masks]))
         mem = out.extra.get("candidate_memory")
         return masks[best], (mem[best] if mem is not None else out.memory)
-    return out.binary(cfg.pred_thr), out.memory
+    if cfg.output == "first" and out.extra.get("candidates"):  # the decoder's first multimask output
+        first = np.asarray(out.extra["candidates"][0])
+        mem = out.extra.get("candidate_memory")
+        return (first > cfg.pred_thr if first.dtype.kind == "f" else first.astype(bool),
+                mem[0] if mem is not None else out.memory)
+    return out.binary(cfg.pred_thr), out.memory  # top / best-score: the adapter's top-ranked mask
 
 
 def _clicks(o: ObjectState, protocol: ClickProtocol, cfg: LoopConfig, sampling: Sampling | None,

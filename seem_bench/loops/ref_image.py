@@ -10,7 +10,11 @@ Two dataset shapes, one prompt kind (`RefImage`: another image plus a mask on it
   higher ``score`` wins (ties: the higher object index, as painting objects in order does).
   J and F per frame are recorded; the ``davis`` evaluator excludes the first and last frames,
   and void (255) pixels count as background, both as davis2017-evaluation's semi-supervised
-  path does.
+  path does. ``reference: scribble`` is SEEM's DAVIS16-Interactive: no GT mask is given; the
+  first frame gets one DAVIS-robot scribble per object (`first_frame_scribbles`: the robot's
+  strokes against an all-background prediction, kernel 0.2, every other object's strokes
+  negative), the model's mask from those strokes becomes the reference for every later frame,
+  and the first frame's own J / F are recorded beside (``first_J``, ``first_F``), not averaged.
 - images (COCO): each instance is prompted with an exemplar of the same category from another
   image (`seem_bench.prompts.exemplars`); records hold I and U (``referring`` evaluator). An instance
   whose category appears in no other image gets an error record of its own (``status: error``,
@@ -29,7 +33,8 @@ from seem_bench.adapters.base import Adapter
 from seem_bench.data.types import Dataset, Sample
 from seem_bench.loops.base import Encoder, TaskKind, merge_objects
 from seem_bench.metrics import davis as davis_metrics
-from seem_bench.prompts.types import Prompts, RefImage
+from seem_bench.prompts.davis_robot import SERVICE_KERNEL_SIZE, robot_scribbles
+from seem_bench.prompts.types import Prompts, RefImage, Scribble
 from seem_bench.tasks import TaskSpec
 
 
@@ -43,7 +48,7 @@ class RefImageKind(TaskKind):
         self.dataset = dataset
 
     def prompt_kinds(self, task: TaskSpec) -> set[str]:
-        return {"ref_image"}
+        return {"ref_image", "scribble"} if task.params.get("reference") == "scribble" else {"ref_image"}
 
     def units(self, sample: Sample, task: TaskSpec) -> list[str]:
         insts = sample.frames[0].instances if sample.frames else sample.instances
@@ -61,8 +66,12 @@ class RefImageKind(TaskKind):
         first = sample.frames[0]
         ids = [inst.instance_id for inst in first.instances]
         ref_img = first.image()
-        refs = {inst.instance_id: RefImage(ref_img, inst.mask(), source=f"{first.sample_id}/{inst.instance_id}")
-                for inst in first.instances}
+        extra: dict[str, dict[str, Any]] = {i: {} for i in ids}
+        if task.params.get("reference") == "scribble":
+            masks0, extra = self._first_from_scribbles(adapter, encoder, first, thr)
+        else:
+            masks0 = {inst.instance_id: inst.mask() for inst in first.instances}
+        refs = {oid: RefImage(ref_img, masks0[oid], source=f"{first.sample_id}/{oid}") for oid in ids}
         j: dict[str, list[float]] = {i: [] for i in ids}
         f: dict[str, list[float]] = {i: [] for i in ids}
         decode_s = 0.0
@@ -91,7 +100,32 @@ class RefImageKind(TaskKind):
                     refs[oid] = RefImage(image, pred, source=f"{frame.sample_id}/{oid}:pred")
         n = len(ids)
         return [{"unit": oid, "instance_id": oid, "frames": len(sample.frames), "J": j[oid], "F": f[oid],
-                 "model_s": decode_s / n, "status": "ok"} for oid in ids]
+                 **extra[oid], "model_s": decode_s / n, "status": "ok"} for oid in ids]
+
+    def _first_from_scribbles(self, adapter: Adapter, encoder: Encoder, first: Sample, thr: float
+                              ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+        """Each object's first-frame mask as the model draws it from the robot's first scribbles."""
+        image = first.image()
+        gts = [inst.mask() for inst in first.instances]
+        strokes = first_frame_scribbles(gts)
+        state = encoder(image)
+        masks, scores = [], []
+        for k, gt in enumerate(gts, start=1):
+            if adapter.uses_ground_truth:
+                adapter.set_target(gt)
+            out = adapter.decode(state, Prompts(scribbles=[Scribble(s.points, positive=s.object_id == k)
+                                                           for s in strokes]))
+            masks.append(out.binary(thr))
+            scores.append(float(out.score) if out.score is not None else 0.0)
+        labels = merge_objects(masks, scores)
+        result, extra = {}, {}
+        for k, (inst, gt) in enumerate(zip(first.instances, gts, strict=True), start=1):
+            pred = labels == k
+            result[inst.instance_id] = pred
+            extra[inst.instance_id] = {
+                "first_J": float(davis_metrics.jaccard(gt, pred)), "first_F": davis_metrics.f_measure(gt, pred),
+                "first_strokes": sum(s.object_id == k for s in strokes)}
+        return result, extra
 
     def _exemplar(self, adapter: Adapter, encoder: Encoder, sample: Sample, task: TaskSpec,
                   seed: int) -> list[dict[str, Any]]:
@@ -124,3 +158,11 @@ class RefImageKind(TaskKind):
     def default_evaluators(self, header: dict[str, Any]) -> list[str]:
         # Older headers: DAVIS runs are video (J&F), every other dataset exemplar (I and U).
         return ["davis"] if str(header["dataset"]["name"]).startswith("davis") else ["referring"]
+
+
+def first_frame_scribbles(gts: list[np.ndarray], kernel_size: float = SERVICE_KERNEL_SIZE) -> list:
+    """The DAVIS robot's strokes on a first frame with nothing predicted yet (objects 1..n in ``gts`` order)."""
+    labels = np.zeros(gts[0].shape, np.int64)
+    for k, gt in enumerate(gts, start=1):
+        labels[gt] = k
+    return robot_scribbles(labels, np.zeros_like(labels), len(gts), kernel_size=kernel_size)

@@ -192,6 +192,7 @@ EVALUATORS.register("video-interactive", "seem_bench.metrics.video_interactive:V
 EVALUATORS.register("panoptic", "seem_bench.metrics.panoptic:PanopticEvaluator")
 EVALUATORS.register("semantic", "seem_bench.metrics.semantic:SemanticEvaluator")
 EVALUATORS.register("coco-ap", "seem_bench.metrics.detection:CocoApEvaluator")
+EVALUATORS.register("concept", "seem_bench.metrics.concept:ConceptEvaluator")
 
 
 class Evaluators:

@@ -110,6 +110,9 @@ def plan(suite: Suite, model: str, cells: list[SuiteCell], data_root: Path | Non
         for cell in cells:
             if cell.task.dataset not in DEMO_CONTENTS:
                 skipped[cell.id] = f"the demo data has no {cell.task.dataset}"
+            elif DEMO_CONTENTS[cell.task.dataset][0] not in (None, cell.task.split) and cell.task.split is not None:
+                # a split the demo does not generate (SA-Co/Gold subsets: the demo has "demo" only)
+                skipped[cell.id] = f"the demo data has no {cell.task.dataset} {cell.task.split}"
     todo = [c for c in cells if c.id not in skipped]
     missing: dict[tuple[str, str | None], list[str]] = {}
     found: dict[tuple[str, str | None], str | None] = {}  # each dataset split is loaded once

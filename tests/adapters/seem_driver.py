@@ -94,6 +94,8 @@ def main(out_path, work, demo_root):
     do_run("composed", "composed", ["protocol=seem", "max_rounds=1"], 1)
     do_run("generic", "generic", [], 2, class_embeddings="plain")
     do_run("ref_image_v0", "ref-image", [], 1, model="seem_t_v0")
+    # DAVIS16-Interactive (seem-paper's davis16i cell): scribbles on the first frame, then references.
+    do_run("davis16_scribble_v0", "vos", ["dataset=davis2016", "reference=scribble"], 1, model="seem_t_v0")
 
     # Adapter-level checks on one model.
     adapter = build_model("seem_t", **opts)
@@ -139,6 +141,51 @@ def main(out_path, work, demo_root):
         "instances": len(pred.extra["instances"]), "official_instances": len(official["instances"]),
         "segments": len(segs)}
     obs["fingerprint"] = adapter.fingerprint()
+
+    # Generic with SEEM's COCO preprocessing (preprocess=seem-official: COCO.INPUT 800/1333, detectron2
+    # ResizeShortestEdge) against what SEEM's COCO evaluation feeds `evaluate`: detectron2's
+    # DatasetMapper(is_train=False) built from the COCO section as build.py's _test_loader_from_config.
+    try:
+        from detectron2.config import CfgNode
+        from detectron2.data import DatasetMapper
+        from seem_bench.baselines.seem import shortest_edge_resize
+
+        from seem_bench.data.io import read_rgb
+
+        coco_img = sorted((Path(demo_root) / "coco" / "val2017").glob("*.jpg"))[0]
+        # The mode's own sizes are COCO.INPUT's (800/1333); the comparison runs at 288/384 to stay
+        # quick on CPU (the mapper gets the same sizes).
+        a3 = build_model("seem_t", checkpoint="random", device="cpu", seed="0", preprocess="seem-official")
+        obs["generic_coco_sizes"] = [a3.input, a3.min_size, a3.max_size]
+        del a3
+        a2 = build_model("seem_t", checkpoint="random", device="cpu", seed="0", preprocess="seem-official",
+                         class_embeddings="plain", min_size="288", max_size="384")
+        a2.set_categories(cats)
+        img = read_rgb(coco_img)
+        st = a2.encode(img)
+        p2 = a2.decode(st, Prompts())
+        ids2, segs2 = p2.extra["panoptic"]
+        cfg = dict(a2.opt)
+        cfg.update(cfg["COCO"])  # build.py get_config_from_name: the same shallow update
+        cfg["INPUT"] = {**cfg["INPUT"], "MIN_SIZE_TEST": 288, "MAX_SIZE_TEST": 384}
+        mapper = DatasetMapper(CfgNode({"INPUT": cfg["INPUT"], "MODEL": cfg["MODEL"], "DATASETS": cfg["DATASETS"]}),
+                               False)
+        mapped = mapper({"file_name": str(coco_img), "height": img.shape[0], "width": img.shape[1], "image_id": 1})
+        net = shortest_edge_resize(img, 288, 384)[0]
+        with torch.no_grad():
+            off2 = a2.model.evaluate([mapped])[0]
+        off_ids2, off_segs2 = off2["panoptic_seg"]
+        obs["generic_coco_mapper"] = {
+            "net_hw": list(st["net_hw"]), "mapper_hw": list(mapped["image"].shape[-2:]),
+            "input_equal": bool(np.array_equal(net, mapped["image"].permute(1, 2, 0).numpy())),
+            "panoptic_equal": bool(np.array_equal(ids2, off_ids2.cpu().numpy())),
+            "segments_equal": [(s["id"], s["category_id"]) for s in segs2]
+            == [(s["id"], to_id[s["category_id"]]) for s in off_segs2],
+            "semantic_equal": bool(np.array_equal(p2.extra["semantic"], off2["sem_seg"].argmax(0).cpu().numpy())),
+            "instances": len(p2.extra["instances"]), "official_instances": len(off2["instances"]),
+            "fingerprint_preprocess": a2.fingerprint().get("preprocess")}
+    except Exception:
+        obs["errors"]["generic_coco_mapper"] = traceback.format_exc()[-3000:]
     obs["timing_s"] = {"total": round(time.perf_counter() - t_start, 1)}
 
     # SEEM SAM-ViT-B: builds (LOAD_PRETRAINED off, deformable attention fallback) and decodes once.

@@ -130,12 +130,34 @@ def test_generic_output_is_seem_evaluate_output(obs):
     assert {"PQ", "mAP", "mIoU"} <= set(run["metrics"])
 
 
+def test_generic_coco_preprocessing_is_seem_coco_evaluation_input(obs):
+    """preprocess=seem-official: the network input is detectron2's DatasetMapper output for SEEM's
+    COCO evaluation (800/1333, ResizeShortestEdge), and the panoptic output equals `evaluate` on it."""
+    assert "generic_coco_mapper" not in obs["errors"], obs["errors"].get("generic_coco_mapper")
+    g = obs["generic_coco_mapper"]
+    assert obs["generic_coco_sizes"] == ["COCO", 800, 1333]  # the mode's own sizes: COCO.INPUT's
+    assert g["net_hw"] == g["mapper_hw"] and min(g["net_hw"]) == 288  # compared at 288/384 (CPU time)
+    assert g["input_equal"] and g["panoptic_equal"] and g["segments_equal"] and g["semantic_equal"]
+    assert g["instances"] == g["official_instances"]
+    assert g["fingerprint_preprocess"] == "seem-official"
+
+
 def test_referenced_image_v0(obs):
     if "ref_image_v0" in obs["errors"]:
         # SEEM v0 cannot be built from the v1.0 snapshot: the error must say so and why.
         assert "seem_t_v0" in obs["errors"]["ref_image_v0"]
     else:
         _ok(obs, "ref_image_v0")
+
+
+def test_davis16_interactive_v0(obs):
+    """SEEM's referenced-image prompt is v0's: the DAVIS16-Interactive cell runs it, or says why not."""
+    if "davis16_scribble_v0" in obs["errors"]:
+        assert "seem_t_v0" in obs["errors"]["davis16_scribble_v0"]
+    else:
+        run = _ok(obs, "davis16_scribble_v0")
+        assert {"J&F-Mean", "J-Mean", "F-Mean"} <= set(run["metrics"])
+        assert all("first_J" in r for r in records(run["dir"]))
 
 
 def test_seem_b_builds_and_decodes(obs):

@@ -231,10 +231,10 @@ def test_eval_ap_prints_absent_as_a_dash(tmp_path):
     assert "-100.00" not in proc.stdout and float(rows["APs"]) >= 0
 
 
-def test_berkeley_without_data_root_says_the_demo_has_none(tmp_path):
+def test_refcoco_plus_without_data_root_says_the_demo_has_none(tmp_path):
     before = files_under(tmp_path)
-    proc = seem_bench([*RUN, "--set", "dataset=berkeley"], tmp_path)
-    assert_one_line_failure(proc, 2, "dataset=berkeley", "the demo data has no berkeley set", "--data-root")
+    proc = seem_bench([*RUN, "--set", "dataset=refcoco+"], tmp_path)
+    assert_one_line_failure(proc, 2, "dataset=refcoco+", "the demo data has no refcoco+ set", "--data-root")
     assert files_under(tmp_path) == before
 
 

@@ -11,7 +11,8 @@ from seem_bench.errors import DataError, UsageError
 from seem_bench.report.leaderboard import load_reported
 from seem_bench.suites.definition import SUITES, get_suite, parse_suite
 
-SHIPPED = {"seem-paper", "ritm-noc", "sam-point", "davis-interactive", "sam2-video-interactive"}
+SHIPPED = {"seem-paper", "ritm-noc", "sam-point", "davis-interactive", "sam3-paper",
+           "sam2-video-interactive"}
 
 
 def test_suites_lists_the_four_suites_with_citations(capsys):
@@ -31,7 +32,7 @@ def test_suites_lists_the_four_suites_with_citations(capsys):
 
 def test_seem_paper_cells_are_the_readme_protocols():
     s = get_suite("seem-paper")
-    assert s.ids() == ["coco", "refcocog", "voc", "sbd", "davis17"]
+    assert s.ids() == ["coco", "refcocog", "voc", "sbd", "coco_interactive", "davis17", "davis16i"]
     ref = s.cell("refcocog").task
     assert (ref.kind, ref.dataset, ref.split, ref.params["sentences"]) == ("referring", "refcocog", "umd/val",
                                                                             "first-sentence")
@@ -39,6 +40,11 @@ def test_seem_paper_cells_are_the_readme_protocols():
     assert (voc.dataset, voc.protocol, voc.first_prompt) == ("pascalvoc", "seem", "point")
     assert s.cell("coco").task.dataset == "coco_panoptic"
     assert s.cell("davis17").task.name == "vos" and s.cell("davis17").task.dataset == "davis2017"
+    d16 = s.cell("davis16i").task  # DAVIS16-Interactive: the first frame's scribble, then propagation
+    assert (d16.name, d16.dataset, d16.params["reference"]) == ("vos", "davis2016", "scribble")
+    coco_int = s.cell("coco_interactive").task
+    assert (coco_int.kind, coco_int.dataset, coco_int.protocol) == ("interactive", "coco_interactive", "seem")
+    assert any("not the paper's subset" in t.title for t in s.tables)
     ritm = get_suite("ritm-noc")
     assert {c.task.dataset for c in ritm.cells} == {"grabcut", "berkeley", "sbd", "davis345", "pascalvoc", "coco_mval"}
     assert all(c.task.protocol == "ritm" and c.task.params["iou_target"] == 0.9 for c in ritm.cells)

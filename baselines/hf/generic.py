@@ -1,0 +1,100 @@
+"""``hf:mask2former``: Mask2Former (Cheng et al., CVPR 2022) for the generic task, through transformers.
+
+Promptless: ``encode`` runs ``Mask2FormerImageProcessor`` and the whole
+``Mask2FormerForUniversalSegmentation`` once per image (there is no prompt to wait for) and keeps
+the class / mask query outputs; ``decode`` post-processes them with the processor's own
+``post_process_panoptic_segmentation`` (``threshold`` 0.8, ``mask_threshold`` 0.5,
+``overlap_mask_area_threshold`` 0.8, stuff classes fused: Mask2Former's panoptic-inference
+defaults), ``post_process_semantic_segmentation`` and ``post_process_instance_segmentation``.
+
+Class index k of the model is the k-th dataset category by id: MaskFormer's contiguous order
+for COCO panoptic (133 classes), which is also the generic task's semantic index; indices past
+the dataset's categories are dropped (a segment of one becomes VOID).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from seem_bench.baselines.hf.base import HfAdapter, has_processor_files
+
+from seem_bench.adapters.base import Capabilities, Prediction
+from seem_bench.prompts.types import Prompts
+
+
+def tiny_mask2former_config(num_labels: int = 7) -> Any:
+    from transformers import Mask2FormerConfig, SwinConfig
+
+    swin = SwinConfig(embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2], window_size=4,
+                      out_features=["stage1", "stage2", "stage3", "stage4"])
+    return Mask2FormerConfig(backbone_config=swin, feature_size=32, mask_feature_size=32, hidden_dim=32,
+                             encoder_feedforward_dim=64, dim_feedforward=64, encoder_layers=1, decoder_layers=2,
+                             num_attention_heads=2, num_queries=10, num_labels=num_labels)
+
+
+class HfMask2Former(HfAdapter):
+    name = "hf:mask2former"
+    summary = "Mask2Former panoptic (transformers Mask2FormerForUniversalSegmentation; facebook/mask2former-swin-tiny-coco-panoptic)"
+    hub_id = "facebook/mask2former-swin-tiny-coco-panoptic"
+    model_class = "Mask2FormerForUniversalSegmentation"
+    capabilities = Capabilities(tasks={"generic"}, prompts={"none"})
+
+    def __init__(self, checkpoint: str | None = None, device: str | None = None, seed: int | str = 0,
+                 config: str = "default", **options: Any) -> None:
+        super().__init__(checkpoint=checkpoint, device=device, seed=seed, config=config, **options)
+        self.categories: list[dict[str, Any]] = []
+
+    def build_config(self, config: str) -> Any:
+        from transformers import Mask2FormerConfig
+
+        return Mask2FormerConfig() if config == "default" else tiny_mask2former_config()
+
+    def build_processor(self, checkpoint_dir: Path | None) -> tuple[Any, str]:
+        from transformers import Mask2FormerImageProcessor
+
+        if has_processor_files(checkpoint_dir):
+            return Mask2FormerImageProcessor.from_pretrained(str(checkpoint_dir), local_files_only=True), "checkpoint"
+        size = {"shortest_edge": 128, "longest_edge": 256} if self.config_name == "tiny" else None
+        return (Mask2FormerImageProcessor(size=size) if size else Mask2FormerImageProcessor()), "default"
+
+    def set_categories(self, categories: list[dict[str, Any]]) -> None:
+        self.categories = sorted(categories, key=lambda c: int(c["id"]))
+
+    def encode(self, image: np.ndarray) -> dict[str, Any]:
+        import torch
+
+        self.check_image(image)
+        inputs = self.processor(images=image, return_tensors="pt")
+        with torch.inference_mode():
+            out = self.model(pixel_values=inputs["pixel_values"].to(self.device),
+                             pixel_mask=inputs["pixel_mask"].to(self.device))
+        return {"out": out, "hw": tuple(image.shape[:2])}
+
+    def decode(self, state: dict[str, Any], prompts: Prompts, memory: Any = None) -> Prediction:
+        out, hw, cats = state["out"], state["hw"], self.categories
+        stuff = {k for k, c in enumerate(cats) if not int(c.get("isthing", 1))}
+        pan = self.processor.post_process_panoptic_segmentation(
+            out, threshold=0.8, mask_threshold=0.5, overlap_mask_area_threshold=0.8, label_ids_to_fuse=stuff,
+            target_sizes=[hw])[0]
+        ids = pan["segmentation"].cpu().numpy().astype(np.int64)
+        ids[ids < 0] = 0
+        segments = []
+        for s in pan["segments_info"]:
+            if int(s["label_id"]) < len(cats):
+                segments.append({"id": int(s["id"]), "category_id": int(cats[int(s["label_id"])]["id"])})
+            else:
+                ids[ids == int(s["id"])] = 0
+        semantic = self.processor.post_process_semantic_segmentation(out, target_sizes=[hw])[0].cpu().numpy()
+        semantic = np.where(semantic < len(cats), semantic, 255).astype(np.int64)
+        inst = self.processor.post_process_instance_segmentation(out, threshold=0.5, target_sizes=[hw],
+                                                                 return_binary_maps=True)[0]
+        instances = []
+        masks = inst["segmentation"]
+        for k, s in enumerate(inst["segments_info"]):
+            label = int(s["label_id"])
+            if label < len(cats) and int(cats[label].get("isthing", 1)) and masks is not None:
+                instances.append({"mask": masks[k].bool().cpu().numpy(), "category_id": int(cats[label]["id"]),
+                                  "score": float(s["score"])})
+        return Prediction(extra={"panoptic": (ids, segments), "semantic": semantic, "instances": instances})
