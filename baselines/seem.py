@@ -78,7 +78,7 @@ import math
 import os
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
@@ -87,7 +87,7 @@ import cv2
 import numpy as np
 
 from seem_bench.adapters import seem_env
-from seem_bench.adapters.base import Adapter, Capabilities, Prediction
+from seem_bench.adapters.base import Adapter, Capabilities, DecodeRequest, Prediction
 from seem_bench.adapters.weights import (
     RANDOM_CHECKPOINT,
     checkpoint_problem,
@@ -401,7 +401,7 @@ class SeemAdapter(Adapter):
     capabilities = Capabilities(
         tasks={"interactive", "referring", "generic"},
         prompts={"point", "box", "scribble", "polygon", "text", "none"},
-        composition=True, memory=True)
+        composition=True, memory=True, max_batch=64)
 
     @classmethod
     def placement(cls, seem_root: str | None = None) -> tuple[str | None, Any]:
@@ -450,7 +450,8 @@ class SeemAdapter(Adapter):
     def __init__(self, seem_root: str | None = None, checkpoint: str | None = None,
                  device: str | None = None, input: str | None = None, min_size: int | str | None = None,
                  max_size: int | str | None = None, fp16: bool | str = True, seed: int | str = 0,
-                 class_embeddings: str = "templated", preprocess: str = "interactive", **options: Any) -> None:
+                 class_embeddings: str = "templated", preprocess: str = "interactive",
+                 spatial_batch: int | str = 1, **options: Any) -> None:
         if preprocess not in PREPROCESS_MODES:
             raise UsageError(f"model {self.name!r}: preprocess must be one of {', '.join(PREPROCESS_MODES)}, "
                              f"got {preprocess!r}")
@@ -488,6 +489,9 @@ class SeemAdapter(Adapter):
         self.fp16 = str(fp16).lower() not in ("0", "false", "no", "off") and self.device.type == "cuda"
         self.seed = int(seed)
         self.class_embeddings = class_embeddings
+        self.spatial_batch = int(spatial_batch)  # objects of one image per spatial decode (decode_batch)
+        if self.spatial_batch < 1:
+            raise UsageError(f"model {self.name!r}: spatial_batch must be >= 1, got {spatial_batch!r}")
         opt = load_opt_from_config_files([str(self.seem_root / "configs" / "seem" / self.config_name)])
         opt["device"] = self.device  # BaseModel.from_pretrained reads it (map_location)
         # configs/seem/samvit*_v1.yaml point BACKBONE.PRETRAINED at a file on the authors' cluster
@@ -506,6 +510,8 @@ class SeemAdapter(Adapter):
             self.min_size, self.max_size = input_sizes(opt, self.input)
         self.preprocess = preprocess
         extra = {} if preprocess == "interactive" else {"preprocess": preprocess}
+        if self.spatial_batch != 1:  # recorded only when on: default runs keep their identity
+            extra["spatial_batch"] = self.spatial_batch
         super().__init__(input=self.input, min_size=self.min_size, max_size=self.max_size,
                          fp16=self.fp16, seed=self.seed, **extra)
         self.opt = opt
@@ -688,6 +694,61 @@ class SeemAdapter(Adapter):
         prev = out["prev_mask"]
         logits = torch.from_numpy(postprocess_logits(prev[0, 0], pad_hw, net_hw, orig_hw))
         return Prediction(mask=(logits.sigmoid() > 0.5).numpy(), memory=prev)
+
+    def decode_batch(self, requests: Sequence[DecodeRequest]) -> list[Prediction]:
+        """The requests' decodes; with ``--model-opt spatial_batch=K > 1`` the objects of one
+        image go K at a time into one spatial decode, as SEEM's own evaluator batches them (5).
+
+        SEEM's batching changes its numbers: the objects of a batch share the spatial memory
+        tokens and the 512-point prompt sampling cap (``modeling/utils/interactive.py:10-26``),
+        so an object's mask depends on which objects share its batch (measured: the same prompt
+        three times in one batch gives three different masks). The default ``spatial_batch=1``
+        is therefore one decode per object, whose records do not depend on ``--batch-size``;
+        ``spatial_batch=5`` reproduces the evaluator's batching for the plain protocols (and is
+        recorded with the model's options, so it is a different run). What is batched:
+        consecutive requests on the same encoded image with visual prompts only (clicks, box,
+        scribble, polygon; no text, no referenced image, not promptless) that all have, or all
+        lack, memory; everything else is decoded alone.
+        """
+        if self.spatial_batch == 1:
+            return super().decode_batch(requests)
+        out: list[Prediction | None] = [None] * len(requests)
+        groups: list[tuple[Any, list[int]]] = []  # (key, or None = alone; request indices)
+        for i, req in enumerate(requests):
+            kinds = req.prompts.kinds()
+            together = bool(kinds) and not kinds & {"text", "ref_image"}
+            key = (id(req.state), req.memory is None) if together else None
+            if key is not None and groups and groups[-1][0] == key and len(groups[-1][1]) < self.spatial_batch:
+                groups[-1][1].append(i)
+            else:
+                groups.append((key, [i]))
+        for key, idx in groups:
+            if key is None or len(idx) == 1:
+                for i in idx:
+                    out[i] = self.decode(requests[i].state, requests[i].prompts, requests[i].memory)
+                continue
+            preds = self._decode_spatial_batch(requests[idx[0]].state, [requests[i].prompts for i in idx],
+                                               [requests[i].memory for i in idx])
+            for i, p in zip(idx, preds, strict=True):
+                out[i] = p
+        return [p for p in out if p is not None]
+
+    def _decode_spatial_batch(self, state: dict[str, Any], prompts: list[Prompts], memories: list[Any]
+                              ) -> list[Prediction]:
+        """One spatial decode of several objects of one image (`decode_grid`: the evaluator's
+        call): prompt masks stacked (n, Hp, Wp), memories concatenated along the query axis
+        (SEEM's ``prev_mask`` of a batch is (1, n, h, w)); each object gets its channel back."""
+        import torch
+
+        orig_hw, net_hw, pad_hw = state["orig_hw"], state["net_hw"], state["pad_hw"]
+        masks = [rasterize_prompts(p, orig_hw, net_hw, pad_hw) for p in prompts]
+        memory = None if memories[0] is None else torch.cat(list(memories), dim=1)
+        prev = self.decode_grid(state, np.stack([m[0] for m in masks]), np.stack([m[1] for m in masks]), memory)
+        preds = []
+        for i in range(len(prompts)):
+            logits = torch.from_numpy(postprocess_logits(prev[0, i], pad_hw, net_hw, orig_hw))
+            preds.append(Prediction(mask=(logits.sigmoid() > 0.5).numpy(), memory=prev[:, i:i + 1]))
+        return preds
 
     # -- generic segmentation: seem_model_v1.py `evaluate` from the cached features
     def set_categories(self, categories: list[dict[str, Any]]) -> None:

@@ -19,6 +19,11 @@ Usage::
 
     .venv/bin/python benchmarks/bench_overhead.py --quick    # 4 images x 20 clicks, 2 repetitions
     .venv/bin/python benchmarks/bench_overhead.py            # 20 images x 20 clicks, 3 repetitions
+    .venv/bin/python benchmarks/bench_overhead.py --quick --no-sam --profile 15   # harness only + cProfile
+
+``--no-sam`` times the harness alone (no torch, no SAM); ``--profile N`` adds a cProfile of one
+more harness run (top N functions by own time). A before/after comparison runs the same script
+with ``PYTHONPATH`` pointing at a checkout of the older package (issue 23 in README.md).
 """
 
 from __future__ import annotations
@@ -83,6 +88,42 @@ def harness_once(data_root: Path, out: Path, rounds: int, protocol: str) -> dict
             "all_in_per_click_s": (wall - rt["model_s"] - rt["encode_s"]) / rt["clicks"]}
 
 
+def harness_only(args: argparse.Namespace) -> int:
+    """``--no-sam``: median per-click harness cost over ``reps`` runs (+ optional profile)."""
+    import seem_bench
+
+    n_images = args.images or (4 if args.quick else 20)
+    reps = args.reps or (3 if args.quick else 5)
+    C.register_zero_cost()
+    work = Path(tempfile.mkdtemp(prefix="seem-bench-overhead-"))
+    try:
+        C.make_clickset(work / "data", n_images, 480, 854)
+        harness_once(work / "data", work / "warm", args.rounds, args.protocol)
+        runs = [harness_once(work / "data", work / f"run{rep}", args.rounds, args.protocol) for rep in range(reps)]
+        if args.profile:
+            import cProfile
+            import io
+            import pstats
+
+            prof = cProfile.Profile()
+            prof.runcall(harness_once, work / "data", work / "prof", args.rounds, args.protocol)
+            buf = io.StringIO()
+            pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(args.profile)
+            print(buf.getvalue())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    per_click = C.median([r["per_click_s"] for r in runs])
+    table = C.markdown_table(["quantity", "median", "unit"], [
+        ["harness per click (protocol + IoU + record + image/mask read)", per_click * 1e3, "ms"],
+        ["each repetition", " / ".join(f"{r['per_click_s'] * 1e3:.3f}" for r in runs), "ms"]])
+    C.emit("overhead", table, {
+        "images": n_images, "rounds": args.rounds, "reps": reps, "protocol": args.protocol,
+        "package": str(Path(seem_bench.__file__).parent), "harness_ms_per_click": round(per_click * 1e3, 3),
+        "runs_ms": [round(r["per_click_s"] * 1e3, 3) for r in runs], "goal_met": per_click <= 3e-4},
+        "python benchmarks/bench_overhead.py --no-sam " + ("--quick" if args.quick else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; returns the exit status."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -94,7 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu", help="torch device for SAM (default cpu)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch CPU threads (default 1: on a shared machine more threads made SAM slower)")
+    ap.add_argument("--no-sam", action="store_true", help="harness only: no SAM decode timing")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="print a cProfile (top N by own time) of one more harness run")
     args = ap.parse_args(argv)
+    if args.no_sam:
+        return harness_only(args)
     C.set_threads(args.threads)
     n_images = args.images or (4 if args.quick else 20)
     reps = args.reps or (2 if args.quick else 3)

@@ -82,15 +82,20 @@ class StandInModel(Adapter):
         return out
 
 
-def simulate(data: Path, work: Path, mode: str, batch: int, a_ms: float, b_ms: float, rounds: int
-             ) -> dict[str, Any]:
+def simulate(data: Path, work: Path, mode: str, batch: int, a_ms: float, b_ms: float, rounds: int,
+             harness_workers: int | None = None) -> dict[str, Any]:
     """One run of the interactive task in ``mode``; loop seconds, model-only seconds, records."""
+    import dataclasses
+
     from seem_bench.runner import RunConfig, load_records, run, strip_timings
     from seem_bench.tasks import get_task
 
-    kw = {"one-at-a-time": {"batch_size": 1, "overlap": False, "prefetch": 0},
-          "lockstep": {"batch_size": batch, "overlap": False, "prefetch": 0},
-          "lockstep+overlap": {"batch_size": batch, "overlap": True}}[mode]
+    kw: dict[str, Any] = {"one-at-a-time": {"batch_size": 1, "overlap": False, "prefetch": 0},
+                          "lockstep": {"batch_size": batch, "overlap": False, "prefetch": 0},
+                          "lockstep+overlap": {"batch_size": batch, "overlap": True}}[mode]
+    # Older packages (a before/after run with PYTHONPATH) have no harness workers.
+    if harness_workers is not None and "harness_workers" in {f.name for f in dataclasses.fields(RunConfig)}:
+        kw["harness_workers"] = harness_workers
     task = get_task("interactive").with_overrides([f"max_rounds={rounds}"])
     out = work / mode
     StandInModel.busy = 0.0
@@ -158,8 +163,9 @@ def sam_batched(objects: int, reps: int, clicks: int = 5, threads: int | None = 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="16 images, no SAM part unless --sam")
-    ap.add_argument("--images", type=int, help="generated 480x854 images (default 64, quick 16)")
+    ap.add_argument("--quick", action="store_true", help="32 images, no SAM part unless --sam")
+    ap.add_argument("--images", type=int, help="generated 480x854 images (default 64, quick 32: "
+                    "with overlap two lanes of B = 16 images are in flight)")
     ap.add_argument("--batch", type=int, default=16, help="B: images (= objects) per lockstep batch")
     ap.add_argument("--a-ms", type=float, nargs="+", default=[5.0], help="fixed decode cost a (ms)")
     ap.add_argument("--b-ms", type=float, default=0.2, help="decode cost per request b (ms)")
@@ -169,19 +175,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=3, help="repetitions of the SAM timing (median)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads for the SAM part")
     ap.add_argument("--sam-device", default="cpu", help="device of the SAM part: cpu (default), cuda, auto")
+    ap.add_argument("--harness-workers", type=int, help="threads for the click simulation (default: the runner's, cores - 1)")
     args = ap.parse_args(argv)
-    n_images = args.images or (16 if args.quick else 64)
+    n_images = args.images or (32 if args.quick else 64)
     h, w = (int(v) for v in args.size.split("x"))
     if "bench-standin" not in MODELS:
         MODELS.register("bench-standin", StandInModel)
 
+    import seem_bench
+
     rows, result = [], {"images": n_images, "batch": args.batch, "b_ms": args.b_ms, "rounds": args.rounds,
-                        "size": args.size, "by_a": {}}
+                        "size": args.size, "harness_workers": args.harness_workers,
+                        "package": str(Path(seem_bench.__file__).parent), "by_a": {}}
     with tempfile.TemporaryDirectory(prefix="seem-bench-pipeline-") as tmp:
         data = C.make_clickset(Path(tmp) / "data", n_images, h, w)
         for a in args.a_ms:
-            runs = [simulate(data, Path(tmp) / f"a{a}", m, args.batch, a, args.b_ms, args.rounds)
-                    for m in ("one-at-a-time", "lockstep", "lockstep+overlap")]
+            runs = [simulate(data, Path(tmp) / f"a{a}", m, args.batch, a, args.b_ms, args.rounds,
+                             args.harness_workers) for m in ("one-at-a-time", "lockstep", "lockstep+overlap")]
             same = runs[0]["records"] == runs[1]["records"] == runs[2]["records"]
             base = runs[0]["objects_per_s"]
             ideal = runs[1]["model_s"]  # lockstep's model-only time: one decode per round and batch

@@ -7,7 +7,10 @@
 # with --batch-size 1, then bench_pipeline.py times one batched SAM ViT-B decode of 16 prompts
 # vs 16 single decodes on the same device and the simulated-GPU pipeline modes.
 #
-#   bash benchmarks/gpu_check.sh                  # full check (GPU: ~2-3 min after start-up)
+# Issue 23: then the harness per click, the pipeline goal figure (default and 1 harness worker),
+# the CLI start-up and, with the SEEM environment, SEEM's native decode_batch vs one per object.
+#
+#   bash benchmarks/gpu_check.sh                  # full check (GPU: ~5 min after start-up)
 #   bash benchmarks/gpu_check.sh --quick --limit 2
 #
 # Python: $PYTHON, else .venv/bin/python, else python3. If seem-bench is not importable there,
@@ -34,6 +37,30 @@ else
   "$PY" benchmarks/gpu_check.py --batch-size 8 "$@"
   "$PY" benchmarks/bench_pipeline.py --quick --sam --sam-device auto
 fi
+# Issue 23: the harness per click (crop + one-DT rule), the pipeline goal figure at a = 5 ms,
+# b = 0.2 ms, B = 16 (64 images: two lanes of 16 in flight) with the default harness workers
+# (cores - 1) and with 1, and the CLI start-up (--help, tasks, models; 5 runs each).
+run_out() {  # run_out NAME CMD...: run, and keep the output under $OUT when set
+  local name=$1; shift
+  if [[ -n "${OUT:-}" ]]; then "$@" 2>&1 | tee "$OUT/$name.txt"; else "$@"; fi
+}
+run_out overhead "$PY" benchmarks/bench_overhead.py --no-sam --images 20 --reps 5
+run_out pipeline_workers_default "$PY" benchmarks/bench_pipeline.py --images 64 --a-ms 5 20
+run_out pipeline_workers_1 "$PY" benchmarks/bench_pipeline.py --images 64 --a-ms 5 --harness-workers 1
+startup() {
+  for cmd in --help tasks models; do
+    "$PY" - "$cmd" <<'PYEOF'
+import statistics, subprocess, sys, time
+ts = []
+for _ in range(5):
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "seem_bench", sys.argv[1]], capture_output=True, check=True)
+    ts.append(time.perf_counter() - t0)
+print(f"seem-bench {sys.argv[1]}: median {statistics.median(ts):.3f} s, min {min(ts):.3f} s (goal <= 0.3 s)")
+PYEOF
+  done
+}
+run_out startup startup
 # SEEM Focal-T (random weights) when the SEEM environment exists (bash scripts/seem_env.sh; on a
 # fresh GPU machine that is a ~10 min build, with CUDA kernels): encode-once and harness share.
 if "$PY" -c "import sys; from seem_bench.adapters import seem_env; sys.exit(seem_env.find_prefix() is None)"; then
@@ -43,6 +70,7 @@ if "$PY" -c "import sys; from seem_bench.adapters import seem_env; sys.exit(seem
   else
     "$PY" benchmarks/bench_seem.py --device "$DEV"
   fi
+  run_out seem_batch "$PY" benchmarks/bench_seem_batch.py --objects 5 --reps 3 --device "$DEV"
 else
   echo "gpu_check: no SEEM environment (bash scripts/seem_env.sh); SEEM not timed" >&2
 fi

@@ -33,6 +33,7 @@ from seem_bench.envinfo import environment
 from seem_bench.errors import DataError, SeemBenchError, UsageError
 from seem_bench.io_utils import JsonlWriter, atomic_write_json, digest
 from seem_bench.loops.base import KINDS, Encoder, TaskKind
+from seem_bench.loops.lockstep import default_harness_workers
 from seem_bench.marks import run_marks
 from seem_bench.metrics.contract import Evaluators, ExactSum
 from seem_bench.metrics.iou import EMPTY_UNION_IOU
@@ -73,6 +74,7 @@ class RunConfig:
     batch_size: int = 1
     overlap: bool = True
     prefetch: int | None = None  # default: 2 batches ahead
+    harness_workers: int | None = None  # threads for per-object click simulation; None: cores - 1
 
     def invocation(self) -> dict[str, Any]:
         """What `resume` needs to rebuild this config (recorded in the header)."""
@@ -297,12 +299,18 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
             # which then hands the sample over unread, so the loop meets the error itself).
             todo.append(guard_sample(sample, empty_is_problem))
     batch = max(1, int(cfg.batch_size))
+    # With overlap, two lanes of B samples each are in flight (see `seem_bench.loops.lockstep`),
+    # so every decode still batches B samples while the other lane's harness work runs.
+    if cfg.overlap and batch > 1:
+        batch *= 2
     depth = 2 * batch if cfg.prefetch is None else int(cfg.prefetch)
+    workers = default_harness_workers() if cfg.harness_workers is None else max(1, int(cfg.harness_workers))
 
     def results(group: list[Sample]) -> list[tuple[list[dict[str, Any]], float]]:
         before = encoder.seconds
         try:
-            return kind.run_batch(adapter, encoder, group, task, seed, overlap=cfg.overlap)
+            return kind.run_batch(adapter, encoder, group, task, seed, overlap=cfg.overlap,
+                                  harness_workers=workers)
         except DataError as e:  # a bad image or mask: stop, or record it and go on
             if len(group) > 1:  # rerun one by one: the bad data belongs to one sample
                 return [r for s in group for r in results([s])]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from seem_bench.report.ablation import DEFAULT_METRICS
-from seem_bench.report.render import FORMATS
+from seem_bench.report.constants import DEFAULT_METRICS, FORMATS
 
 
 def register(sub: argparse._SubParsersAction) -> None:

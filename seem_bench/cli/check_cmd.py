@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from seem_bench.report.check import DEFAULT_TOL
+from seem_bench.report.constants import DEFAULT_TOL
 
 
 def register(sub: argparse._SubParsersAction) -> None:

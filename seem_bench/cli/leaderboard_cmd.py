@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from seem_bench.report.leaderboard import DEFAULT_BOARD
-from seem_bench.report.render import FORMATS
+from seem_bench.report.constants import DEFAULT_BOARD, FORMATS
 
 
 def register(sub: argparse._SubParsersAction) -> None:

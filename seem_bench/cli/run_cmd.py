@@ -61,6 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="decode on the main thread instead of overlapping the harness's work with it")
     p.add_argument("--prefetch", type=int, metavar="N",
                    help="images read ahead in the background (default 2 x batch size; 0 = off)")
+    p.add_argument("--harness-workers", type=int, metavar="N",
+                   help="threads simulating the clicks of a batch's objects (default: cores - 1, "
+                        "at least 1; records do not depend on N)")
     p.add_argument("--save-masks", choices=("final", "all"),
                    help="store each object's final (or every round's) predicted mask as COCO RLE in its "
                         "record, for `plot --samples` / `report --samples` (interactive tasks)")
@@ -95,6 +98,8 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.prefetch is not None and args.prefetch < 0:
         raise UsageError(f"--prefetch must be >= 0, got {args.prefetch}")
+    if args.harness_workers is not None and args.harness_workers < 1:
+        raise UsageError(f"--harness-workers must be >= 1, got {args.harness_workers}")
     if args.resume:
         if args.task or args.model or args.overrides or args.out or args.seed is not None or args.save_masks:
             raise UsageError("--resume takes the task, model, parameters and output of the run it resumes; "
@@ -102,7 +107,8 @@ def main(args: argparse.Namespace) -> int:
         worker = _resumed_shard(args.resume, worker, explicit=bool(args.shard))
     common = {"progress": not args.no_progress, "fail_fast": args.fail_fast, "worker": worker,
               "retry_errors": args.retry_errors, "batch_size": args.batch_size,
-              "overlap": not args.no_overlap, "prefetch": args.prefetch}
+              "overlap": not args.no_overlap, "prefetch": args.prefetch,
+              "harness_workers": args.harness_workers}
     if args.skip_bad_samples:
         common["skip_bad_samples"] = True
     if args.resume:

@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from seem_bench.report.check import DEFAULT_TOL
-from seem_bench.report.render import FORMATS
+from seem_bench.report.constants import DEFAULT_TOL, FORMATS
 
 
 def _table_options(p: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from seem_bench.report.render import FORMATS
+from seem_bench.report.constants import FORMATS
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -73,7 +73,8 @@ class TaskKind(ABC):
         """Records (each with ``unit`` and ``status``) for every unit of the sample, in order."""
 
     def run_batch(self, adapter: Adapter, encoder: Encoder, samples: list[Sample], task: TaskSpec,
-                  seed: int, overlap: bool = True) -> list[tuple[list[dict[str, Any]], float]]:
+                  seed: int, overlap: bool = True, harness_workers: int = 1
+                  ) -> list[tuple[list[dict[str, Any]], float]]:
         """``(records, encode seconds)`` per sample, in order, for a group of samples.
 
         The default runs `run_sample` on each sample in turn. Kinds whose loop can step several

@@ -56,6 +56,7 @@ from seem_bench.loops.lockstep import lockstep
 from seem_bench.metrics.detection import encode_mask
 from seem_bench.metrics.iou import mask_iou
 from seem_bench.params import InteractiveParams
+from seem_bench.prompts.distance import box_union, mask_box
 from seem_bench.prompts.first import FIRST_PROMPTS, default_first_prompt
 from seem_bench.prompts.protocols import ClickProtocol
 from seem_bench.prompts.sampled import Sampling, sampling_from
@@ -161,6 +162,25 @@ class ObjectState:
     done: bool = False
     added: dict[str, Any] = field(default_factory=dict)  # this round's prompt record entry
     candidates: list[Click] = field(default_factory=list)  # worst-of-M: this round's clicks
+    # (r0, r1, c0, c1) boxes: ``box`` holds the GT and the click target, ``win`` also the last
+    # prediction. Every per-click count and transform runs on ``win``: outside it the GT, the
+    # target and the prediction are all empty, so no FN/FP pixel, intersection or union pixel
+    # lies there (ignore and prompted pixels only ever subtract from those), and the numbers are
+    # the full frame's. An empty box is the 1x1 crop at (0, 0) (all-empty: same answers).
+    box: tuple[int, int, int, int] = (0, 1, 0, 1)
+    win: tuple[int, int, int, int] = (0, 1, 0, 1)
+
+    def set_box(self) -> None:
+        """Recompute ``box`` from the GT and the target (after the first prompt may set it)."""
+        target = None if self.target is self.gt else mask_box(self.target)
+        self.box = box_union(mask_box(self.gt), target) or (0, 1, 0, 1)
+        self.win = self.box
+
+    def crop(self, a: np.ndarray | None, box: tuple[int, int, int, int] | None = None
+             ) -> np.ndarray | None:
+        """``a`` (an (H, W) mask of this object, or ``None``) cut to ``box`` (default ``win``)."""
+        r0, r1, c0, c1 = self.win if box is None else box
+        return None if a is None else a[r0:r1, c0:c1]
 
 
 def _choose_output(out: Prediction, gt: np.ndarray, ignore: np.ndarray | None, cfg: LoopConfig
@@ -183,8 +203,17 @@ def _clicks(o: ObjectState, protocol: ClickProtocol, cfg: LoopConfig, sampling: 
             rng: np.random.Generator | None, *, first: bool) -> Click | None:
     """The round's click; with ``worst_of = M > 1`` also M - 1 more candidates (drawn from the
     same generator, in order) left in ``o.candidates`` for the decode step to choose from."""
-    gt, pred = (o.gt, np.zeros_like(o.gt)) if first else (o.target, o.pred)
     clicked = () if first else o.prompts.clicks
+    if sampling is None and not (first and protocol.first_random):  # on the crop (see ObjectState)
+        box = o.box if first else o.win
+        gt = o.crop(o.gt if first else o.target, box)
+        pred = np.zeros_like(gt) if first else o.crop(o.pred, box)
+        click = protocol.click(gt, pred, o.crop(o.ignore, box), clicked, first=first,
+                               prompted=None if first else o.crop(o.prompted, box), rng=rng,
+                               options=cfg.options, origin=(box[0], box[2]))
+        o.candidates = []
+        return click
+    gt, pred = (o.gt, np.zeros_like(o.gt)) if first else (o.target, o.pred)
     n = 1 if sampling is None else sampling.worst_of
     cands = [protocol.click(gt, pred, o.ignore, clicked, first=first, prompted=None if first else o.prompted,
                             rng=rng, options=cfg.options, sampling=sampling) for _ in range(n)]
@@ -212,6 +241,7 @@ def _first_prompt(o: ObjectState, protocol: ClickProtocol, cfg: LoopConfig, rng_
             record.update(first.record)
         else:
             record["fallback"] = f"{cfg.first_sim} gave no prompt: protocol's first click"
+    o.set_box()
     if not record or "fallback" in record:
         click = _clicks(o, protocol, cfg, sampling, rng, first=True)
         o.prompts.clicks.append(click)
@@ -289,30 +319,33 @@ class SampleRun:
                                   memory, target) for c in o.candidates]
         return DecodeRequest(self.state, o.prompts, memory, target)
 
-    def _scored(self, o: ObjectState, out: Prediction) -> tuple[np.ndarray, Any, float]:
+    def _scored(self, o: ObjectState, out: Prediction
+                ) -> tuple[np.ndarray, Any, float, tuple[int, int, int, int]]:
+        """The round's mask (as the decode returned it), memory, IoU and crop window."""
         pred, memory = _choose_output(out, o.gt, o.ignore, self.cfg)
         if pred.shape != o.gt.shape:
             raise ValueError(f"model returned a {pred.shape} mask for a {o.gt.shape} image")
-        return pred, memory, mask_iou(o.gt, pred, o.ignore)
+        win = box_union(o.box, mask_box(pred))
+        return pred, memory, mask_iou(o.crop(o.gt, win), o.crop(pred, win), o.crop(o.ignore, win)), win
 
     def accept(self, o: ObjectState, r: int, out: Prediction | list[Prediction],
                dt: float | list[float]) -> None:
         cfg = self.cfg
         if isinstance(out, list):  # worst-of-M: the lowest-IoU candidate is the round's click
             scored = [self._scored(o, one) for one in out]
-            ious = [iou for _, _, iou in scored]
+            ious = [iou for _, _, iou, _ in scored]
             k = min(range(len(ious)), key=ious.__getitem__)  # the first on ties
-            pred, o.memory, iou = scored[k]
+            pred, o.memory, iou, o.win = scored[k]
             o.prompts.clicks[-1] = o.candidates[k]
             o.added["click"] = o.candidates[k].to_json()
             o.added["candidates"] = [c.to_json() for c in o.candidates]
             o.added["candidate_ious"] = ious
             dt = math.fsum(dt) if isinstance(dt, list) else dt
         else:
-            pred, o.memory, iou = self._scored(o, out)
+            pred, o.memory, iou, o.win = self._scored(o, out)
         o.pred = pred
         if cfg.click_stop_iou is not None:
-            o.target_iou = seem_keep_iou(o.target, pred)
+            o.target_iou = seem_keep_iou(o.crop(o.target), o.crop(pred))
         o.rounds.append({"round": r, "prompt": o.added, "iou": iou, "model_s": dt})
         if cfg.save_masks == "all":
             o.rounds[-1]["mask"] = encode_mask(pred)
@@ -323,7 +356,7 @@ class SampleRun:
         cfg = self.cfg
         if cfg.image_stop_iou is None or any(o.pred is None for o in self.objects):
             return
-        if all(seem_image_iou(o.gt, o.pred, o.ignore) > np.float32(cfg.image_stop_iou)
+        if all(seem_image_iou(o.crop(o.gt), o.crop(o.pred), o.crop(o.ignore)) > np.float32(cfg.image_stop_iou)
                for o in self.objects):
             for o in self.objects:
                 last = o.rounds[-1]["iou"]

@@ -80,8 +80,10 @@ class InteractiveKind(TaskKind):
         return self.run_batch(adapter, encoder, [sample], task, seed, overlap=False)[0][0]
 
     def run_batch(self, adapter: Adapter, encoder: Encoder, samples: list[Sample], task: TaskSpec,
-                  seed: int, overlap: bool = True) -> list[tuple[list[dict[str, Any]], float]]:
-        """All objects of ``samples`` in lockstep: one batched decode per round (`lockstep`)."""
+                  seed: int, overlap: bool = True, harness_workers: int = 1
+                  ) -> list[tuple[list[dict[str, Any]], float]]:
+        """All objects of ``samples`` in lockstep: one batched decode per round (`lockstep`);
+        ``harness_workers`` threads simulate the clicks (records are the same for any number)."""
         proto = PROTOCOLS.get(task.protocol)
         params = {**task.params, "first_prompt": task.first_prompt}  # protocol defaults: LoopConfig
         if proto.params.get("grid"):  # seem-official batches objects as SEEM's evaluator does
@@ -97,7 +99,8 @@ class InteractiveKind(TaskKind):
             encode_s.append(encoder.seconds - before)
             per_sample.append([SampleRun(adapter, state, sample, list(sample.instances), proto, cfg, seed, draw=d)
                                for d in draws])
-        lockstep(adapter, [run for runs in per_sample for run in runs], overlap=overlap)
+        lockstep(adapter, [run for runs in per_sample for run in runs], overlap=overlap,
+                 harness_workers=harness_workers)
         sampled = cfg.sampling is not None
         return [([{"unit": unit_id(r["instance_id"], d), **({"draw": d} if sampled else {}), **r}
                   for d, run in enumerate(runs) for r in run.records()], secs)

@@ -8,10 +8,22 @@
   `seeding.prompt_rng` (every random draw).
 """
 
-from seem_bench.prompts.first import FIRST_PROMPTS, FirstPromptSimulator
-from seem_bench.prompts.protocols import PROTOCOLS, ClickProtocol, next_click
-from seem_bench.prompts.seeding import prompt_rng
-from seem_bench.prompts.types import Box, Click, Polygon, Prompts, RefImage, Scribble
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Names resolve on first use (PEP 562): importing one submodule (the task schema needs
+# `sampled`'s parameters) must not pull in OpenCV and every simulator (CLI start-up, issue 23).
+_WHERE = {"FIRST_PROMPTS": "first", "FirstPromptSimulator": "first", "PROTOCOLS": "protocols",
+          "ClickProtocol": "protocols", "next_click": "protocols", "prompt_rng": "seeding",
+          **{n: "types" for n in ("Box", "Click", "Polygon", "Prompts", "RefImage", "Scribble")}}
 
 __all__ = ["FIRST_PROMPTS", "PROTOCOLS", "Box", "Click", "ClickProtocol", "FirstPromptSimulator",
            "Polygon", "Prompts", "RefImage", "Scribble", "next_click", "prompt_rng"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"seem_bench.prompts.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'seem_bench.prompts' has no attribute {name!r}")

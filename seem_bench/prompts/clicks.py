@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from seem_bench.errors import UsageError
-from seem_bench.prompts.distance import farthest_pixel, kornia070_dt, padded_dt
+from seem_bench.prompts.distance import exceeds, farthest_pixel, kornia070_dt, padded_dt
 from seem_bench.prompts.types import Click
 
 __all__ = ["ClickChoice", "click_squares", "error_masks", "padded_dt", "ritm_choice", "ritm_click",
@@ -74,14 +74,20 @@ def error_masks(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = No
     return fn, fp
 
 
-def click_squares(shape: tuple[int, int], clicks: Sequence[Click], radius: int) -> np.ndarray:
+def click_squares(shape: tuple[int, int], clicks: Sequence[Click], radius: int,
+                  origin: tuple[int, int] = (0, 0)) -> np.ndarray:
     """``bool`` (H, W): the (2r+1) x (2r+1) square around each click, clipped to the image.
 
     ``radius=1`` is SEEM's 3x3 blob (a 3x3 ones convolution of the click map, ``> 0``).
+    ``origin``: ``(row, col)`` of this array's top-left pixel in the frame the clicks are in (a
+    crop); squares are clipped to the crop.
     """
     out = np.zeros(shape, bool)
+    r0, c0 = origin
     for c in clicks:
-        out[max(c.y - radius, 0):c.y + radius + 1, max(c.x - radius, 0):c.x + radius + 1] = True
+        y1, x1 = c.y - r0 + radius + 1, c.x - c0 + radius + 1
+        if y1 > 0 and x1 > 0:  # a negative stop would wrap around
+            out[max(c.y - r0 - radius, 0):y1, max(c.x - c0 - radius, 0):x1] = True
     return out
 
 
@@ -101,50 +107,79 @@ class ClickChoice:
     exclude: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
 
-def _clicked_pixels(clicked: Sequence[Click]) -> tuple[np.ndarray, np.ndarray] | None:
+def _clicked_pixels(clicked: Sequence[Click], origin: tuple[int, int] = (0, 0)
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
     if not clicked:
         return None
-    return (np.fromiter((c.y for c in clicked), np.intp, len(clicked)),
-            np.fromiter((c.x for c in clicked), np.intp, len(clicked)))
+    return (np.fromiter((c.y - origin[0] for c in clicked), np.intp, len(clicked)),
+            np.fromiter((c.x - origin[1] for c in clicked), np.intp, len(clicked)))
+
+
+def _at(x: int, y: int, positive: bool, origin: tuple[int, int]) -> Click:
+    return Click(x + origin[1], y + origin[0], positive)
 
 
 def ritm_choice(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None,
-                clicked: Sequence[Click] = (), *, negatives: bool = True, **_: object
-                ) -> ClickChoice:
-    """RITM's decision for the next click (see `ritm_click`), with the region it comes from."""
+                clicked: Sequence[Click] = (), *, negatives: bool = True,
+                origin: tuple[int, int] = (0, 0), **_: object) -> ClickChoice:
+    """RITM's decision for the next click (see `ritm_click`), with the region it comes from.
+
+    ``origin``: the arrays are a crop of the frame with top-left pixel ``(row, col)``, holding
+    every GT, prediction and ignore pixel (the loop passes the bounding box of their union):
+    the click comes back in frame coordinates, the same as on the full frame (every distance is
+    taken inside the region's own bounding box anyway), and ``region``/``exclude`` in the crop's.
+
+    Only the winner's distance transform is computed in full when the loser's maximum can be
+    settled by one erosion (`exceeds`): the larger region goes first, then the other is asked
+    whether it beats (FN) or reaches (FP) that maximum.
+    """
     fn, fp = error_masks(gt, pred, ignore)
-    done = _clicked_pixels(clicked)
-    fx, fy, fn_d2 = farthest_pixel(fn, done)
+    done = _clicked_pixels(clicked, origin)
     if not negatives:
-        return ClickChoice(Click(fx, fy, True), fn, done) if fn_d2 > 0 \
-            else ClickChoice(None)
-    px, py, fp_d2 = farthest_pixel(fp, done)
-    if fn_d2 > fp_d2:
-        return ClickChoice(Click(fx, fy, True), fn, done)
+        fx, fy, fn_d2 = farthest_pixel(fn, done)
+        return ClickChoice(_at(fx, fy, True, origin), fn, done) if fn_d2 > 0 else ClickChoice(None)
+    # positive iff max fn > max fp (a tie is negative); same decision in either order. The
+    # larger region is likelier to win; on equal areas FP first, as a tie is negative.
+    if np.count_nonzero(fn) > np.count_nonzero(fp):
+        fx, fy, fn_d2 = farthest_pixel(fn, done)
+        if fn_d2 > 0 and not exceeds(fp, fn_d2 - 1, done):  # no FP pixel reaches max fn
+            return ClickChoice(_at(fx, fy, True, origin), fn, done)
+        px, py, fp_d2 = farthest_pixel(fp, done)
+    else:
+        px, py, fp_d2 = farthest_pixel(fp, done)
+        if exceeds(fn, fp_d2, done):
+            fx, fy, _ = farthest_pixel(fn, done)
+            return ClickChoice(_at(fx, fy, True, origin), fn, done)
     if fp_d2 == 0:  # both maps empty (or fully clicked): RITM's negative click at (0, 0)
-        return ClickChoice(Click(px, py, False))
-    return ClickChoice(Click(px, py, False), fp, done)  # a tie is negative
+        return ClickChoice(Click(0, 0, False))
+    return ClickChoice(_at(px, py, False, origin), fp, done)  # a tie is negative
 
 
 def ritm_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None,
-               clicked: Sequence[Click] = (), *, negatives: bool = True, **_: object
-               ) -> Click | None:
+               clicked: Sequence[Click] = (), *, negatives: bool = True,
+               origin: tuple[int, int] = (0, 0), **_: object) -> Click | None:
     """The next RITM click. ``gt``, ``pred``, ``ignore``: ``bool`` (H, W).
 
     ``negatives=False`` (SEEM's "Negative" ablation applied to this clicker): the click is
-    always taken from the FN map; ``None`` when no unclicked FN pixel is left.
+    always taken from the FN map; ``None`` when no unclicked FN pixel is left. ``origin``: the
+    arrays are a crop (see `ritm_choice`).
     """
-    return ritm_choice(gt, pred, ignore, clicked, negatives=negatives).click
+    return ritm_choice(gt, pred, ignore, clicked, negatives=negatives, origin=origin).click
 
 
 def seem_choice(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None,
                 clicked: Sequence[Click] = (), *, prompted: np.ndarray | None = None,
-                dt: str = "exact", blob_radius: int = 1, negatives: bool = True, **_: object
-                ) -> ClickChoice:
-    """SEEM's decision for the next click (see `seem_click`), with the region it comes from."""
+                dt: str = "exact", blob_radius: int = 1, negatives: bool = True,
+                origin: tuple[int, int] = (0, 0), **_: object) -> ClickChoice:
+    """SEEM's decision for the next click (see `seem_click`), with the region it comes from.
+
+    ``origin``: the arrays (``prompted`` too) are a crop holding every GT and prediction pixel
+    (see `ritm_choice`); the click comes back in frame coordinates. Both transforms give the
+    same values on any crop that holds the region's bounding box (`kornia070_dt` crops itself).
+    """
     if dt not in ("exact", "kornia"):
         raise UsageError(f"seem protocol: dt must be 'exact' or 'kornia', got {dt!r}")
-    done = click_squares(gt.shape, clicked, blob_radius)
+    done = click_squares(gt.shape, clicked, blob_radius, origin)
     if prompted is not None:
         done |= prompted
     fn = gt & ~pred & ~done  # no ignore here: see the module docstring
@@ -162,13 +197,15 @@ def seem_choice(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = No
     else:
         dist = kornia070_dt(region)
         y, x = divmod(int(np.argmax(dist)), dist.shape[1])  # first maximum of the float32 map
-    return ClickChoice(Click(x, y, bool(positive)), region if region.any() else None)
+    if not region.any():  # all-zero distances: the first pixel of the frame
+        return ClickChoice(Click(0, 0, bool(positive)))
+    return ClickChoice(_at(x, y, bool(positive), origin), region)
 
 
 def seem_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None,
                clicked: Sequence[Click] = (), *, prompted: np.ndarray | None = None,
-               dt: str = "exact", blob_radius: int = 1, negatives: bool = True, **_: object
-               ) -> Click | None:
+               dt: str = "exact", blob_radius: int = 1, negatives: bool = True,
+               origin: tuple[int, int] = (0, 0), **_: object) -> Click | None:
     """The next click of SEEM's released evaluator (see the module docstring).
 
     Args:
@@ -178,9 +215,10 @@ def seem_click(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = Non
         prompted: other already-prompted pixels (a first scribble or polygon), ``bool`` (H, W).
         dt: ``"exact"`` (Euclidean) or ``"kornia"`` (kornia 0.7.0's approximation, as SEEM ran).
         negatives: ``False`` takes the FN region whatever the areas; ``None`` if it is empty.
+        origin: the arrays are a crop with this top-left ``(row, col)`` (see `seem_choice`).
     """
     return seem_choice(gt, pred, ignore, clicked, prompted=prompted, dt=dt,
-                       blob_radius=blob_radius, negatives=negatives).click
+                       blob_radius=blob_radius, negatives=negatives, origin=origin).click
 
 
 def sam_random_click(gt: np.ndarray, ignore: np.ndarray | None, rng: np.random.Generator

@@ -62,12 +62,11 @@ def farthest_pixel(mask: np.ndarray, exclude: tuple[np.ndarray, np.ndarray] | No
     >>> farthest_pixel(m)
     (2, 2, 4)
     """
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
+    box = mask_box(mask)
+    if box is None:
         return 0, 0, 0
-    cols = np.flatnonzero(mask.any(axis=0))
-    r0, c0 = int(rows[0]), int(cols[0])
-    sub = mask[r0:rows[-1] + 1, c0:cols[-1] + 1]
+    r0, r1, c0, c1 = box
+    sub = mask[r0:r1, c0:c1]
     d = padded_dt(sub)
     if exclude is not None:
         ys, xs = exclude[0] - r0, exclude[1] - c0
@@ -92,6 +91,65 @@ def farthest_pixel(mask: np.ndarray, exclude: tuple[np.ndarray, np.ndarray] | No
     sq = np.rint(np.square(d.ravel()[cand], dtype=np.float64))
     best = int(cand[int(np.argmax(sq))])  # argmax: first of the ties, cand is in row-major order
     return c0 + best % w, r0 + best // w, int(sq.max())
+
+
+#: Largest squared radius for which `exceeds` erodes instead of running the full transform:
+#: an erosion costs ~(2r+1)^2 operations per pixel, the precise transform a fixed ~10 ns/pixel.
+ERODE_MAX_D2 = 18
+
+
+def mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """``(r0, r1, c0, c1)``: the half-open bounding box of ``mask``'s pixels, ``None`` if empty.
+
+    ``cv2.boundingRect`` on the ``uint8`` view of a ``bool`` mask (a crop too: rows may be
+    strided): one pass, no copy (faster than ``any`` along both axes at 480x854).
+    """
+    if mask.dtype == np.bool_ and mask.ndim == 2 and mask.strides[1] == 1:
+        x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
+        return None if w == 0 else (y, y + h, x, x + w)
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def box_union(*boxes: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+    """The smallest box holding every given box (``None`` entries are empty boxes)."""
+    got = [b for b in boxes if b is not None]
+    if not got:
+        return None
+    return (min(b[0] for b in got), max(b[1] for b in got), min(b[2] for b in got), max(b[3] for b in got))
+
+
+def _disk(k: int) -> np.ndarray:
+    r = math.isqrt(k)
+    v = np.arange(-r, r + 1)
+    return (v[:, None] ** 2 + v[None, :] ** 2 <= k).astype(np.uint8)
+
+
+def exceeds(mask: np.ndarray, k: int, exclude: tuple[np.ndarray, np.ndarray] | None = None) -> bool:
+    """Whether some pixel of ``mask`` (not in ``exclude``) has exact squared padded distance > ``k``.
+
+    The same question as ``farthest_pixel(mask, exclude)[2] > k``, answered for small ``k``
+    (<= `ERODE_MAX_D2`) by one erosion: a pixel survives the erosion by the disk
+    ``{v : |v|^2 <= k}`` (outside the array counting as non-region, the padding) iff no
+    non-region pixel lies within squared distance ``k``, i.e. iff its squared distance is > k.
+    The click rules use it to settle ``max fn > max fp`` without the loser's transform.
+    """
+    if k > ERODE_MAX_D2 or k < 0:
+        return farthest_pixel(mask, exclude)[2] > k
+    box = mask_box(mask)
+    if box is None:
+        return False
+    r0, r1, c0, c1 = box
+    sub = mask[r0:r1, c0:c1].view(np.uint8)
+    kept = cv2.erode(sub, _disk(k), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    if exclude is not None:
+        ys, xs = exclude[0] - r0, exclude[1] - c0
+        inside = (ys >= 0) & (ys < sub.shape[0]) & (xs >= 0) & (xs < sub.shape[1])
+        kept[ys[inside], xs[inside]] = 0
+    return cv2.countNonZero(kept) > 0
 
 
 def kornia070_dt(mask: np.ndarray, h: float = 0.35, crop: bool = True) -> np.ndarray:

@@ -87,14 +87,21 @@ class ClickProtocol:
     def click(self, gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None,
               clicked: Sequence[Click] = (), *, first: bool = False,
               prompted: np.ndarray | None = None, rng: np.random.Generator | None = None,
-              options: dict[str, Any] | None = None, sampling: Sampling | None = None
-              ) -> Click | None:
+              options: dict[str, Any] | None = None, sampling: Sampling | None = None,
+              origin: tuple[int, int] | None = None) -> Click | None:
         """The next click under this protocol; ``first`` marks the object's very first prompt.
 
         ``sampling``: draw the position inside the protocol's error region (needs ``rng``);
         ``None`` is the deterministic protocol. The caller decides (draw 0 of a sampled run is
         deterministic), so ``options``' own ``gamma`` is not looked at here.
+
+        ``origin``: ``gt``, ``pred``, ``ignore`` and ``prompted`` are a crop of the frame with
+        this top-left ``(row, col)`` that holds every pixel of all four (the loop's bounding
+        box); the click is the same as on the full frame and in frame coordinates. Only for the
+        deterministic rules (not with ``sampling``, nor a random first point).
         """
+        if origin is not None and (sampling is not None or (first and self.first_random)):
+            raise ValueError("a cropped click is only for the deterministic rules")
         opts = self.options(options)
         if first and self.first_random:
             if rng is None:
@@ -105,6 +112,8 @@ class ClickProtocol:
               "blob_radius": int(opts.get("blob_radius", 0)),
               "negatives": bool(opts.get("negatives", True))}
         if sampling is None:
+            if origin is not None:
+                kw["origin"] = origin
             return self.click_fn(gt, pred, ignore, tuple(clicked), **kw)
         if rng is None:
             raise UsageError(f"sampled clicks of protocol {self.name!r} need "

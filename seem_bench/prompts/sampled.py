@@ -40,14 +40,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.ndimage import distance_transform_edt
 
 from seem_bench.errors import UsageError
-from seem_bench.prompts.clicks import ClickChoice
 from seem_bench.prompts.types import Click
+
+if TYPE_CHECKING:  # only a type here: clicks imports OpenCV
+    from seem_bench.prompts.clicks import ClickChoice
 
 #: Gaussian displacements tried before the undisplaced pixel is kept (see the module docstring).
 NOISE_TRIES = 64
@@ -87,6 +88,8 @@ def squared_distances(region: np.ndarray) -> np.ndarray:
     The same quantity `seem_bench.prompts.distance.farthest_pixel` maximises, computed with
     scipy's exact EDT so that equal distances are equal integers (no float noise).
     """
+    from scipy.ndimage import distance_transform_edt  # lazy: keeps the CLI's start-up light
+
     d = distance_transform_edt(np.pad(region, 1))[1:-1, 1:-1]
     return np.rint(np.square(d)).astype(np.int64)
 

@@ -12,11 +12,10 @@ import numpy as np
 import pandas as pd
 
 from seem_bench.errors import UsageError
+from seem_bench.report.constants import DEFAULT_METRICS  # noqa: F401 - re-exported
 from seem_bench.report.layouts import Table
 from seem_bench.report.metric_info import to_display
 from seem_bench.tasks import parse_value
-
-DEFAULT_METRICS = ("NoC@85", "NoC@90", "NoF@85", "NoF@90", "1-IoU")
 
 
 def _shown(raw: str) -> str:

@@ -27,11 +27,10 @@ import yaml
 
 from seem_bench.errors import DataError, UsageError
 from seem_bench.marks import random_weights
+from seem_bench.report.constants import DEFAULT_TOL  # noqa: F401 - re-exported
 from seem_bench.report.metric_info import is_fraction, is_timing, lower_is_better
 from seem_bench.report.runs import load_summary
 
-#: Default absolute tolerance: equality up to float noise (runs are deterministic).
-DEFAULT_TOL = 1e-9
 #: Summary "metrics" entries that are counts or conventions, not scores: never compared.
 NOT_METRICS = frozenset({"samples", "no_target_samples", "instances", "empty_union_iou", "draws",
                          "sampled_objects"})

@@ -26,14 +26,13 @@ import yaml
 from seem_bench.errors import DataError
 from seem_bench.io_utils import atomic_write_text, digest
 from seem_bench.report import entries
+from seem_bench.report.constants import DEFAULT_BOARD  # noqa: F401 - re-exported
 from seem_bench.report.metric_info import is_fraction, unit_of
 
 REPORTED_COLUMNS = ["model", "model_id", "kind", "task", "dataset", "metric", "value", "unit", "source"]
 BOARD_COLUMNS = ["model", "kind", "task", "dataset", "split", "protocol", "params", "metric", "value",
                  "unit", "run_id", "fingerprint", "dataset_fingerprint", "instances", "git_commit",
                  "created", "added", "run_dir", "marks"]
-#: Default leaderboard file of ``seem-bench leaderboard add/show`` (relative to the working dir).
-DEFAULT_BOARD = Path("leaderboard.csv")
 
 
 def _package_text(name: str) -> tuple[str, str]:

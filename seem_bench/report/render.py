@@ -25,10 +25,9 @@ import html
 import pandas as pd
 
 from seem_bench.errors import UsageError
+from seem_bench.report.constants import FORMATS  # noqa: F401 - re-exported
 from seem_bench.report.layouts import Table
 from seem_bench.report.metric_info import format_value
-
-FORMATS = ("md", "latex", "csv", "html")
 
 
 def text_frame(table: Table) -> pd.DataFrame:

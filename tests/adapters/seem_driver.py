@@ -29,6 +29,7 @@ def main(out_path, work, demo_root):
     import torch
     from seem_bench.baselines import seem as seem_mod
 
+    from seem_bench.adapters.base import DecodeRequest
     from seem_bench.adapters.registry import build_model
     from seem_bench.prompts.types import Box, Click, Prompts, Scribble
     from seem_bench.runner import RunConfig, run
@@ -187,6 +188,36 @@ def main(out_path, work, demo_root):
     except Exception:
         obs["errors"]["generic_coco_mapper"] = traceback.format_exc()[-3000:]
     obs["timing_s"] = {"total": round(time.perf_counter() - t_start, 1)}
+
+    # Native decode_batch (issue 23): 1 COCO image with 3 objects, 2 rounds, the image's objects in
+    # one spatial decode per round (spatial_batch=5, SEEM's evaluator batching) vs the default,
+    # one decode per object. Set on the shared adapter (the runs reuse it; a model option would
+    # build a second model).
+    coco = ["dataset=coco_instances", "split=val2017", "protocol=seem", "max_rounds=2", "memory=on"]
+    batch_sizes = []
+    spatial_batch = seem_mod.SeemAdapter._decode_spatial_batch
+
+    def counted_batch(self, state, prompts, memories):
+        batch_sizes.append(len(prompts))
+        return spatial_batch(self, state, prompts, memories)
+
+    seem_mod.SeemAdapter._decode_spatial_batch = counted_batch
+    do_run("batch_per_object", "interactive", coco, 1, feature_cache=work / "feature-cache-coco")
+    obs["batch_per_object_sizes"] = list(batch_sizes)
+    adapter.spatial_batch = 5
+    t0 = time.perf_counter()
+    do_run("batch_native", "interactive", coco, 1, feature_cache=work / "feature-cache-coco")
+    obs["batch_native_s"] = round(time.perf_counter() - t0, 2)
+    adapter.spatial_batch = 1
+    obs["batch_native_sizes"] = batch_sizes[len(obs["batch_per_object_sizes"]):]
+    seem_mod.SeemAdapter._decode_spatial_batch = spatial_batch
+    # The same prompt three times in one batch: SEEM's batch couples its objects (shared memory
+    # tokens), which is why spatial_batch is off by default.
+    same = adapter.decode_batch([DecodeRequest(state, p1)] * 3)
+    adapter.spatial_batch = 5
+    coupled = adapter.decode_batch([DecodeRequest(state, p1)] * 3)
+    adapter.spatial_batch = 1
+    obs["batch_same_prompt_flips"] = [int(np.sum(a.mask != b.mask)) for a, b in zip(same, coupled, strict=True)]
 
     # SEEM SAM-ViT-B: builds (LOAD_PRETRAINED off, deformable attention fallback) and decodes once.
     try:

@@ -88,6 +88,20 @@ def test_runs_without_errors_and_encodes_each_image_once(obs, label):
         assert run["encodes"] == len(samples)  # exactly one encode per image, whatever the rounds/objects
 
 
+def test_native_decode_batch_batches_the_objects_of_an_image(obs):
+    # 1 image, 3 objects, 2 rounds: spatial_batch=5 gives one spatial decode of the 3 objects per
+    # round (SEEM's evaluator batching); the default decodes each object alone.
+    native, single = _ok(obs, "batch_native"), _ok(obs, "batch_per_object")
+    assert obs["batch_per_object_sizes"] == []
+    assert obs["batch_native_sizes"] == [3, 3]
+    a, b = records(native["dir"]), records(single["dir"])
+    assert [r["key"] for r in a] == [r["key"] for r in b] and len(a) == 3
+    # round 1's clicks come from the GT alone: the same in both runs
+    assert [r["rounds"][0]["prompt"] for r in a] == [r["rounds"][0]["prompt"] for r in b]
+    # alone, each copy of a prompt decodes to the same mask; in one SEEM batch they differ
+    assert any(f > 0 for f in obs["batch_same_prompt_flips"])
+
+
 def test_memory_changes_the_mask(obs):
     assert obs["memory_changed_pixels"] > 0
     assert obs["memory_off_repeatable"]  # the change is memory's, not decode noise

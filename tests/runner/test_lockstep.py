@@ -191,7 +191,7 @@ def test_coupled_image_stop_is_the_same_for_any_batch_split(batch, demo_root, tm
 
 
 def test_bad_batch_size_or_prefetch_is_a_usage_error(cli, tmp_path):
-    for flag, value in (("--batch-size", "0"), ("--prefetch", "-1")):
+    for flag, value in (("--batch-size", "0"), ("--prefetch", "-1"), ("--harness-workers", "0")):
         res = cli(["run", "--task", "interactive", "--model", "disks", flag, value, "--out", str(tmp_path / "r")],
                   cwd=tmp_path)
         assert res.returncode == 2 and f"{flag} must be" in res.stderr
@@ -216,3 +216,32 @@ def test_a_bad_sample_in_a_batch_is_skipped_like_alone(demo_root, tmp_path):
                  batch_size=b, skip_bad_samples=True)
         assert s["counts"]["bad_samples"] == 1 and s["counts"]["ok"] == 3
     assert _records(tmp_path / "1") == _records(tmp_path / "4")
+
+
+@pytest.mark.parametrize("model,overrides", [
+    ("disks", [*COCO, "max_rounds=4"]),
+    ("converging-test", [*COCO, "protocol=seem", "max_rounds=5"]),  # coupled: the image stop
+], ids=["ritm", "seem-image-stop"])
+def test_records_are_the_same_for_any_harness_workers_and_batch_size(model, overrides, demo_root, tmp_path,
+                                                                     monkeypatch):
+    import threading
+
+    from seem_bench.loops.interactive import SampleRun
+
+    threads: set[str] = set()
+    accept = SampleRun.accept
+
+    def logged(self, *args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return accept(self, *args, **kwargs)
+
+    monkeypatch.setattr(SampleRun, "accept", logged)
+    args = ("interactive", model, overrides, {}, demo_root)
+    _run(*args, tmp_path / "one", batch_size=1, overlap=False, prefetch=0, harness_workers=1)
+    want = _records(tmp_path / "one")
+    assert threads == {threading.current_thread().name}
+    for workers, batch, overlap in ((4, 1, False), (3, 3, True), (2, 8, False)):
+        threads.clear()
+        _run(*args, tmp_path / f"w{workers}b{batch}", batch_size=batch, overlap=overlap, harness_workers=workers)
+        assert _records(tmp_path / f"w{workers}b{batch}") == want, (workers, batch, overlap)
+        assert len({t for t in threads if t.startswith("seem-bench-harness")}) >= 2  # really in parallel
