@@ -40,6 +40,7 @@ class GrabCutModel(Adapter):
     name = "grabcut"
     summary = "OpenCV GrabCut seeded by clicks (no weights)"
     capabilities = Capabilities(tasks={"interactive"}, prompts={"point"}, memory=True)
+    option_limits = {"iterations": (1, 1000)}
 
     def __init__(self, iterations: int | str = 3, **options: Any) -> None:
         super().__init__(iterations=int(iterations), **options)
@@ -86,6 +87,7 @@ class RandomWalkerModel(Adapter):
     name = "random-walker"
     summary = "scikit-image random walker seeded by clicks (no weights)"
     capabilities = Capabilities(tasks={"interactive"}, prompts={"point"}, memory=False)
+    option_limits = {"beta": (0.0, None), "max_side": (2, 100_000)}
 
     def __init__(self, beta: float | str = 130.0, max_side: int | str = 160, **options: Any) -> None:
         super().__init__(beta=float(beta), max_side=int(max_side), **options)

@@ -116,6 +116,7 @@ class NoisyOracleModel(OracleModel):
 
     name = "noisy-oracle"
     summary = "sanity model: the GT eroded by `erode` px (default 2)"
+    option_limits = {"erode": (0, 10_000)}
 
     def __init__(self, erode: int | str = 2, **options: Any) -> None:
         super().__init__(erode=int(erode), **options)

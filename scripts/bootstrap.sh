@@ -21,6 +21,11 @@ if [ "${1:-}" = "--test" ]; then
   $PIP install -q --no-build-isolation --no-deps davisinteractive
   # kornia 0.7.0, the release SEEM pins, apart from the newer test kornia (tests/prompts/test_kornia_dt.py).
   $PIP install -q --no-deps --target .venv/ref/kornia-0.7.0 "kornia==0.7.0"
+  # RITM's isegm (vendored in ../shared, tests/realdata): its import-time dependencies that
+  # seem-bench does not use, kept apart (albumentations 1.3.1 still has the API isegm.data imports;
+  # tensorboard + protobuf for isegm.utils.log's SummaryWriter import).
+  $PIP install -q --no-deps --target .venv/ref/isegm-deps "albumentations==1.3.1" "qudida==0.0.4" \
+    "tensorboard==2.21.0" "protobuf==7.36.2"
   # SAM 2 (tests/adapters/test_sam2.py): skip its CUDA extension, which only speeds up post-processing.
   SAM2_BUILD_CUDA=0 $PIP install -q "sam2>=1.1"
   # The transformers family (hf:*, tests/adapters/test_hf_models.py) and SAM 3's cgF1 reference

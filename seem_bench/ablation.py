@@ -23,7 +23,6 @@ in a second, not after hours of other cells.
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seem_bench.errors import UsageError
+from seem_bench.errors import DataError, UsageError
 from seem_bench.io_utils import atomic_write_json
 from seem_bench.report.runs import load_summary
 from seem_bench.runner import RunConfig, load_records, run
@@ -115,7 +114,12 @@ def _check_manifest(out: Path, manifest: dict[str, Any], grid: dict[str, list[st
     """Refuse an ``out`` directory that holds another ablation; record this one's grid."""
     path = out / "ablation.json"
     if path.exists():
-        old = json.loads(path.read_text())
+        from seem_bench.records import read_run_json
+
+        old = read_run_json(path, "ablation manifest")
+        if not isinstance(old.get("grid", {}), dict) or not all(
+                isinstance(v, list) for v in old.get("grid", {}).values()):
+            raise DataError(path, "ablation manifest 'grid' must map parameters to lists of values")
         if {k: old.get(k) for k in manifest} != manifest:
             raise UsageError(f"{out} holds an ablation of another configuration (task, model, options, "
                              "--limit or --data-root differ); choose another --out")

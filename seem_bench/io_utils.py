@@ -24,8 +24,11 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     meant to be read by others (CI artifact servers, teammates).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as e:
+        raise _write_error(path, e) from None
     try:
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
@@ -33,12 +36,21 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(e, OSError):
+            raise _write_error(path, e) from None
         raise
+
+
+def _write_error(path: Path, e: OSError) -> Exception:
+    """The one-line `DataError` of a failed write (full disk, ``ulimit -f``, read-only folder)."""
+    from seem_bench.errors import DataError
+
+    return DataError(path, f"cannot write ({e.strerror or type(e).__name__}); nothing was replaced")
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -65,9 +77,12 @@ class JsonlWriter:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        _truncate_torn_tail(self.path)
-        self._f = open(self.path, "a", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _truncate_torn_tail(self.path)
+            self._f = open(self.path, "a", encoding="utf-8")
+        except OSError as e:
+            raise _write_error(self.path, e) from None
 
     def write(self, obj: Any) -> None:
         self.write_many([obj])
@@ -77,12 +92,35 @@ class JsonlWriter:
         together, so they become durable together before the next sample starts)."""
         if not objs:
             return
-        self._f.write("".join(json.dumps(o, separators=(",", ":")) + "\n" for o in objs))
-        self._f.flush()
-        os.fsync(self._f.fileno())
+        try:
+            self._f.write("".join(json.dumps(o, separators=(",", ":")) + "\n" for o in objs))
+            self._f.flush()
+            os.fsync(self._f.fileno())
+        except OSError as e:
+            self._abandon()
+            from seem_bench.errors import DataError
+
+            raise DataError(self.path, f"cannot write records ({e.strerror or type(e).__name__}); the "
+                                       "records written before are kept: free space and resume the run") from None
+
+    def _abandon(self) -> None:
+        """After a failed write: drop the unwritten buffer and cut the torn line a partial write
+        left, so the file ends with a complete record (truncating needs no free space)."""
+        old, self._f = self._f, open(os.devnull, "a", encoding="utf-8")
+        try:
+            old.close()  # flushing the failed buffer fails again; the file is closed all the same
+        except OSError:
+            pass
+        try:
+            _truncate_torn_tail(self.path)
+        except OSError:
+            pass  # the resume cuts the torn tail when it opens the file
 
     def close(self) -> None:
-        self._f.close()
+        try:
+            self._f.close()
+        except OSError as e:
+            raise _write_error(self.path, e) from None
 
     def __enter__(self) -> JsonlWriter:
         return self

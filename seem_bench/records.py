@@ -26,6 +26,59 @@ from seem_bench.io_utils import iter_jsonl, read_jsonl
 
 TIMING_FIELDS = ("model_s", "encode_s")
 
+#: What every reader of a run header needs: section -> (field, type) pairs.
+_HEADER_FIELDS: dict[str | None, tuple[tuple[str, type | tuple[type, ...]], ...]] = {
+    None: (("fingerprint", str),),
+    "task": (("name", str), ("kind", str)),
+    "model": (("name", str),),
+    "dataset": (("name", str), ("instances", int)),
+}
+
+
+def read_run_json(path: str | Path, what: str) -> dict[str, Any]:
+    """A run-state JSON file (``header.json``, ``summary.json``, ``ablation.json``) that must hold
+    an object; missing, empty, truncated, list-valued or a directory: one `DataError` line."""
+    from seem_bench.data.io import read_json
+
+    try:
+        data = read_json(path, what)
+    except DataError as e:
+        raise DataError(path, f"unreadable {what}: {e.problem}") from None
+    if not isinstance(data, dict):
+        raise DataError(path, f"{what} must be a JSON object, got {type(data).__name__}; "
+                              "the file is damaged: restore it or start a new run")
+    return data
+
+
+def read_header(run_dir: str | Path) -> dict[str, Any]:
+    """``run_dir/header.json``, checked to hold the fields every reader uses (`_HEADER_FIELDS`)."""
+    path = Path(run_dir) / "header.json"
+    header = read_run_json(path, "run header")
+    for section, fields in _HEADER_FIELDS.items():
+        block = header if section is None else header.get(section)
+        for name, typ in fields:
+            value = block.get(name) if isinstance(block, dict) else None
+            if not isinstance(value, typ) or isinstance(value, bool):
+                where = name if section is None else f"{section}.{name}"
+                raise DataError(path, f"run header lacks a valid {where}; the file is damaged: restore "
+                                      "it or start a new run")
+    keys = header.get("keys")
+    if keys is not None and not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
+        raise DataError(path, "run header 'keys' must be a list of strings")
+    return header
+
+
+def record_problem(rec: dict[str, Any]) -> str | None:
+    """What is wrong with the fields every record has (``key``, ``status``), or ``None``."""
+    if not isinstance(rec.get("key"), str):
+        return "record has no 'key'"
+    if rec.get("status") not in ("ok", "error"):
+        return f"record {rec['key']!r} has status {rec.get('status')!r:.30}, not 'ok' or 'error'"
+    rounds = rec.get("rounds", [])
+    if not isinstance(rounds, list) or not all(isinstance(rd, dict) for rd in rounds):
+        return f"record {rec['key']!r} has a broken field (rounds must be a list of objects)"
+    return None
+
 
 def record_files(run_dir: str | Path) -> list[Path]:
     return sorted(Path(run_dir).glob("records-rank*.jsonl"))
@@ -72,8 +125,9 @@ def iter_records(*run_dirs: str | Path, fingerprint: str | None = None) -> Itera
             if fingerprint is not None and rec.get("fingerprint") != fingerprint:
                 continue
             key = rec.get("key")
-            if not isinstance(key, str):
-                raise DataError(path, f"line {n}: record has no 'key'")
+            problem = record_problem(rec)
+            if problem is not None:
+                raise DataError(path, f"line {n}: {problem}")
             kd = _small_digest(key)
             ok = rec.get("status") == "ok"
             old = chosen.get(kd)

@@ -11,7 +11,6 @@ seed give identical records on 1 or N workers, before and after a resume.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -47,8 +46,10 @@ from seem_bench.records import (  # noqa: F401 - TIMING_FIELDS, strip_timings re
     iter_records,
     load_records,
     load_records_file,
+    read_header,
     strip_timings,
 )
+from seem_bench.rundir_lock import RunDirLock
 from seem_bench.schema import SCHEMA_VERSION, RunSummary
 from seem_bench.tasks import TaskSpec
 
@@ -89,18 +90,22 @@ class RunConfig:
 def config_from_run_dir(run_dir: Path, **changes: Any) -> RunConfig:
     """Rebuild the `RunConfig` of an existing run from its header (for ``--resume``)."""
     path = Path(run_dir) / "header.json"
-    if not path.is_file():
+    if not path.exists():
         raise UsageError(f"{path}: not found; --resume needs a run directory written by `seem-bench run`")
-    inv = json.loads(path.read_text()).get("invocation")
+    inv = read_header(run_dir).get("invocation")
     if not inv:
         raise UsageError(f"{path}: no invocation recorded; cannot resume this run")
-    cfg = RunConfig(task=TaskSpec(**{k: v for k, v in inv["task"].items()}), model=inv["model"],
-                    model_options=dict(inv["model_options"]),
-                    data_root=None if inv["data_root"] is None else Path(inv["data_root"]),
-                    out_dir=Path(run_dir), limit=inv["limit"],
-                    subset=None if inv.get("subset") is None else Path(inv["subset"]),
-                    feature_cache=None if inv.get("feature_cache") is None else Path(inv["feature_cache"]),
-                    skip_bad_samples=bool(inv.get("skip_bad_samples", False)))
+    try:
+        cfg = RunConfig(task=TaskSpec(**{k: v for k, v in inv["task"].items()}), model=str(inv["model"]),
+                        model_options=dict(inv["model_options"]),
+                        data_root=None if inv["data_root"] is None else Path(inv["data_root"]),
+                        out_dir=Path(run_dir), limit=inv["limit"],
+                        subset=None if inv.get("subset") is None else Path(inv["subset"]),
+                        feature_cache=None if inv.get("feature_cache") is None else Path(inv["feature_cache"]),
+                        skip_bad_samples=bool(inv.get("skip_bad_samples", False)))
+    except (AttributeError, KeyError, TypeError, ValueError) as e:
+        raise DataError(path, f"run header has a damaged invocation ({type(e).__name__}: {e}); "
+                              "cannot resume this run") from None
     for k, v in changes.items():
         setattr(cfg, k, v)
     return cfg
@@ -171,6 +176,9 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
         else None)
     dataset_fp = {**dataset.fingerprint, "content": content}
     model_fp = adapter.fingerprint()
+    # Every record key the run can write: a record of any other key is not counted (a stale or
+    # hand-made line must not make "4/3 evaluated" or move a metric).
+    keys = [f"{s.sample_id}/{u}" for s in samples for u in kind.units(s, task)]
     fingerprint = digest({"task": task.identity_json(), "protocol": protocol_json, "prompting": kind.describe(task),
                           "model": model_fp,
                           "dataset": dataset_fp, "limit": cfg.limit})
@@ -184,7 +192,7 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
         "dataset": {"name": dataset.name, "root": str(dataset.root), "split": dataset.split,
                     "fingerprint": dataset_fp, "samples": len(samples),
                     "samples_total": len(dataset.samples),
-                    "instances": sum(len(kind.units(s, task)) for s in samples),
+                    "instances": len(keys),
                     **kind.dataset_header(dataset)},
         "seed": int(task.params["seed"]), "fingerprint": fingerprint,
         "invocation": cfg.invocation(),
@@ -192,6 +200,7 @@ def _prepare(cfg: RunConfig) -> tuple[Adapter, TaskKind, list[Sample], dict[str,
         "conventions": {"empty_union_iou": EMPTY_UNION_IOU,
                         "noc_compare": task.params.get("compare"),
                         "spc": "decode seconds per click (image encode excluded, see encode_s)"},
+        "keys": keys,
     }
     return adapter, kind, samples, header
 
@@ -200,7 +209,7 @@ def _write_header(out: Path, header: dict[str, Any]) -> dict[str, Any]:
     """Create ``header.json`` or check that an existing one describes the same run."""
     path = out / "header.json"
     if path.exists():
-        old = json.loads(path.read_text())
+        old = read_header(out)
         if old.get("dataset", {}).get("fingerprint") != header["dataset"]["fingerprint"]:
             raise UsageError(f"{out} holds a run on different data (the dataset fingerprint differs: a file "
                              "was changed since); choose another --out")
@@ -228,9 +237,11 @@ def shard_marks(out: Path) -> list[tuple[int, int]]:
     """The ``--shard i/n`` runs that wrote into ``out``, as ``(i, n)`` (none for a whole run)."""
     marks = []
     for path in sorted(Path(out).glob("shard-*.json")):
+        from seem_bench.data.io import read_json
+
         try:
-            i, n = (int(x) for x in json.loads(path.read_text())["shard"].split("/"))
-        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+            i, n = (int(x) for x in read_json(path, "shard marker")["shard"].split("/"))
+        except (DataError, AttributeError, ValueError, KeyError, TypeError):
             raise DataError(path, "unreadable shard marker (expected {\"shard\": \"I/N\"})") from None
         marks.append((i, n))
     return sorted(marks)
@@ -256,24 +267,37 @@ def run(cfg: RunConfig) -> RunSummary | None:
         out = Path(cfg.out_dir) if cfg.out_dir else default_out_dir(cfg.task.name, cfg.model)
         out = Path(distributed.broadcast(worker, str(out)))  # ranks must agree on a timestamped default
         cfg.out_dir = out
+        lock = None
         if worker.is_main or not worker.torchrun:
-            out.mkdir(parents=True, exist_ok=True)
-            header = _write_header(out, header)
-        distributed.barrier(worker)
-        header = _write_header(out, header)
-        if not worker.torchrun and worker.world > 1:
-            _mark_shard(out, worker)
-        start, stop = distributed.shard_bounds(len(samples), worker.rank, worker.world)
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise DataError(out, f"cannot create the run directory ({e.strerror or e})") from None
+            if not out.is_dir():
+                raise DataError(out, "--out is not a directory")
+            # One writer per run (torchrun: rank 0 for all ranks; --shard jobs: one per shard).
+            lock = RunDirLock(out, 0 if worker.torchrun else worker.rank).acquire()
         try:
-            _loop(cfg, adapter, kind, samples[start:stop], header, out)
+            if lock is not None:
+                header = _write_header(out, header)
+            distributed.barrier(worker)
+            header = _write_header(out, header)
+            if not worker.torchrun and worker.world > 1:
+                _mark_shard(out, worker)
+            start, stop = distributed.shard_bounds(len(samples), worker.rank, worker.world)
+            try:
+                _loop(cfg, adapter, kind, samples[start:stop], header, out)
+            finally:
+                adapter.close()
+            distributed.barrier(worker)
+            if worker.torchrun and not worker.is_main:
+                return None
+            if not worker.torchrun and worker.world > 1:
+                return None
+            return summarize(out)
         finally:
-            adapter.close()
-        distributed.barrier(worker)
-        if worker.torchrun and not worker.is_main:
-            return None
-        if not worker.torchrun and worker.world > 1:
-            return None
-        return summarize(out)
+            if lock is not None:
+                lock.release()
     finally:
         distributed.destroy(worker)
 
@@ -394,22 +418,29 @@ def summarize(run_dir: Path, extra_dirs: tuple[Path, ...] = (), out_dir: Path | 
     the order of records, so 1 or N workers, shards + merge and resumes agree bit for bit.
     """
     run_dir = Path(run_dir)
-    header = json.loads((run_dir / "header.json").read_text())
+    header = read_header(run_dir)
+    known = None if header.get("keys") is None else set(header["keys"])
     evaluators = Evaluators.build(evaluator_names(header), header)
     evaluated = ok = bad = 0
     decode_s, encode_s = ExactSum(), ExactSum()
     for rec in iter_records(run_dir, *extra_dirs, fingerprint=header["fingerprint"]):  # streamed
+        if known is not None and rec["key"] not in known:
+            continue  # not a unit of this run's dataset (see "keys" in _prepare)
         evaluated += 1
         bad += bool(rec.get("bad_sample"))
-        encode_s.add(rec.get("encode_s", 0.0))
-        if rec.get("status") == "ok":
-            ok += 1
-            decode_s.add(decode_seconds(rec))
-            evaluators.update(rec)
+        try:
+            encode_s.add(float(rec.get("encode_s", 0.0)))
+            if rec.get("status") == "ok":
+                ok += 1
+                decode_s.add(decode_seconds(rec))
+                evaluators.update(rec)
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as e:
+            raise DataError(run_dir, f"record {rec['key']!r} has a broken field ({type(e).__name__}: {e}); "
+                                     "the records file is damaged: restore it or remove that line") from None
     metrics = evaluators.compute()
     specs = evaluators.specs()
     summary: RunSummary = {
-        **header,
+        **{k: v for k, v in header.items() if k != "keys"},
         "counts": {"expected": header["dataset"]["instances"], "evaluated": evaluated, "ok": ok,
                    "errors": evaluated - ok,
                    # only when some were skipped (--skip-bad-samples), so clean runs keep their counts

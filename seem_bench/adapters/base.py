@@ -164,6 +164,10 @@ class Adapter(ABC):
     uses_ground_truth: ClassVar[bool] = False
     #: One-line description for ``seem-bench models``.
     summary: ClassVar[str] = ""
+    #: Inclusive (min, max) of numeric options (``None``: unbounded). An option's type is its
+    #: ``__init__`` default's (int, float, bool): `check_option_values` parses and bounds the
+    #: ``--model-opt`` text before the model is built.
+    option_limits: ClassVar[dict[str, tuple[float | None, float | None]]] = {}
 
     def __init__(self, **options: Any) -> None:
         # Options reaching here unconsumed and undeclared are typos: refuse them rather than run
@@ -275,6 +279,72 @@ def accepted_options(cls: type[Adapter]) -> set[str]:
         if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
             break
     return allowed
+
+
+def _declared_defaults(cls: type[Adapter]) -> dict[str, Any]:
+    """The defaults of the options ``cls`` declares (the `accepted_options` walk), by name."""
+    import inspect
+
+    out: dict[str, Any] = {}
+    for klass in cls.__mro__:
+        if klass is Adapter or klass is object:
+            break
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = list(inspect.signature(init).parameters.values())
+        for p in params:
+            if p.default is not inspect.Parameter.empty:
+                out.setdefault(p.name, p.default)
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+            break
+    return out
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def check_option_values(cls: type[Adapter], options: dict[str, Any]) -> None:
+    """One-line `UsageError` for a ``--model-opt`` value of the wrong type or out of range.
+
+    Types come from the option's declared default (an ``int`` default takes integers, a
+    ``float`` one finite numbers, a ``bool`` one on/off); bounds from ``cls.option_limits``.
+    Options without a numeric default (paths, names) are the adapter's to check.
+    """
+    import math
+
+    defaults = _declared_defaults(cls)
+    limits: dict[str, tuple[float | None, float | None]] = {}
+    for klass in reversed(cls.__mro__):
+        limits.update(getattr(klass, "option_limits", None) or {})
+    model = cls.name or cls.__name__
+    for key, raw in options.items():
+        default = defaults.get(key)
+        text = str(raw).strip()
+        where = f"--model-opt {key}={raw}: model {model!r} option {key}"
+        if isinstance(default, bool):
+            if text.lower() not in _TRUE + _FALSE:
+                raise UsageError(f"{where} must be on or off, got {text!r}")
+            continue
+        if isinstance(default, int):
+            try:
+                value: float = int(text)
+            except ValueError:
+                raise UsageError(f"{where} must be an integer, got {text!r}") from None
+        elif isinstance(default, float):
+            try:
+                value = float(text)
+            except ValueError:
+                raise UsageError(f"{where} must be a number, got {text!r}") from None
+            if not math.isfinite(value):
+                raise UsageError(f"{where} must be a finite number, got {text!r}")
+        else:
+            continue
+        lo, hi = limits.get(key, (None, None))
+        if lo is not None and value < lo:
+            raise UsageError(f"{where} must be >= {lo:g}, got {text}")
+        if hi is not None and value > hi:
+            raise UsageError(f"{where} must be <= {hi:g}, got {text}")
 
 
 def check_options(cls: type[Adapter], options: dict[str, Any]) -> None:

@@ -19,8 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from seem_bench.adapters.base import Adapter
-from seem_bench.errors import MissingDependencyError
+from seem_bench.adapters.base import Adapter, check_option_values
+from seem_bench.errors import MissingDependencyError, UsageError
 from seem_bench.registry import Registry
 
 MODELS: Registry[type[Adapter]] = Registry("model", entry_point_group="seem_bench.models")
@@ -70,6 +70,10 @@ def build_model(name: str, *, feature_cache: str | Path | bool | None = None,
     """
     options = {k: v for k, v in options.items() if v is not None}
     cls = model_class(name)
+    check_option_values(cls, options)  # typed and bounded before the model sees the text
+    if isinstance(feature_cache, str | Path) and Path(feature_cache).exists() and not Path(feature_cache).is_dir():
+        raise UsageError(f"--feature-cache {feature_cache}: not a directory (the cache is a folder of "
+                         "encodings; give a new or existing directory)")
     ok, reason = cls.availability(**options)
     if not ok:
         raise MissingDependencyError(f"model {name!r} cannot run here: {reason}")

@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _ignore_sigxfsz()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -40,8 +41,21 @@ def main(argv: list[str] | None = None) -> int:
     except SeemBenchError as e:
         print(f"seem-bench: error: {e}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:  # the floor: readers and writers turn these into SeemBenchErrors themselves
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"seem-bench: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("seem-bench: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _ignore_sigxfsz() -> None:
+    """A write past ``ulimit -f`` raises SIGXFSZ, whose default action kills the process with no
+    message; ignored, the write fails with ``EFBIG`` and the writer reports it in one line."""
+    import signal
+
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

@@ -33,11 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    import math
+
     from seem_bench.errors import UsageError
     from seem_bench.report.check import FAILING, check_run, load_baseline, parse_tols
 
-    if args.default_tol < 0:
-        raise UsageError("--default-tol must be >= 0")
+    if not math.isfinite(args.default_tol) or args.default_tol < 0:
+        raise UsageError(f"--default-tol must be a finite number >= 0, got {args.default_tol}")
     baseline = load_baseline(args.baseline)
     result = check_run(args.run, baseline, parse_tols(args.tol), args.default_tol, args.strict)
     print(result.frame.to_markdown(index=False, floatfmt=".6g", missingval="–"))

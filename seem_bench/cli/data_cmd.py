@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from seem_bench.cli.limits import add_max_pixels, apply_max_pixels
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("data", help="generate the demo data; list, count and validate datasets",
@@ -27,14 +29,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     def common(q: argparse.ArgumentParser) -> None:
         q.add_argument("name", help="dataset name (see `seem-bench data list`)")
-        q.add_argument("--root", type=Path, required=True,
-                       help="the dataset's directory, or a folder holding it under its usual name")
+        q.add_argument("--data-root", type=Path,
+                       help="the dataset's directory, or a folder holding it under its usual name "
+                            "(as for `run --data-root`)")
+        q.add_argument("--root", type=Path, dest="legacy_root", help="old spelling of --data-root (deprecated)")
         q.add_argument("--split", help="split (default: val; val2017 for COCO; every ref of the default splitBy for RefCOCO/+/g)")
         q.add_argument("--subset", type=Path, help="id-list file: keep only these sample ids")
 
     stats = dsub.add_parser("stats", help="count images/instances/expressions/sequences/frames",
                             description="Count what a dataset split holds, from its index files only.",
-                            epilog="Example: seem-bench data stats refcoco --root /data/refer --split testA --json")
+                            epilog="Example: seem-bench data stats refcoco --data-root /data/refer --split testA --json")
     common(stats)
     stats.add_argument("--json", action="store_true", help="print the counts as one JSON object")
     stats.add_argument("--ids", action="store_true", help="print the sample ids, one per line (a subset file)")
@@ -44,10 +48,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                             description="Open every file a split refers to: exists, decodes, sizes agree, "
                                         "ids consistent, categories known. Prints one line per problem and "
                                         "exits 1 if there is any.",
-                            epilog="Example: seem-bench data check coco_panoptic --root /data/coco")
+                            epilog="Example: seem-bench data check coco_panoptic --data-root /data/coco")
     common(check)
     check.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_max_pixels(check)
     check.set_defaults(func=check_main)
+
+    fetch = dsub.add_parser("fetch", help="download a dataset's official archives into the `data list` layout",
+                            description="Download, verify (sha256) and unpack a dataset's official archives "
+                                        "into DATA_ROOT/<folder>. A partial download resumes (HTTP Range); a "
+                                        "set fetched completely before is never downloaded or overwritten.",
+                            epilog="Example: seem-bench data fetch grabcut --data-root /data/interactive")
+    fetch.add_argument("name", help="dataset name (see `seem-bench data list`)")
+    fetch.add_argument("--data-root", type=Path, required=True, help="folder receiving the dataset folder")
+    fetch.add_argument("--url", help="download from this URL instead of the official one (a mirror)")
+    fetch.add_argument("--sha256", help="sha256 the archive must have (none is published for most sets)")
+    fetch.set_defaults(func=fetch_main)
 
 
 def demo_main(args: argparse.Namespace) -> int:
@@ -78,17 +94,28 @@ def list_main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _root(name: str, root: Path) -> Path:
+def _root(args: argparse.Namespace) -> Path:
+    """The dataset directory from ``--data-root`` (or the deprecated ``--root``, with a note)."""
     from seem_bench.data.registry import resolve_root
+    from seem_bench.errors import UsageError
 
-    return resolve_root(name, root)
+    if args.data_root is not None and args.legacy_root is not None:
+        raise UsageError("give the dataset directory once: --data-root (--root is its old spelling)")
+    if args.legacy_root is not None:
+        print("seem-bench: note: `data --root` is now `--data-root` (as for `run`); --root still works",
+              file=sys.stderr)
+    root = args.data_root if args.data_root is not None else args.legacy_root
+    if root is None:
+        raise UsageError(f"data {args.data_verb} needs --data-root DIR (the {args.name} directory, or a "
+                         "folder holding it; see `seem-bench data list`)")
+    return resolve_root(args.name, root)
 
 
 def stats_main(args: argparse.Namespace) -> int:
     from seem_bench.data.registry import load_dataset
     from seem_bench.data.stats import dataset_stats
 
-    ds = load_dataset(args.name, _root(args.name, args.root), args.split, subset=args.subset)
+    ds = load_dataset(args.name, _root(args), args.split, subset=args.subset)
     if args.ids:
         for s in ds.samples:
             print(s.sample_id)
@@ -109,7 +136,8 @@ def check_main(args: argparse.Namespace) -> int:
 
     from seem_bench.data.check import check_dataset
 
-    root = _root(args.name, args.root)
+    apply_max_pixels(args)
+    root = _root(args)
     with tqdm(desc=f"check {args.name}", unit="sample", file=sys.stderr,
               disable=args.no_progress or not sys.stderr.isatty()) as bar:
         problems = check_dataset(args.name, root, args.split, args.subset, progress=bar.update)
@@ -119,4 +147,12 @@ def check_main(args: argparse.Namespace) -> int:
         print(f"seem-bench: {len(problems)} problem(s) in {args.name} at {root}", file=sys.stderr)
         return 1
     print(f"seem-bench: {args.name} at {root}: no problems", file=sys.stderr)
+    return 0
+
+
+def fetch_main(args: argparse.Namespace) -> int:
+    from seem_bench.data.fetch import fetch
+
+    fetch(args.name, args.data_root, url=args.url, sha256=args.sha256,
+          log=lambda msg: print(msg, file=sys.stderr))
     return 0

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from seem_bench.cli.limits import add_max_pixels, apply_max_pixels
 from seem_bench.errors import UsageError
 
 
@@ -75,6 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="record a sample whose image or mask is bad (truncated, wrong size, empty mask) "
                         "as errors and go on, instead of stopping at it")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_max_pixels(p)
     p.set_defaults(func=main)
 
 
@@ -85,6 +87,7 @@ def main(args: argparse.Namespace) -> int:
     from seem_bench.runner import RunConfig, config_from_run_dir, run, shard_errors
     from seem_bench.tasks import get_task
 
+    apply_max_pixels(args)
     worker = distributed.from_env()
     if args.shard:
         if worker.torchrun:
@@ -149,9 +152,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _fingerprint(out: Path) -> str:
-    import json
+    from seem_bench.records import read_header
 
-    return json.loads((Path(out) / "header.json").read_text())["fingerprint"]
+    return read_header(out)["fingerprint"]
 
 
 def _resumed_shard(run_dir: Path, worker, explicit: bool):

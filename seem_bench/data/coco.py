@@ -27,8 +27,20 @@ from typing import Any
 
 import numpy as np
 
+from seem_bench.data.fields import (
+    annotation_problem,
+    area_problem,
+    bbox_problem,
+    file_name_problem,
+    flag_problem,
+    image_entry,
+    int_problem,
+    is_int,
+    kind_of,
+    segmentation_problem,
+)
 from seem_bench.data.fingerprint import fingerprint_files
-from seem_bench.data.io import read_json, read_rgb
+from seem_bench.data.io import open_image, os_problem, read_json, read_rgb, regular_file
 from seem_bench.data.problems import STRICT, Problems
 from seem_bench.data.types import Dataset, Instance, Sample
 from seem_bench.errors import DataError
@@ -51,10 +63,8 @@ def rgb2id(rgb: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=16)
 def _panoptic_ids_cached(path: Path, mtime_ns: int) -> np.ndarray:
-    from PIL import Image
-
     try:
-        with Image.open(path) as im:
+        with open_image(path, "panoptic PNG", unreadable="cannot decode panoptic PNG") as im:
             if im.mode not in ("RGB", "RGBA", "P"):
                 raise DataError(path, f"panoptic PNG must be RGB, got mode {im.mode!r}")
             # RGBA/palette files (not official, but what some tools write) carry the same colours.
@@ -73,11 +83,11 @@ def read_panoptic_ids(path: str | Path, size: tuple[int, int] | None = None) -> 
 
     ``size``: the (height, width) the JSON gives the image; a PNG of another size is an error.
     """
-    p = Path(path)
+    p = regular_file(path)
     try:
         mtime = p.stat().st_mtime_ns
-    except OSError:
-        raise DataError(p, "file not found") from None
+    except OSError as e:
+        raise DataError(p, os_problem(e)) from None
     ids = _panoptic_ids_cached(p, mtime)
     if size is not None and ids.shape != tuple(size):
         raise DataError(p, f"PNG is {ids.shape[1]}x{ids.shape[0]} but the JSON says the image is "
@@ -143,10 +153,13 @@ def ann_to_mask(segmentation: Any, height: int, width: int) -> np.ndarray:
 def _categories(data: dict, json_path: Path, problems: Problems) -> dict[int, dict[str, Any]]:
     cats: dict[int, dict[str, Any]] = {}
     for c in data.get("categories") or []:
-        try:
-            cid = int(c["id"])
-        except (KeyError, TypeError, ValueError):
+        if not isinstance(c, dict) or not is_int(c.get("id")):
             problems.add(json_path, f"category without an integer id: {c!r:.80}")
+            continue
+        cid = int(c["id"])
+        why = flag_problem(c.get("isthing", 1), "isthing")
+        if why:
+            problems.add(json_path, f"category {cid}: {why}")
             continue
         cats[cid] = {"name": c.get("name", str(cid)), "supercategory": c.get("supercategory"),
                      "isthing": int(c.get("isthing", 1))}
@@ -161,19 +174,22 @@ def _require(data: Any, keys: tuple[str, ...], json_path: Path) -> None:
     missing = [k for k in keys if k not in data]
     if missing:
         raise DataError(json_path, f"missing key(s) {', '.join(missing)}")
+    for k in keys:  # e.g. "images": null would fail later as a TypeError
+        if not isinstance(data[k], list):
+            raise DataError(json_path, f"'{k}' must be a list, got {kind_of(data[k])}")
 
 
 def _images(data: dict, json_path: Path, problems: Problems) -> dict[int, dict]:
     images: dict[int, dict] = {}
     for im in data["images"]:
-        try:
-            iid, h, w, name = int(im["id"]), int(im["height"]), int(im["width"]), str(im["file_name"])
-        except (KeyError, TypeError, ValueError):
-            problems.add(json_path, f"image entry lacks id/height/width/file_name: {im!r:.80}")
+        entry, why = image_entry(im)
+        if entry is None:
+            problems.add(json_path, str(why))
             continue
+        iid = entry["id"]
         if iid in images:
             problems.add(json_path, f"image id {iid} listed twice")
-        images[iid] = {"id": iid, "height": h, "width": w, "file_name": name}
+        images[iid] = entry
     return images
 
 
@@ -193,14 +209,17 @@ def _panoptic_index(root: Path, split: str, problems: Problems):
     cats = _categories(data, json_path, problems)
     images = _images(data, json_path, problems)
     anns: dict[int, dict] = {}
-    for ann in data["annotations"]:
-        try:
-            iid = int(ann["image_id"])
-            png_name = str(ann["file_name"])
-            segs = list(ann["segments_info"])
-        except (KeyError, TypeError, ValueError):
-            problems.add(json_path, f"annotation lacks image_id/file_name/segments_info: {ann!r:.80}")
+    for n, ann in enumerate(data["annotations"]):
+        if not isinstance(ann, dict) or any(k not in ann for k in ("image_id", "file_name", "segments_info")):
+            problems.add(json_path, f"annotation #{n} lacks image_id/file_name/segments_info: {ann!r:.80}")
             continue
+        why = (int_problem(ann["image_id"], "image_id") or file_name_problem(ann["file_name"])
+               or (None if isinstance(ann["segments_info"], list) else
+                   f"segments_info must be a list, got {kind_of(ann['segments_info'])}"))
+        if why:
+            problems.add(json_path, f"annotation #{n}: {why}")
+            continue
+        iid, png_name, segs = int(ann["image_id"]), ann["file_name"], ann["segments_info"]
         if iid not in images:
             problems.add(json_path, f"annotation {png_name} refers to unknown image_id {iid}")
             continue
@@ -209,10 +228,14 @@ def _panoptic_index(root: Path, split: str, problems: Problems):
         seen: set[int] = set()
         clean = []
         for s in segs:
-            try:
-                sid, cid = int(s["id"]), int(s["category_id"])
-            except (KeyError, TypeError, ValueError):
-                problems.add(json_path, f"{png_name}: segment lacks id/category_id: {s!r:.80}")
+            if not isinstance(s, dict) or not is_int(s.get("id")) or not is_int(s.get("category_id")):
+                problems.add(json_path, f"{png_name}: segment lacks an integer id/category_id: {s!r:.80}")
+                continue
+            sid, cid = int(s["id"]), int(s["category_id"])
+            why = (flag_problem(s.get("iscrowd", 0), "iscrowd") or bbox_problem(s.get("bbox"))
+                   or area_problem(s.get("area")))
+            if why:
+                problems.add(json_path, f"{png_name}: segment {sid}: {why}")
                 continue
             if sid == 0:
                 problems.add(json_path, f"{png_name}: segment id 0 is VOID and cannot be a segment")
@@ -302,26 +325,8 @@ def build_coco_semantic(root: Path, split: str | None, problems: Problems = STRI
 # --------------------------------------------------------------------------- instances
 
 
-def _check_segmentation(seg: Any, h: int, w: int) -> str | None:
-    """Why ``seg`` is not a valid COCO segmentation for an (h, w) image, or ``None``."""
-    if isinstance(seg, list):
-        if not seg:
-            return "empty polygon list"
-        for poly in seg:
-            # pycocotools rasterises anything from 2 points up (COCO has a few degenerate polygons).
-            if not isinstance(poly, list) or len(poly) < 4 or len(poly) % 2:
-                return "a polygon must be a flat list of (x, y) pairs"
-        return None
-    if isinstance(seg, dict):
-        size, counts = seg.get("size"), seg.get("counts")
-        if not (isinstance(size, (list, tuple)) and len(size) == 2) or counts is None:
-            return "RLE needs 'size' [h, w] and 'counts'"
-        if [int(size[0]), int(size[1])] != [h, w]:
-            return f"RLE size {size[0]}x{size[1]} (h x w) differs from the image's {h}x{w}"
-        if isinstance(counts, list) and sum(int(c) for c in counts) != h * w:
-            return f"uncompressed RLE counts sum to {sum(counts)}, not h*w = {h * w}"
-        return None
-    return f"segmentation must be polygons or RLE, got {type(seg).__name__}"
+#: Kept for callers of the old name; the checks live in `seem_bench.data.fields`.
+_check_segmentation = segmentation_problem
 
 
 def build_coco_instances(root: Path, split: str | None, problems: Problems = STRICT,
@@ -336,13 +341,14 @@ def build_coco_instances(root: Path, split: str | None, problems: Problems = STR
     images = _images(data, json_path, problems)
     by_image: dict[int, list[Instance]] = {iid: [] for iid in images}
     seen: set[int] = set()
-    for ann in data["annotations"]:
-        try:
-            aid, iid, cid = int(ann["id"]), int(ann["image_id"]), int(ann["category_id"])
-            seg = ann["segmentation"]
-        except (KeyError, TypeError, ValueError):
-            problems.add(json_path, f"annotation lacks id/image_id/category_id/segmentation: {ann!r:.80}")
+    for n, ann in enumerate(data["annotations"]):
+        if not isinstance(ann, dict) or not (is_int(ann.get("id")) and is_int(ann.get("image_id"))
+                                             and is_int(ann.get("category_id"))) or "segmentation" not in ann:
+            problems.add(json_path, f"annotation #{n} lacks an integer id/image_id/category_id or a "
+                                    f"segmentation: {ann!r:.80}")
             continue
+        aid, iid, cid = int(ann["id"]), int(ann["image_id"]), int(ann["category_id"])
+        seg = ann["segmentation"]
         if aid in seen:
             problems.add(json_path, f"annotation id {aid} listed twice")
             continue
@@ -354,7 +360,7 @@ def build_coco_instances(root: Path, split: str | None, problems: Problems = STR
             problems.add(json_path, f"annotation {aid} has unknown category_id {cid}")
             continue
         h, w = images[iid]["height"], images[iid]["width"]
-        why = _check_segmentation(seg, h, w)
+        why = annotation_problem(ann, h, w)
         if why:
             problems.add(json_path, f"annotation {aid}: {why}")
             continue
@@ -400,9 +406,22 @@ def instances_json(root: Path, split: str | None) -> Path:
 
 def annotations_by_image(path: Path) -> dict[int, list[dict]]:
     """The annotations of a COCO instances JSON grouped by ``image_id`` (file order kept)."""
-    import json
-
+    data = read_json(path)
+    _require(data, ("images", "annotations"), path)
+    sizes = {}
+    for im in data["images"]:
+        entry, why = image_entry(im)
+        if entry is None:
+            raise DataError(path, str(why))
+        sizes[entry["id"]] = (entry["height"], entry["width"])
     out: dict[int, list[dict]] = {}
-    for a in json.loads(Path(path).read_text())["annotations"]:
+    for n, a in enumerate(data["annotations"]):
+        if not isinstance(a, dict) or not is_int(a.get("image_id")) or not is_int(a.get("category_id")):
+            raise DataError(path, f"annotation #{n} lacks an integer image_id/category_id")
+        if int(a["image_id"]) not in sizes:
+            raise DataError(path, f"annotation #{n} refers to unknown image_id {a['image_id']}")
+        why = annotation_problem(a, *sizes[int(a["image_id"])])  # its mask is decoded by pycocotools
+        if why:
+            raise DataError(path, f"annotation {a.get('id', f'#{n}')}: {why}")
         out.setdefault(int(a["image_id"]), []).append(a)
     return out

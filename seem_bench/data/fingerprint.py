@@ -40,7 +40,7 @@ def fingerprint_listing(names: Iterable[str]) -> str:
     """sha256 of a sorted file listing: identifies sets like GrabCut that have no index file."""
     h = hashlib.sha256()
     for name in sorted(names):
-        h.update(name.encode())
+        h.update(os.fsencode(name))  # fsencode: a non-UTF-8 file name hashes too
         h.update(b"\n")
     return h.hexdigest()
 
@@ -98,7 +98,7 @@ class HashCache:
     """
 
     def __init__(self, root: Path, cache_dir: Path | None = None) -> None:
-        key = hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:16]
+        key = hashlib.sha256(os.fsencode(str(Path(root).resolve()))).hexdigest()[:16]
         self.path = (cache_dir or cache_base() / "hashes") / f"{key}.json"
         self.hashed = 0  # files actually read this time (the rest came from the cache)
         try:
@@ -122,12 +122,13 @@ class HashCache:
     def save(self) -> None:
         if not self._dirty:
             return
+        from seem_bench.errors import DataError
         from seem_bench.io_utils import atomic_write_text
 
         try:
             atomic_write_text(self.path, json.dumps(self._entries, separators=(",", ":")))
-        except OSError:
-            pass  # a read-only cache only costs a rehash next time
+        except (OSError, DataError):
+            pass  # a read-only (or full) cache only costs a rehash next time
         self._dirty = False
 
 
@@ -147,6 +148,6 @@ def content_fingerprint(root: Path, samples: Iterable[Sample], cache: HashCache 
             digest = cache.sha256(f) if f.is_file() else "missing"
         except OSError:
             digest = "unreadable"
-        h.update(f"{rel}\t{digest}\n".encode())
+        h.update(os.fsencode(f"{rel}\t{digest}\n"))
     cache.save()
     return {"files": len(files), "sha256": h.hexdigest()}

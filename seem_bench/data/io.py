@@ -8,16 +8,122 @@ image share one label map; callers derive masks with ``==``, which allocates).
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import pickle
+import stat
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from seem_bench.errors import DataError
+
+#: Default of `max_pixels`: larger images are refused from their header, before any decoding
+#: (a 20000x20000 mask would cost gigabytes and seconds before any size check could run).
+DEFAULT_MAX_PIXELS = 100_000_000
+#: Environment variable holding the limit (``--max-pixels`` sets it, so worker processes see it).
+MAX_PIXELS_ENV = "SEEM_BENCH_MAX_PIXELS"
+
+
+def os_problem(e: OSError, what: str = "file") -> str:
+    """The one-line problem of an `OSError` met reading ``what`` (a directory, a too-long name...)."""
+    if isinstance(e, FileNotFoundError):
+        return f"{what} not found"
+    if isinstance(e, IsADirectoryError):
+        return f"is a directory, expected a {what}"
+    if isinstance(e, NotADirectoryError):
+        return f"{what} not found (a parent of it is not a directory)"
+    if isinstance(e, PermissionError):
+        return f"{what} not readable (permission denied)"
+    if e.errno == errno.ENAMETOOLONG:
+        return "file name too long"
+    return f"cannot read {what} ({e.strerror or type(e).__name__})"
+
+
+def regular_file(path: str | Path, what: str = "file") -> Path:
+    """``path`` if it is a regular file; else a `DataError` naming it (missing, a directory, a
+    device or FIFO that would block or never end, a name the OS refuses)."""
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except OSError as e:
+        raise DataError(p, os_problem(e, what)) from None
+    except ValueError:  # an embedded NUL byte
+        raise DataError(p, f"invalid file name for a {what}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise DataError(p, f"is a directory, expected a {what}")
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError(p, f"not a regular file, expected a {what}")
+    return p
+
+
+def read_bytes(path: str | Path, what: str = "file") -> bytes:
+    """The bytes of a regular file: the one place files are opened for reading, so every
+    `OSError` (a directory, ENAMETOOLONG, EFBIG, EIO under /proc...) is one line naming it."""
+    p = regular_file(path, what)
+    try:
+        with open(p, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise DataError(p, os_problem(e, what)) from None
+    except MemoryError:
+        raise DataError(p, f"{what} too large to read into memory") from None
+
+
+def max_pixels() -> int:
+    """The pixel limit of one image or mask (``--max-pixels``; default `DEFAULT_MAX_PIXELS`)."""
+    raw = os.environ.get(MAX_PIXELS_ENV)
+    if not raw:
+        return DEFAULT_MAX_PIXELS
+    try:
+        return max(1, int(float(raw)))
+    except ValueError:
+        return DEFAULT_MAX_PIXELS
+
+
+def check_pixels(path: str | Path, width: int, height: int) -> None:
+    """Refuse an image whose header declares more pixels than `max_pixels` (before decoding)."""
+    limit = max_pixels()
+    if width * height > limit:
+        raise DataError(path, f"image is {width}x{height} = {width * height:,} pixels, over the limit of "
+                              f"{limit:,} (raise it with --max-pixels N if this is intended)")
+
+
+def open_image(p: Path, what: str = "image", unreadable: str | None = None) -> Any:
+    """``PIL.Image.open`` of a regular file, header only, checked against `max_pixels`.
+
+    A header PIL cannot read is a `DataError` starting with ``unreadable`` (default "cannot read
+    <what> header"), or ``None`` when ``unreadable`` is ``""`` (the caller decodes otherwise)."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None  # our own limit (above) applies, with a message naming the file
+    regular_file(p)
+    try:
+        im = Image.open(p)
+    except Exception as e:  # PIL raises many types for corrupt headers
+        if isinstance(e, OSError) and e.errno is not None:
+            raise DataError(p, os_problem(e)) from None
+        if unreadable == "":
+            return None
+        raise DataError(p, f"{unreadable or f'cannot read {what} header'} ({type(e).__name__}: {e})") from None
+    try:
+        check_pixels(p, *im.size)
+    except DataError:
+        im.close()
+        raise
+    return im
+
+
+def _cv2_path_ok(p: Path) -> bool:
+    """OpenCV takes a UTF-8 ``std::string``: a path with undecodable bytes crashes it."""
+    try:
+        str(p).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_jpeg_complete(p: Path) -> None:
@@ -36,11 +142,20 @@ def _check_jpeg_complete(p: Path) -> None:
 def read_bgr(path: str | Path) -> np.ndarray:
     """``cv2.imread(path)`` (``uint8`` (H, W, 3) BGR, palette expanded), as RITM reads images and
     masks; a missing, truncated or undecodable file is a `DataError`."""
+    import cv2
+
     p = Path(path)
-    if not p.is_file():
-        raise DataError(p, "file not found")
-    _check_jpeg_complete(p)
-    m = cv2.imread(str(p), cv2.IMREAD_COLOR)
+    im = open_image(p, unreadable="")  # a regular file whose declared size is within the limit
+    if im is not None:
+        im.close()
+    try:
+        _check_jpeg_complete(p)
+    except OSError as e:
+        raise DataError(p, os_problem(e)) from None
+    if _cv2_path_ok(p):
+        m = cv2.imread(str(p), cv2.IMREAD_COLOR)
+    else:
+        m = cv2.imdecode(np.frombuffer(read_bytes(p), np.uint8), cv2.IMREAD_COLOR)
     if m is None:
         raise DataError(p, "cannot decode image (truncated or not an image)")
     return m
@@ -48,6 +163,8 @@ def read_bgr(path: str | Path) -> np.ndarray:
 
 def read_rgb(path: str | Path) -> np.ndarray:
     """Read an image as ``uint8`` (H, W, 3) RGB (palette and grey images are expanded)."""
+    import cv2
+
     return cv2.cvtColor(read_bgr(path), cv2.COLOR_BGR2RGB)
 
 
@@ -58,42 +175,28 @@ def read_mask_channel0(path: str | Path) -> np.ndarray:
 
 def image_size(path: str | Path) -> tuple[int, int]:
     """(height, width) of an image file without decoding its pixels."""
-    from PIL import Image
-
-    p = Path(path)
-    try:
-        with Image.open(p) as im:
-            w, h = im.size
-    except FileNotFoundError:
-        raise DataError(p, "file not found") from None
-    except Exception as e:  # PIL raises many types for corrupt headers
-        raise DataError(p, f"cannot read image header ({type(e).__name__})") from None
+    with open_image(Path(path)) as im:
+        w, h = im.size
     return h, w
 
 
 def verify_image(path: str | Path) -> tuple[int, int]:
     """Fully decode an image with PIL (which, unlike OpenCV, rejects truncated JPEGs); (H, W)."""
-    from PIL import Image
-
     p = Path(path)
-    if not p.is_file():
-        raise DataError(p, "file not found")
     try:
-        with Image.open(p) as im:
+        with open_image(p, unreadable="cannot decode image") as im:
             im.load()
             w, h = im.size
+    except DataError:
+        raise
     except Exception as e:
         raise DataError(p, f"cannot decode image ({type(e).__name__}: {e})") from None
     return h, w
 
 
 def _read_label_png_uncached(p: Path) -> np.ndarray:
-    from PIL import Image
-
-    if not p.is_file():
-        raise DataError(p, "file not found")
     try:
-        with Image.open(p) as im:
+        with open_image(p, "label PNG", unreadable="cannot decode label PNG") as im:
             mode = im.mode
             if mode not in ("P", "L", "1", "I", "I;16"):
                 raise DataError(p, f"expected a palette or greyscale PNG, got mode {mode!r}")
@@ -121,38 +224,40 @@ def read_label_png(path: str | Path) -> np.ndarray:
     >>> read_label_png("Annotations/480p/bear/00000.png")  # doctest: +SKIP
     array([[0, 0, ...]], dtype=uint8)
     """
-    p = Path(path)
+    p = regular_file(path)
     try:
         mtime = p.stat().st_mtime_ns
-    except OSError:
-        raise DataError(p, "file not found") from None
+    except OSError as e:
+        raise DataError(p, os_problem(e)) from None
     return _read_label_png_cached(p, mtime)
 
 
 def png_mode(path: str | Path) -> str:
     """The PIL mode of an image file (``"P"``, ``"L"``, ``"RGB"``...)."""
-    from PIL import Image
+    with open_image(Path(path)) as im:
+        return im.mode
 
+
+def read_json(path: str | Path, what: str = "file") -> Any:
+    """Parse a JSON file (UTF-8, optional BOM): the one JSON reader of the package; a missing,
+    unreadable or malformed file is a one-line `DataError` naming it."""
     p = Path(path)
+    text = _decode(p, read_bytes(p, what), what)
     try:
-        with Image.open(p) as im:
-            return im.mode
-    except FileNotFoundError:
-        raise DataError(p, "file not found") from None
-    except Exception as e:
-        raise DataError(p, f"cannot read image header ({type(e).__name__})") from None
-
-
-def read_json(path: str | Path) -> Any:
-    """Parse a JSON file; a missing or malformed file is a one-line `DataError`."""
-    p = Path(path)
-    try:
-        with open(p, "rb") as f:
-            return json.load(f)
-    except FileNotFoundError:
-        raise DataError(p, "file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
         raise DataError(p, f"not valid JSON ({e})") from None
+    except RecursionError:
+        raise DataError(p, "not valid JSON (nested too deeply)") from None
+
+
+def _decode(p: Path, data: bytes, what: str) -> str:
+    """UTF-8 text, a leading byte-order mark dropped (editors on Windows write one): every
+    reader of JSON and text lists sees the same characters."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(p, f"{what} is not UTF-8 text ({e.reason} at byte {e.start})") from None
 
 
 def _py2_text(obj: Any) -> Any:
@@ -205,11 +310,7 @@ def read_py2_pickle(path: str | Path) -> Any:
     any other global (a class, a function) is a `DataError`.
     """
     p = Path(path)
-    try:
-        with open(p, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        raise DataError(p, "file not found") from None
+    data = read_bytes(p)
     try:
         return _unpickle(data, "ASCII")
     except UnicodeDecodeError:
@@ -222,14 +323,10 @@ def read_py2_pickle(path: str | Path) -> Any:
 
 
 def read_text(path: str | Path, what: str = "file") -> str:
-    """A UTF-8 text file; a missing or non-text file is a one-line `DataError` naming ``what``."""
+    """A UTF-8 text file (optional BOM dropped); a missing, unreadable or non-text file is a
+    one-line `DataError` naming it and ``what``."""
     p = Path(path)
-    try:
-        return p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(p, f"{what} not found") from None
-    except UnicodeDecodeError:
-        raise DataError(p, f"{what} is not UTF-8 text") from None
+    return _decode(p, read_bytes(p, what), what)
 
 
 def read_lines(path: str | Path) -> list[str]:

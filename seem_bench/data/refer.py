@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from seem_bench.data.coco import _check_segmentation, ann_to_mask
+from seem_bench.data.coco import ann_to_mask
+from seem_bench.data.fields import annotation_problem, image_entry, int_problem, is_int, kind_of
 from seem_bench.data.fingerprint import fingerprint_files
 from seem_bench.data.io import read_json, read_py2_pickle, read_rgb
 from seem_bench.data.problems import STRICT, Problems
@@ -132,25 +133,28 @@ def _refer_index(root: Path, name: str, split_by: str | None, problems: Problems
     data = read_json(inst_path)
     if not isinstance(data, dict) or any(k not in data for k in ("images", "annotations", "categories")):
         raise DataError(inst_path, "expected a COCO-style object with images, annotations, categories")
+    for k in ("images", "annotations", "categories"):
+        if not isinstance(data[k], list):
+            raise DataError(inst_path, f"'{k}' must be a list, got {kind_of(data[k])}")
     images = {}
     for im in data["images"]:
-        try:
-            images[int(im["id"])] = {"file_name": str(im["file_name"]), "height": int(im["height"]),
-                                     "width": int(im["width"])}
-        except (KeyError, TypeError, ValueError):
-            problems.add(inst_path, f"image entry lacks id/file_name/height/width: {im!r:.80}")
+        entry, why = image_entry(im)
+        if entry is None:
+            problems.add(inst_path, str(why))
+            continue
+        images[entry["id"]] = {k: entry[k] for k in ("file_name", "height", "width")}
     anns = {}
     for a in data["annotations"]:
-        try:
-            anns[int(a["id"])] = a
-        except (KeyError, TypeError, ValueError):
+        if not isinstance(a, dict) or not is_int(a.get("id")):
             problems.add(inst_path, f"annotation without an integer id: {a!r:.80}")
+            continue
+        anns[int(a["id"])] = a
     cats = {}
     for c in data["categories"]:
-        try:
-            cats[int(c["id"])] = {"name": c.get("name", str(c["id"])), "supercategory": c.get("supercategory")}
-        except (KeyError, TypeError, ValueError):
+        if not isinstance(c, dict) or not is_int(c.get("id")):
             problems.add(inst_path, f"category without an integer id: {c!r:.80}")
+            continue
+        cats[int(c["id"])] = {"name": c.get("name", str(c["id"])), "supercategory": c.get("supercategory")}
     img_dir = find_image_dir(data_root)
 
     def loader(iid: int) -> Callable[[], np.ndarray]:
@@ -165,16 +169,33 @@ def build_samples(name: str, index: ReferIndex, split: str | None, problems: Pro
     """Select refs by REFER's split rule and group them by image into samples."""
     src = index.source
     by_image: dict[int, list[Instance]] = {}
+    seen_refs: set[int] = set()
     for n, ref in enumerate(index.refs):
         if not isinstance(ref, dict):
             problems.add(src, f"ref #{n} is a {type(ref).__name__}, not a dict")
             continue
-        try:
-            ref_id, ann_id, image_id = int(ref["ref_id"]), int(ref["ann_id"]), int(ref["image_id"])
-            ref_split, sentences = str(ref["split"]), list(ref["sentences"])
-        except (KeyError, TypeError, ValueError):
-            problems.add(src, f"ref #{n} lacks ref_id/ann_id/image_id/split/sentences")
+        missing = [k for k in ("ref_id", "ann_id", "image_id", "split", "sentences") if k not in ref]
+        if missing:
+            problems.add(src, f"ref #{n} lacks {'/'.join(missing)}")
             continue
+        why = (int_problem(ref["ref_id"], "ref_id") or int_problem(ref["ann_id"], "ann_id")
+               or int_problem(ref["image_id"], "image_id")
+               or (None if isinstance(ref["split"], str) else f"split must be a string, got {kind_of(ref['split'])}")
+               or (None if isinstance(ref["sentences"], list | tuple)
+                   else f"sentences must be a list, got {kind_of(ref['sentences'])}")
+               or (None if "category_id" not in ref else int_problem(ref["category_id"], "category_id"))
+               or (None if "sent_ids" not in ref or (isinstance(ref["sent_ids"], list | tuple)
+                                                      and all(is_int(x) for x in ref["sent_ids"]))
+                   else f"sent_ids must be a list of integers, got {ref['sent_ids']!r:.40}"))
+        if why:
+            problems.add(src, f"ref #{n} (ref_id {ref['ref_id']!r:.20}): {why}")
+            continue
+        ref_id, ann_id, image_id = int(ref["ref_id"]), int(ref["ann_id"]), int(ref["image_id"])
+        ref_split, sentences = ref["split"], list(ref["sentences"])
+        if ref_id in seen_refs:  # two instances of one id: records would share a key
+            problems.add(src, f"ref #{n}: ref_id {ref_id} listed twice")
+            continue
+        seen_refs.add(ref_id)
         if split is not None and not ref_in_split(ref_split, split):
             continue
         ann = index.anns.get(ann_id)
@@ -185,6 +206,9 @@ def build_samples(name: str, index: ReferIndex, split: str | None, problems: Pro
         if im is None:
             problems.add(src, f"ref {ref_id}: image_id {image_id} is not in the images")
             continue
+        if not is_int(ann.get("image_id", image_id)) or not is_int(ann.get("category_id", -1)):
+            problems.add(src, f"ref {ref_id}: annotation {ann_id} lacks an integer image_id/category_id")
+            continue
         if int(ann.get("image_id", image_id)) != image_id:
             problems.add(src, f"ref {ref_id}: image_id {image_id} but its annotation {ann_id} is on "
                               f"image {ann.get('image_id')}")
@@ -193,19 +217,19 @@ def build_samples(name: str, index: ReferIndex, split: str | None, problems: Pro
         if cid not in index.categories:
             problems.add(src, f"ref {ref_id}: unknown category_id {cid}")
             continue
-        try:
-            raws = tuple(str(s["raw"]) for s in sentences)
-            sents = tuple(str(s.get("sent", s["raw"])) for s in sentences)
-            sids = tuple(int(s["sent_id"]) for s in sentences)
-        except (KeyError, TypeError, ValueError):
-            problems.add(src, f"ref {ref_id}: sentences need raw and sent_id")
+        if not all(isinstance(s, dict) and isinstance(s.get("raw"), str) and is_int(s.get("sent_id"))
+                   and isinstance(s.get("sent", ""), str) for s in sentences):
+            problems.add(src, f"ref {ref_id}: sentences need a string raw and an integer sent_id")
             continue
+        raws = tuple(s["raw"] for s in sentences)
+        sents = tuple(s.get("sent", s["raw"]) for s in sentences)
+        sids = tuple(int(s["sent_id"]) for s in sentences)
         if "sent_ids" in ref and [int(x) for x in ref["sent_ids"]] != list(sids):
             problems.add(src, f"ref {ref_id}: sent_ids {list(ref['sent_ids'])} disagree with the "
                               f"sentences' sent_id {list(sids)}")
             continue
         seg = ann.get("segmentation")
-        why = _check_segmentation(seg, im["height"], im["width"])
+        why = annotation_problem(ann, im["height"], im["width"])
         if why:
             problems.add(src, f"ref {ref_id}: annotation {ann_id}: {why}")
             continue

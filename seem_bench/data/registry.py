@@ -66,8 +66,20 @@ def load_dataset(name: str, root: str | Path, split: str | None = None,
     return ds
 
 
+#: Other folder names a dataset is published under, tried after `DEFAULT_SUBDIR` when that is
+#: absent, each with a marker that tells the layout apart: RITM's ``datasets/DAVIS.zip`` unpacks
+#: DAVIS-345 (``img/`` + ``gt/``) into ``DAVIS/``, the folder name DAVIS 2017 uses too.
+ALT_SUBDIRS: dict[str, tuple[tuple[str, str], ...]] = {"davis345": (("DAVIS", "img"),)}
+
+
 def resolve_root(name: str, data_root: str | Path) -> Path:
-    """The dataset directory: ``data_root/<subdir>`` if it exists, else ``data_root`` itself."""
+    """The dataset directory: ``data_root/<subdir>`` if it exists (or an `ALT_SUBDIRS` folder
+    holding its layout), else ``data_root`` itself."""
     base = Path(data_root)
     sub = base / DEFAULT_SUBDIR.get(name, name)
-    return sub if sub.is_dir() else base
+    if sub.is_dir():
+        return sub
+    for alt, marker in ALT_SUBDIRS.get(name, ()):
+        if (base / alt / marker).is_dir():
+            return base / alt
+    return base

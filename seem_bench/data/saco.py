@@ -30,7 +30,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from seem_bench.data.coco import _check_segmentation, ann_to_mask
+from seem_bench.data.coco import ann_to_mask
+from seem_bench.data.fields import annotation_problem, image_entry, is_int, kind_of
 from seem_bench.data.fingerprint import fingerprint_files
 from seem_bench.data.io import read_json, read_rgb
 from seem_bench.data.types import Dataset, Instance, Sample
@@ -78,8 +79,14 @@ def _parquet_versions(root: Path, subset: str) -> tuple[list[dict], list[Path]]:
 def _index(data: Any, where: Path | str) -> tuple[dict[int, dict], dict[int, list[dict]]]:
     if not isinstance(data, dict) or "images" not in data or "annotations" not in data:
         raise DataError(where, "expected a COCO-style object with 'images' and 'annotations' (SA-Co layout)")
+    for k in ("images", "annotations"):  # e.g. "images": null
+        if not isinstance(data[k], list):
+            raise DataError(where, f"'{k}' must be a list, got {kind_of(data[k])}")
     pairs: dict[int, dict] = {}
     for im in data["images"]:
+        entry, why = image_entry(im)  # typed id/height/width, a file_name inside the dataset folder
+        if entry is None:
+            raise DataError(where, str(why))
         try:
             pid = int(im["id"])
             pairs[pid] = {"id": pid, "file_name": str(im["file_name"]), "text": str(im["text_input"]),
@@ -89,14 +96,14 @@ def _index(data: Any, where: Path | str) -> tuple[dict[int, dict], dict[int, lis
             raise DataError(where, f"image-phrase entry lacks id/file_name/text_input/height/width: {im!r:.80}") from None
     anns: dict[int, list[dict]] = {pid: [] for pid in pairs}
     for a in data["annotations"]:
-        try:
-            pid, aid, seg = int(a["image_id"]), int(a["id"]), a["segmentation"]
-        except (KeyError, TypeError, ValueError):
-            raise DataError(where, f"annotation lacks id/image_id/segmentation: {a!r:.80}") from None
+        if not isinstance(a, dict) or not (is_int(a.get("image_id")) and is_int(a.get("id"))) \
+                or "segmentation" not in a:
+            raise DataError(where, f"annotation lacks an integer id/image_id or a segmentation: {a!r:.80}")
+        pid, aid, seg = int(a["image_id"]), int(a["id"]), a["segmentation"]
         if pid not in pairs:
             raise DataError(where, f"annotation {aid} refers to unknown pair id {pid}")
         p = pairs[pid]
-        why = _check_segmentation(seg, p["height"], p["width"])
+        why = annotation_problem(a, p["height"], p["width"])
         if why:
             raise DataError(where, f"annotation {aid}: {why}")
         anns[pid].append({"id": aid, "segmentation": seg, "iscrowd": bool(a.get("iscrowd", 0))})

@@ -317,13 +317,16 @@ class DavisAccumulator:
 
 # --------------------------------------------------------------------------- files
 def _read_index_png(path: Path) -> np.ndarray:
-    from PIL import Image
+    from seem_bench.data.io import open_image
 
+    if not Path(path).exists():
+        raise DataError(path, "mask PNG not found")
     try:
-        with Image.open(path) as im:
+        # Header first: a PNG declaring more than --max-pixels is refused before decoding.
+        with open_image(Path(path), "mask PNG", unreadable="cannot read mask PNG") as im:
             arr = np.asarray(im)
-    except FileNotFoundError:
-        raise DataError(path, "mask PNG not found") from None
+    except DataError:
+        raise
     except OSError as e:
         raise DataError(path, f"cannot read mask PNG ({e})") from None
     if arr.ndim != 2:
@@ -386,7 +389,9 @@ def evaluate_davis(davis_root: str | Path, results: str | Path, subset: str = "v
         lst = root / "ImageSets" / year / f"{subset}.txt"
         if not lst.is_file():
             raise DataError(lst, f"sequence list for subset {subset!r} not found")
-        sequences = [s.strip() for s in lst.read_text().splitlines() if s.strip()]
+        from seem_bench.data.io import read_lines
+
+        sequences = read_lines(lst)
     if not sequences:
         raise DataError(root, "no sequences to evaluate")
     seqs = list(sequences)

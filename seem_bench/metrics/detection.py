@@ -243,7 +243,9 @@ _NON_FINITE_HINT = re.compile(rb"[:,\[]\s*-?(?:NaN|Infinity|\d+(?:\.\d*)?[eE]\+?
 def _check_finite_file(path: Path) -> None:
     """`_check_finite` on a results file, parsing it in Python only when a byte scan finds a hint
     (hotcoco parses the file itself; a second parse would double the run time)."""
-    data = path.read_bytes()
+    from seem_bench.data.io import read_bytes
+
+    data = read_bytes(path, "results JSON")
     if not _NON_FINITE_HINT.search(data):
         return
     try:
@@ -276,7 +278,7 @@ def coco_evaluate(gt: str | Path | Mapping[str, Any], dt: str | Path | Sequence[
     hotcoco = _hotcoco()
     gt_where: str | Path = gt if isinstance(gt, str | Path) else "<gt>"
     dt_where: str | Path = dt if isinstance(dt, str | Path) else "<results>"
-    with contextlib.redirect_stdout(io.StringIO()):
+    with contextlib.redirect_stdout(io.StringIO()), _quiet_stderr():
         # Files go to hotcoco's Rust parser (parsing them in Python would double the run time).
         if isinstance(gt, str | Path):
             if not Path(gt).is_file():
@@ -299,9 +301,15 @@ def coco_evaluate(gt: str | Path | Mapping[str, Any], dt: str | Path | Sequence[
             if _first_char(Path(dt)) != "[":
                 raise DataError(dt, "results must be a JSON list of detections")
             _check_finite_file(Path(dt))
+            if iou_type == "segm":
+                # The results' RLE sizes must be their GT images' (hotcoco would decode them at
+                # the wrong size and report a wrong AP): the one check that needs a Python parse.
+                _check_rle_sizes(_parsed(Path(dt)), _image_sizes(coco_gt), dt_where)
             src: Any = str(dt)
         else:
             _check_results(dt, dt_where, iou_type)
+            if iou_type == "segm":
+                _check_rle_sizes(dt, _image_sizes(coco_gt), dt_where)
             src = list(dt)
         try:
             coco_dt = coco_gt.load_res(src)
@@ -334,6 +342,59 @@ def coco_evaluate(gt: str | Path | Mapping[str, Any], dt: str | Path | Sequence[
                for k, c in enumerate(cat_ids)}
     return {"stats": stats.tolist(), "stats_names": list(STATS_NAMES), "per_category": per_cat,
             "precision": precision, "recall": recall, "category_ids": cat_ids}
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Any:
+    """hotcoco prints its warnings to file descriptor 2 (they are read from ``load_warnings``
+    instead): the user sees seem-bench's one line, not them beside it."""
+    import os
+    import sys
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            with contextlib.redirect_stderr(io.StringIO()):
+                yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _parsed(path: Path) -> Any:
+    from seem_bench.data.io import read_json
+
+    return read_json(path, "results JSON")
+
+
+def _image_sizes(coco_gt: Any) -> dict[int, tuple[int, int]]:
+    return {int(im["id"]): (int(im["height"]), int(im["width"]))
+            for im in coco_gt.load_imgs(coco_gt.get_img_ids())}
+
+
+def _check_rle_sizes(dt: Any, sizes: Mapping[int, tuple[int, int]], where: str | Path) -> None:
+    """Refuse a segm result whose RLE ``size`` is not its GT image's (h, w), as `eval pq` refuses
+    a PNG of the wrong size."""
+    if not isinstance(dt, list):
+        return
+    for i, d in enumerate(dt):
+        seg = d.get("segmentation") if isinstance(d, Mapping) else None
+        if not isinstance(seg, Mapping) or d.get("image_id") not in sizes:
+            continue
+        size = seg.get("size")
+        want = sizes[d["image_id"]]
+        if not (isinstance(size, list | tuple) and len(size) == 2 and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in size)):
+            raise DataError(where, f"result #{i}: segmentation 'size' must be [height, width], got {size!r:.40}")
+        if tuple(size) != want:
+            raise DataError(where, f"result #{i}: RLE size {size[0]}x{size[1]} (h x w) differs from GT image "
+                                   f"{d['image_id']}'s {want[0]}x{want[1]}")
 
 
 def _first_line(e: BaseException) -> str:
@@ -443,7 +504,6 @@ class CocoApEvaluator(Evaluator):
         return self
 
     def compute(self) -> dict[str, float]:
-        import json
 
         from seem_bench.data.coco import instances_json
         from seem_bench.data.fingerprint import sha256_file
@@ -455,7 +515,9 @@ class CocoApEvaluator(Evaluator):
         recorded = ds.get("instances_sha256")
         if recorded and sha256_file(gt_path) != recorded:
             raise DataError(gt_path, "changed since the run (sha256 differs from the run header)")
-        gt = json.loads(gt_path.read_text())
+        from seem_bench.data.io import read_json
+
+        gt = read_json(gt_path, "GT instances JSON")
         ids = self.image_ids
         gt = {"images": [im for im in gt["images"] if im["id"] in ids],
               "annotations": [a for a in gt["annotations"] if a["image_id"] in ids],

@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -100,13 +99,13 @@ def read_panoptic_png(path: str | Path) -> np.ndarray:
     """
     import cv2
 
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise DataError(path, f"cannot read panoptic PNG ({e.strerror or e})") from None
+    from seem_bench.data.io import check_pixels, read_bytes
+
+    data = read_bytes(path, "panoptic PNG")
     # IHDR: bytes 24 (bit depth) and 25 (colour type: 2 = RGB, 6 = RGBA) of a PNG file.
     if len(data) < 33 or data[:8] != b"\x89PNG\r\n\x1a\n":
         raise DataError(path, "not a PNG file")
+    check_pixels(path, int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"))
     depth, ctype = data[24], data[25]
     if depth != 8 or ctype not in (2, 6):
         kind = {0: "greyscale", 3: "palette", 4: "greyscale+alpha"}.get(ctype, f"colour type {ctype}")
@@ -434,13 +433,9 @@ class PanopticEvaluator(Evaluator):
 
 # --------------------------------------------------------------------------- files
 def _load_json(path: str | Path, what: str) -> Any:
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except FileNotFoundError:
-        raise DataError(path, f"{what} not found") from None
-    except (OSError, ValueError) as e:
-        raise DataError(path, f"cannot read {what}: {e}") from None
+    from seem_bench.data.io import read_json
+
+    return read_json(path, what)
 
 
 def _match(gt_json: Mapping[str, Any], pred_json: Mapping[str, Any], gt_path: Path,

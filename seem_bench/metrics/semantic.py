@@ -158,9 +158,14 @@ class SemSegAccumulator:
 def _read_labels(path: Path) -> np.ndarray:
     import cv2
 
-    data = np.fromfile(path, np.uint8) if path.is_file() else None
-    if data is None:
+    from seem_bench.data.io import open_image, read_bytes
+
+    if not path.is_file():
         raise DataError(path, "label PNG not found")
+    header = open_image(path, "label PNG", unreadable="")  # refused past --max-pixels, undecoded
+    if header is not None:
+        header.close()
+    data = np.frombuffer(read_bytes(path, "label PNG"), np.uint8)
     arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if arr is None:
         raise DataError(path, "cannot decode label image")

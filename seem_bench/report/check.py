@@ -16,7 +16,6 @@ A baseline is a run directory, a ``summary.json``, or a JSON/YAML file holding e
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,24 +56,38 @@ class CheckResult:
     skipped: list[str] = field(default_factory=list)
 
 
-def _numbers(obj: Any, where: str, what: str) -> dict[str, float]:
+def checked_numbers(obj: Any, where: str, what: str, finite: bool = False,
+                    non_negative: bool = False) -> dict[str, float]:
     if not isinstance(obj, dict):
         raise DataError(where, f"{what} must be a mapping of metric name to number")
     bad = [k for k, v in obj.items() if isinstance(v, bool) or not isinstance(v, int | float)]
     if bad:
-        raise DataError(where, f"{what}: non-numeric values for {', '.join(map(str, bad))}")
+        raise DataError(where, f"{what}: non-numeric values for "
+                               f"{', '.join(map(str, bad))} (a mapping of metric name to number is expected)")
+    # A NaN tolerance makes every comparison pass; a NaN or infinite baseline value gates nothing.
+    bad = [k for k, v in obj.items() if (finite or non_negative) and not math.isfinite(v)]
+    if bad:
+        raise UsageError(f"{where}: {what}: non-finite value for {', '.join(map(str, bad))} "
+                         f"({obj[bad[0]]}); give a finite number")
+    bad = [k for k, v in obj.items() if non_negative and v < 0]
+    if bad:
+        raise UsageError(f"{where}: {what}: negative value for {', '.join(map(str, bad))} "
+                         f"({obj[bad[0]]}); tolerances are absolute, >= 0")
     return {str(k): float(v) for k, v in obj.items()}
 
 
 def read_baseline_file(p: Path) -> Any:
     """The parsed content of a JSON or YAML (by suffix) baseline file; `DataError` naming it if
     it is missing or unreadable. Shared by `check` and `suite check`."""
-    if not p.is_file():
+    from seem_bench.data.io import read_json, read_text
+
+    if not p.exists():
         raise DataError(p, "baseline file not found")
+    if p.suffix not in (".yaml", ".yml"):
+        return read_json(p, "baseline")
     try:
-        text = p.read_text(encoding="utf-8")
-        return yaml.safe_load(text) if p.suffix in (".yaml", ".yml") else json.loads(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as e:
+        return yaml.safe_load(read_text(p, "baseline"))
+    except yaml.YAMLError as e:
         raise DataError(p, f"unreadable baseline: {' '.join(str(e).split())}") from None
 
 
@@ -83,17 +96,18 @@ def load_baseline(path: str | Path) -> Baseline:
     p = Path(path)
     if p.is_dir() or p.name == "summary.json":
         s = load_summary(p)
-        return _in_fractions(Baseline(_numbers(s["metrics"], s["_path"], "metrics"), {}, s.get("counts") or {},
+        return _in_fractions(Baseline(checked_numbers(s["metrics"], s["_path"], "metrics"), {}, s.get("counts") or {},
                                       s["_path"], s["task"]["name"], s["dataset"]["name"], random_weights(s)))
     data = read_baseline_file(p)
     if isinstance(data, dict) and "metrics" in data:
         task, dataset = data.get("task"), data.get("dataset")
         return _in_fractions(Baseline(
-            _numbers(data["metrics"], str(p), "metrics"), _numbers(data.get("tolerances") or {}, str(p), "tolerances"),
+            checked_numbers(data["metrics"], str(p), "metrics", finite=True),
+            checked_numbers(data.get("tolerances") or {}, str(p), "tolerances", non_negative=True),
             data.get("counts") or {}, str(p),
             task.get("name") if isinstance(task, dict) else task,
             dataset.get("name") if isinstance(dataset, dict) else dataset, random_weights(data)))
-    return _in_fractions(Baseline(_numbers(data, str(p), "baseline"), {}, {}, str(p)))
+    return _in_fractions(Baseline(checked_numbers(data, str(p), "baseline", finite=True), {}, {}, str(p)))
 
 
 def _in_fractions(b: Baseline) -> Baseline:
@@ -162,6 +176,10 @@ def compare(run: dict[str, float], baseline: dict[str, float], tols: dict[str, f
                 status = "ok"
         rows.append({"metric": metric, "better": "lower" if low else "higher", "baseline": base,
                      "run": value, "diff": diff, "tol": tol, "status": status})
+    if not rows:  # "OK" over nothing would let any run pass
+        raise UsageError("the baseline has no metric to compare (it holds only "
+                         + (", ".join(baseline) if baseline else "nothing")
+                         + "); give it the run's metrics, e.g. NoC@90 or mIoU@5")
     frame = pd.DataFrame(rows, columns=["metric", "better", "baseline", "run", "diff", "tol", "status"])
     return CheckResult(frame, not frame["status"].isin(FAILING).any(), skipped)
 

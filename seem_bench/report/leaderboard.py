@@ -121,10 +121,9 @@ def read_board(path: str | Path) -> pd.DataFrame:
     p = Path(path)
     if not p.exists():
         return pd.DataFrame(columns=BOARD_COLUMNS)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise DataError(p, f"unreadable leaderboard: {e}") from None
+    from seem_bench.data.io import read_text
+
+    text = read_text(p, "leaderboard")
     # ``marks`` came later: a board written before it reads with no marks.
     df = read_csv_checked(text, str(p), [c for c in BOARD_COLUMNS if c != "marks"])
     if "marks" not in df.columns:

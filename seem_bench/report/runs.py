@@ -10,7 +10,6 @@ check of the same run directory agree with each other and with ``seem-bench run`
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +33,13 @@ def load_summary(path: str | Path) -> dict[str, Any]:
     report needs (``task.name``, ``task.kind``, ``model.name``, ``dataset.name``, ``metrics``).
     Non-scalar metric values are moved to ``summary["_other_metrics"]``.
     """
+    from seem_bench.records import read_run_json
+
     p = summary_path(path)
     if not p.exists():
         raise DataError(p, "not found: not a finished seem-bench run directory "
                            "(a run writes summary.json when it ends)")
-    try:
-        summary = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DataError(p, f"unreadable summary: {e}") from None
-    if not isinstance(summary, dict):
-        raise DataError(p, "a summary must be a JSON object")
+    summary = read_run_json(p, "summary")
     for section, keys in _REQUIRED.items():
         block = summary.get(section)
         if not isinstance(block, dict) or any(k not in block for k in keys):
@@ -98,12 +94,9 @@ def list_runs(root: str | Path) -> list[dict[str, Any]]:
     if not root.is_dir():
         raise DataError(root, "not a directory")
     dirs = sorted({p.parent for p in root.rglob("header.json")})
-    headers = []
-    for d in dirs:
-        try:
-            headers.append((d, json.loads((d / "header.json").read_text(encoding="utf-8"))))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise DataError(d / "header.json", f"unreadable run header: {e}") from None
+    from seem_bench.records import read_header
+
+    headers = [(d, read_header(d)) for d in dirs]
     from seem_bench.report.entries import differing, run_identity
 
     # Differences among the runs of one task (runs of different tasks differ in everything).
@@ -119,7 +112,7 @@ def list_runs(root: str | Path) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"run_dir": str(d), "run_id": h.get("run_id", ""), "task": h["task"]["name"],
                                "model": h["model"]["name"], "dataset": h["dataset"]["name"],
                                "differs": diff, "expected": h["dataset"].get("instances")}
-        if (d / "summary.json").is_file():
+        if (d / "summary.json").exists():  # a damaged one is an error, not "no summary yet"
             s = load_summary(d)
             row["evaluated"] = s["counts"]["evaluated"]
             row["errors"] = s["counts"]["errors"]
@@ -130,6 +123,8 @@ def list_runs(root: str | Path) -> list[dict[str, Any]]:
             row["shown"] = ", ".join(f"{m} {format_value(m, to_display(m, v, s), s)}" for m, v in row["metrics"].items())
         else:
             keys = {r["key"] for r in load_records(d, fingerprint=h.get("fingerprint"))}
+            if h.get("keys") is not None:  # only keys of the run's dataset count
+                keys &= set(h["keys"])
             row.update(evaluated=len(keys), errors=None, metrics={}, shown="no summary yet")
         row["complete"] = row["evaluated"] == row["expected"]
         out.append(row)

@@ -21,7 +21,14 @@ from typing import Any
 import pandas as pd
 
 from seem_bench.errors import DataError, UsageError
-from seem_bench.report.check import FAILING, Baseline, check_run, load_baseline, read_baseline_file
+from seem_bench.report.check import (
+    FAILING,
+    Baseline,
+    check_run,
+    checked_numbers,
+    load_baseline,
+    read_baseline_file,
+)
 from seem_bench.suites.manifest import MANIFEST, load_suite_dir
 
 
@@ -37,7 +44,8 @@ def _numbers(obj: Any, where: str, what: str) -> dict[str, float]:
     if not isinstance(obj, dict) or any(isinstance(v, bool) or not isinstance(v, int | float)
                                         for v in obj.values()):
         raise DataError(where, f"{what} must be a mapping of metric name to number")
-    return {str(k): float(v) for k, v in obj.items()}
+    # The `check` rules: finite metric values, finite tolerances >= 0.
+    return checked_numbers(obj, where, what, finite=True, non_negative=what == "tolerances")
 
 
 def load_suite_baseline(path: str | Path, suite: str) -> dict[str, Baseline]:

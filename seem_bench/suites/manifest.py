@@ -7,7 +7,6 @@ later cannot relabel old numbers), and the summary of every finished cell.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +23,9 @@ def read_manifest(out: str | Path) -> dict[str, Any]:
     path = Path(out) / MANIFEST
     if not path.is_file():
         raise DataError(path, "not found: not a suite directory written by `seem-bench suite run`")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DataError(path, f"unreadable suite manifest: {e}") from None
+    from seem_bench.data.io import read_json
+
+    data = read_json(path, "suite manifest")
     if not isinstance(data, dict) or not all(k in data for k in ("suite", "definition", "model", "cells")):
         raise DataError(path, "a suite manifest needs suite, definition, model and cells")
     return data

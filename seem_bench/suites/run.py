@@ -88,7 +88,7 @@ def _missing_line(name: str, split: str | None, cell_ids: list[str], data_root: 
     at = f" --split {split}" if split else ""
     return (f"dataset {name}{' ' + split if split else ''} (cells {', '.join(cell_ids)}): {problem}; "
             f"prepare it in {root} (layout: `seem-bench data list`), then run "
-            f"`seem-bench data check {name} --root {root}{at}`")
+            f"`seem-bench data check {name} --data-root {root}{at}`")
 
 
 def plan(suite: Suite, model: str, cells: list[SuiteCell], data_root: Path | None,

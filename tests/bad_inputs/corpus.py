@@ -56,3 +56,18 @@ def assert_no_partial_outputs(root: Path, before: set[Path], allowed: set[str] =
         if p.suffix == ".jsonl":
             text = (root / p).read_text()
             assert text == "" or text.endswith("\n"), f"{p}: torn last line"
+
+
+def seem_bench_here(args: list[str], capfd) -> subprocess.CompletedProcess:
+    """``seem-bench ARGS`` in this test process (no interpreter start: for the many cheap cases),
+    its exit code and captured stdout/stderr shaped like `seem_bench`'s. Use absolute paths;
+    cases that may crash the interpreter or set process state (``--max-pixels``) use `seem_bench`."""
+    from seem_bench.cli import main
+
+    capfd.readouterr()
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as e:  # argparse
+        code = e.code if isinstance(e.code, int) else 2
+    out, err = capfd.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)

@@ -102,7 +102,7 @@ def test_data_check_reports_every_bad_image_and_mask(grabcut, demo_root, tmp_pat
     _resize_mask(grabcut / "boundary_GT" / "demo_001.bmp")
     _empty_mask(grabcut / "boundary_GT" / "demo_002.bmp")
     (grabcut / "data_GT" / "demo_003.jpg").unlink()
-    proc = seem_bench(["data", "check", "grabcut", "--root", str(grabcut)], tmp_path)
+    proc = seem_bench(["data", "check", "grabcut", "--data-root", str(grabcut)], tmp_path)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     lines = proc.stdout.splitlines()
     for name, problem in [("data_GT/demo_000.jpg", "cannot decode image"),
@@ -292,7 +292,7 @@ def test_davis_data_check_validates_scribble_files(case, demo_root, tmp_path):
     good.write_text(json.dumps(_scribble(8, 3)))
     bad = root / "Scribbles" / seq / "002.json"
     bad.write_text("{oops" if make is None else json.dumps(make(8)))
-    proc = seem_bench(["data", "check", "davis2017", "--root", str(root)], tmp_path)
+    proc = seem_bench(["data", "check", "davis2017", "--data-root", str(root)], tmp_path)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stdout.splitlines() == [line for line in proc.stdout.splitlines() if str(bad) in line]
     assert len(proc.stdout.splitlines()) == 1 and problem in proc.stdout, proc.stdout

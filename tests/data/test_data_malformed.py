@@ -209,7 +209,7 @@ def test_empty_splits(tmp_path):
 def test_cli_check_prints_one_line_per_problem_and_exits_1(tmp_path, capsys):
     fx.coco_panoptic(tmp_path, extra_png_id=999)
     truncate(tmp_path / "val2017" / "000000000005.jpg")
-    rc = cli_main(["data", "check", "coco_panoptic", "--root", str(tmp_path), "--no-progress"])
+    rc = cli_main(["data", "check", "coco_panoptic", "--data-root", str(tmp_path), "--no-progress"])
     out = capsys.readouterr().out.splitlines()
     assert rc == 1 and len(out) == 2
     assert out[0].startswith(str(tmp_path / "val2017/000000000005.jpg") + ": cannot decode image")
@@ -218,12 +218,12 @@ def test_cli_check_prints_one_line_per_problem_and_exits_1(tmp_path, capsys):
 
 def test_cli_check_clean_dataset_exits_0(tmp_path, capsys):
     fx.davis(tmp_path / "DAVIS")
-    rc = cli_main(["data", "check", "davis2017", "--root", str(tmp_path), "--no-progress"])
+    rc = cli_main(["data", "check", "davis2017", "--data-root", str(tmp_path), "--no-progress"])
     assert rc == 0 and capsys.readouterr().out == ""
 
 
 def test_cli_loader_error_is_one_line_exit_1(tmp_path, capsys):
-    rc = cli_main(["data", "stats", "sbd", "--root", str(tmp_path)])
+    rc = cli_main(["data", "stats", "sbd", "--data-root", str(tmp_path)])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 1 and err == [f"seem-bench: error: {tmp_path / 'val.txt'}: file not found"]
 

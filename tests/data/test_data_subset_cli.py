@@ -52,13 +52,13 @@ def test_fingerprint_changes_with_the_index_file(tmp_path):
 
 
 def test_stats_json_and_ids(coco_root, tmp_path, capsys):
-    assert cli_main(["data", "stats", "coco_panoptic", "--root", str(coco_root), "--json"]) == 0
+    assert cli_main(["data", "stats", "coco_panoptic", "--data-root", str(coco_root), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"images": 2, "instances": 5}
-    assert cli_main(["data", "stats", "coco_panoptic", "--root", str(coco_root), "--ids"]) == 0
+    assert cli_main(["data", "stats", "coco_panoptic", "--data-root", str(coco_root), "--ids"]) == 0
     ids = capsys.readouterr().out
     assert ids.split() == ["5", "42"]
     (tmp_path / "ids.txt").write_text(ids)  # --ids output is a valid subset file
-    assert cli_main(["data", "stats", "coco_panoptic", "--root", str(coco_root), "--subset",
+    assert cli_main(["data", "stats", "coco_panoptic", "--data-root", str(coco_root), "--subset",
                      str(tmp_path / "ids.txt"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"images": 2, "instances": 5}
 
@@ -66,12 +66,12 @@ def test_stats_json_and_ids(coco_root, tmp_path, capsys):
 def test_stats_referring_and_video_keys(tmp_path, capsys):
     fx.refer(tmp_path / "refer")
     fx.davis(tmp_path / "DAVIS")
-    assert cli_main(["data", "stats", "refcoco", "--root", str(tmp_path), "--split", "testA", "--json"]) == 0
+    assert cli_main(["data", "stats", "refcoco", "--data-root", str(tmp_path), "--split", "testA", "--json"]) == 0
     refs = [r for r in fx.refer_records()[0] if "A" in r["split"]]
     assert json.loads(capsys.readouterr().out) == {
         "images": len({r["image_id"] for r in refs}), "instances": len(refs),
         "expressions": sum(len(r["sentences"]) for r in refs)}
-    assert cli_main(["data", "stats", "davis2017", "--root", str(tmp_path), "--json"]) == 0
+    assert cli_main(["data", "stats", "davis2017", "--data-root", str(tmp_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"sequences": 2, "frames": 7, "instances": 4}
 
 
@@ -84,5 +84,5 @@ def test_list_names_every_dataset_with_its_tree(capsys):
 
 
 def test_unknown_dataset_is_a_usage_error(tmp_path, capsys):
-    assert cli_main(["data", "check", "coco_panoptik", "--root", str(tmp_path)]) == 2
+    assert cli_main(["data", "check", "coco_panoptik", "--data-root", str(tmp_path)]) == 2
     assert "Did you mean 'coco_panoptic'" in capsys.readouterr().err

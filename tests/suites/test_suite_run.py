@@ -164,8 +164,8 @@ def test_capabilities_and_data_are_checked_before_anything_runs(tmp_path, demo_r
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 4 and err[3].startswith("seem-bench: error: 3 dataset(s) needed by 3 of 7 cells")
     assert err[0].startswith("seem-bench: dataset refcocog umd/val (cells refcocog): ")
-    assert err[0].endswith(f"then run `seem-bench data check refcocog --root {part / 'refer'} --split umd/val`")
-    assert err[1].endswith(f"`seem-bench data check pascalvoc --root {part / 'PascalVOC'}`")
+    assert err[0].endswith(f"then run `seem-bench data check refcocog --data-root {part / 'refer'} --split umd/val`")
+    assert err[1].endswith(f"`seem-bench data check pascalvoc --data-root {part / 'PascalVOC'}`")
     assert err[2].startswith("seem-bench: dataset sbd (cells sbd): ")
     assert not out.exists()
     # --cells leaves the missing ones out; the present ones run from --data-root.
