@@ -86,7 +86,8 @@ class Sam2Adapter(Adapter):
 
     variant: ClassVar[str] = ""
     checkpoint_name: ClassVar[str] = ""  # the default (2.1) release's file, for `seem-bench models`
-    capabilities = Capabilities(tasks={"interactive"}, prompts={"point", "box"}, memory=True, max_batch=64)
+    capabilities = Capabilities(tasks={"interactive", "video-interactive"}, prompts={"point", "box"},
+                                memory=True, max_batch=64)
 
     @classmethod
     def files(cls, version: str = "2.1") -> tuple[str, str]:
@@ -97,8 +98,18 @@ class Sam2Adapter(Adapter):
 
     def __init__(self, checkpoint: str | None = None, device: str | None = None,
                  multimask_output: str = "single-point", version: str = "2.1", seed: int | str = 0,
-                 **options: Any) -> None:
+                 frame_window: int | str = 16, correct_as_cond: bool | str = True,
+                 video_image_size: int | str | None = None, **options: Any) -> None:
         reject_unknown(self.name, options)
+        # Video predictor options (`video()`, baselines/sam2_video.py).
+        self.frame_window = int(frame_window)
+        if self.frame_window < 1:
+            raise UsageError(f"--model-opt frame_window must be >= 1, got {frame_window!r}")
+        self.correct_as_cond = str(correct_as_cond).lower() in ("true", "1", "on", "yes")
+        self.video_image_size = None if video_image_size in (None, "", "null") else int(video_image_size)
+        if self.video_image_size is not None and (self.video_image_size < 64 or self.video_image_size % 32):
+            raise UsageError(f"--model-opt video_image_size must be a multiple of 32 >= 64, got {video_image_size!r}")
+        self._video = None
         import torch
         from sam2.build_sam import build_sam2
         from sam2.sam2_image_predictor import SAM2ImagePredictor
@@ -152,8 +163,21 @@ class Sam2Adapter(Adapter):
                        "torch": metadata.version("torch")}
         else:
             weights = {"checkpoint_file": self.checkpoint.name, "checkpoint_sha256": sha256_file(self.checkpoint)}
-        return {"name": self.name, "config": self.config, **weights,
-                "multimask_output": self.multimask_output, "apply_postprocessing": True, "sam2": pkg}
+        out = {"name": self.name, "config": self.config, **weights,
+               "multimask_output": self.multimask_output, "apply_postprocessing": True, "sam2": pkg}
+        if self.frame_window != 16 or not self.correct_as_cond or self.video_image_size is not None:
+            # Only non-defaults, so that image runs keep their run ids.
+            out["video"] = {"frame_window": self.frame_window, "correct_as_cond": self.correct_as_cond,
+                            "image_size": self.video_image_size}
+        return out
+
+    def video(self) -> Any:
+        """The SAM 2 video predictor with this model's weights (`baselines.sam2_video`)."""
+        if self._video is None:
+            from seem_bench.baselines.sam2_video import Sam2VideoAdapter
+
+            self._video = Sam2VideoAdapter(self, self.frame_window, self.correct_as_cond, self.video_image_size)
+        return self._video
 
     def encode(self, image: np.ndarray) -> Sam2State:
         _check_image(image)

@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from seem_bench.adapters.base import Adapter, Capabilities, Prediction
+from seem_bench.adapters.video import FrameSource, VideoAdapter, VideoSession
 from seem_bench.prompts.types import Prompts
 
 
@@ -25,7 +27,7 @@ class OracleModel(Adapter):
     name = "oracle"
     summary = "sanity model: returns the GT mask (NoC = 1 on every protocol)"
     capabilities = Capabilities(tasks={"interactive", "ref-image", "referring", "generic", "davis-interactive",
-                                       "concept"},
+                                       "video-interactive", "concept"},
                                 prompts={"point", "box", "scribble", "polygon", "text", "ref_image", "none"},
                                 composition=True, memory=True, max_batch=64)
     uses_ground_truth = True
@@ -49,6 +51,10 @@ class OracleModel(Adapter):
         if self._gt is None or self._gt.shape != tuple(state):
             raise RuntimeError("oracle: set_target was not called for this image")
         return Prediction(mask=self._gt.copy(), score=1.0)
+
+    def video(self) -> OracleVideo:
+        """Video sessions that return the object's GT mask on every frame (J&F 100 after pass 1)."""
+        return OracleVideo()
 
     @staticmethod
     def _generic(target: dict) -> Prediction:
@@ -154,3 +160,35 @@ class RefCopyModel(Adapter):
         if m.shape != (h, w):
             m = cv2.resize(m.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
         return Prediction(mask=m.copy())
+
+
+class OracleVideoSession(VideoSession):
+    """Every frame's mask is the GT the loop gave (`set_targets`), whatever the prompts."""
+
+    def __init__(self, n_frames: int) -> None:
+        self.n = n_frames
+        self._gt: Any = None
+
+    def set_targets(self, masks: Any) -> None:
+        self._gt = masks
+
+    def _mask(self, t: int) -> np.ndarray:
+        if self._gt is None:
+            raise RuntimeError("oracle video: set_targets was not called")
+        return np.asarray(self._gt(t), bool).copy()
+
+    def add_prompts(self, t: int, prompts: Prompts, mask: np.ndarray | None = None) -> np.ndarray:
+        return self._mask(t)
+
+    def propagate(self, start: int, reverse: bool = False) -> Iterator[tuple[int, np.ndarray]]:
+        order = range(start, -1, -1) if reverse else range(start, self.n)
+        for t in order:
+            yield t, self._mask(t)
+
+
+class OracleVideo(VideoAdapter):
+    uses_ground_truth = True
+    prompts = frozenset({"point", "box", "mask"})
+
+    def start(self, frames: FrameSource) -> VideoSession:
+        return OracleVideoSession(len(frames))

@@ -227,6 +227,28 @@ class DavisInteractiveParams(KindParams):
 
 
 @dataclass(frozen=True)
+class VideoInteractiveParams(KindParams):
+    """``video-interactive``: SAM 2's offline / online click protocols (`seem_bench.loops.video_interactive`)."""
+
+    kind: ClassVar[str] = "video-interactive"
+    video_protocol: str = spec("sam2-offline", "sam2-offline (passes, worst frame each) or sam2-online "
+                               "(one pass, pause below iou_threshold)", choices=("sam2-offline", "sam2-online"))
+    max_frames: int = spec(8, "N_frame: prompted frames at most (offline: one per pass; J&F@1..N reported)",
+                           minimum=1)
+    frames_per_pass: int = spec(1, "sam2-offline: new frames prompted per pass (the lowest-IoU ones); "
+                                "passes = ceil(max_frames / frames_per_pass)", minimum=1)
+    clicks_per_frame: int = spec(3, "N_click: clicks on each prompted frame (fewer once it is perfect)", minimum=1)
+    iou_threshold: float = spec(0.75, "sam2-online: pause on a frame whose IoU is below this",
+                                minimum=0.0, maximum=1.0)
+    score_frames: str = spec("inner", "frames scored: inner = annotated frames but the first and last "
+                             "(davis2017-evaluation), all = every annotated frame", choices=("inner", "all"))
+    save_masks: str | None = spec(None, "store the last pass's (final) or every pass's (all) per-frame "
+                                        "masks as COCO RLE in the records (`run --save-masks`)",
+                                  choices=(None, "final", "all"))
+    seed: int = spec(0, "seed of random first clicks (protocol sam-random)", minimum=0)
+
+
+@dataclass(frozen=True)
 class ConceptParams(KindParams):
     kind: ClassVar[str] = "concept"
     score_thr: float = spec(0.5, "predictions scoring below this are dropped (CGF1Eval threshold)",
@@ -237,6 +259,7 @@ class ConceptParams(KindParams):
 KIND_PARAMS: dict[str, type[KindParams]] = {
     c.kind: c for c in (InteractiveParams, ReferringParams, RefImageParams, GenericParams, DavisInteractiveParams)}
 KIND_PARAMS["concept"] = ConceptParams
+KIND_PARAMS["video-interactive"] = VideoInteractiveParams
 
 #: Options of the click protocols (each protocol declares a subset through its defaults).
 PROTOCOL_PARAMS: dict[str, Param] = {p.name: p for p in (

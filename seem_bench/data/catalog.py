@@ -116,4 +116,20 @@ CATALOG: dict[str, DatasetInfo] = {i.name: i for i in (
                 "  SegmentationObject/<name>.png ...         (palette PNG)",
                 "http://host.robots.ox.ac.uk/pascal/VOC/voc2012/ (VOCtrainval_11-May-2012.tar)",
                 ("val", "train", "test"), "seem_bench.data.voc:build_pascalvoc"),
+    DatasetInfo("mose", "MOSE complex video object segmentation (valid: first-frame annotations only)",
+                "MOSE/\n  <split>/JPEGImages/<video>/00000.jpg ...\n"
+                "  <split>/Annotations/<video>/00000.png ...   (palette PNG, pixel = object id)",
+                "https://henghuiding.github.io/MOSE/ (train.tar.gz, valid.tar.gz)",
+                ("valid", "train"), "seem_bench.data.vos_layouts:build_mose", "video"),
+    DatasetInfo("sav", "SA-V video segmentation (val / test; masklets at 6 fps)",
+                "SA-V/\n  sav_<split>/sav_<split>.txt\n  sav_<split>/JPEGImages_24fps/<video>/00000.jpg ...\n"
+                "  sav_<split>/Annotations_6fps/<video>/<obj>/00000.png ...   (binary, one folder per object)",
+                "https://ai.meta.com/datasets/segment-anything-video (sav_val.tar, sav_test.tar)",
+                ("val", "test"), "seem_bench.data.vos_layouts:build_sav", "video"),
+    DatasetInfo("lvos", "LVOS long-term video object segmentation (v1 / v2 layout)",
+                "LVOS/\n  <split>/JPEGImages/<video>/00000001.jpg ...\n"
+                "  <split>/Annotations/<video>/00000001.png ...   (palette PNG, 255 = void)\n"
+                "  <split>/<split>_meta.json                     (objects per video)",
+                "https://lingyihongfd.github.io/lvos.github.io/",
+                ("valid", "train", "test"), "seem_bench.data.vos_layouts:build_lvos", "video"),
 )}

@@ -30,6 +30,9 @@ DATASETS.register("davis345", "seem_bench.data.clicksets:load_davis345")
 DATASETS.register("coco_mval", "seem_bench.data.clicksets:load_coco_mval")
 DATASETS.register("sbd", "seem_bench.data.sbd:load_sbd")
 DATASETS.register("pascalvoc", "seem_bench.data.voc:load_pascalvoc")
+DATASETS.register("mose", "seem_bench.data.vos_layouts:load_mose")
+DATASETS.register("sav", "seem_bench.data.vos_layouts:load_sav")
+DATASETS.register("lvos", "seem_bench.data.vos_layouts:load_lvos")
 DATASETS.register("coco_interactive", "seem_bench.data.coco_interactive:load_coco_interactive")
 DATASETS.register("saco_gold", "seem_bench.data.saco:load_saco_gold")
 DATASETS.register("saco_silver", "seem_bench.data.saco:load_saco_silver")
@@ -42,6 +45,7 @@ DEFAULT_SUBDIR = {
     "davis2017": "DAVIS", "davis2016": "DAVIS",
     "grabcut": "GrabCut", "berkeley": "Berkeley", "davis345": "DAVIS345", "coco_mval": "COCO_MVal",
     "sbd": "SBD", "pascalvoc": "PascalVOC",
+    "mose": "MOSE", "sav": "SA-V", "lvos": "LVOS",
     "coco_interactive": "coco",
 }
 DEFAULT_SUBDIR.update({"saco_gold": "SA-Co", "saco_silver": "SA-Co"})

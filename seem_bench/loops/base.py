@@ -1,6 +1,7 @@
 """What a task kind must provide to the runner.
 
-A task's ``kind`` (``interactive``, ``generic``, ``referring``, ``ref-image``, ``davis-interactive``) selects a `TaskKind`:
+A task's ``kind`` (``interactive``, ``generic``, ``referring``, ``ref-image``, ``davis-interactive``,
+``video-interactive``) selects a `TaskKind`:
 it names the record units of a sample (instances, sentences, objects, or the image itself) and
 runs one sample through the model (calling ``encoder`` once per image). Records become metrics
 through the evaluators the task lists (`seem_bench.metrics.contract`), never through the loop.
@@ -113,4 +114,5 @@ KINDS.register("referring", "seem_bench.loops.referring:ReferringKind")
 KINDS.register("ref-image", "seem_bench.loops.ref_image:RefImageKind")
 KINDS.register("generic", "seem_bench.loops.generic:GenericKind")
 KINDS.register("davis-interactive", "seem_bench.loops.davis_interactive:DavisInteractiveKind")
+KINDS.register("video-interactive", "seem_bench.loops.video_interactive:VideoInteractiveKind")
 KINDS.register("concept", "seem_bench.loops.concept:ConceptKind")

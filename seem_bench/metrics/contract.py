@@ -188,6 +188,7 @@ EVALUATORS.register("referring", "seem_bench.metrics.referring:ReferringEvaluato
 EVALUATORS.register("gres", "seem_bench.metrics.referring:GresEvaluator")
 EVALUATORS.register("davis", "seem_bench.metrics.davis:DavisEvaluator")
 EVALUATORS.register("davis-interactive", "seem_bench.metrics.davis:DavisInteractiveEvaluator")
+EVALUATORS.register("video-interactive", "seem_bench.metrics.video_interactive:VideoInteractiveEvaluator")
 EVALUATORS.register("panoptic", "seem_bench.metrics.panoptic:PanopticEvaluator")
 EVALUATORS.register("semantic", "seem_bench.metrics.semantic:SemanticEvaluator")
 EVALUATORS.register("coco-ap", "seem_bench.metrics.detection:CocoApEvaluator")

@@ -23,8 +23,8 @@ def value(df, model, dataset, metric):
 def test_reported_rows_match_spec_section_6():
     rep = load_reported()
     # 8 README models x 8 numbers - X-Decoder's 2 VOC + DaViT-d3's 2 SBD; 5 x 4 FocSAM; 15 + 6 video;
-    # 5 SA-Co cgF1 rows of the SAM 3 README.
-    assert len(rep) == 64 + 20 + 21 + 5
+    # 5 SA-Co cgF1 rows of the SAM 3 README; SAM 2.1 README: 4 sizes x 3 VOS sets; 8 RITM README + 1 SegNext.
+    assert len(rep) == 64 + 20 + 21 + 5 + 12 + 8 + 1
     assert value(rep, "SAM 3", "saco_gold", "cgF1") == pytest.approx(0.539)
     assert set(rep.source) == {"reported"}
     # One cell of every row group of SPEC §6, in summary units (percent / 100; NoC as is).
@@ -38,6 +38,7 @@ def test_reported_rows_match_spec_section_6():
     assert value(rep, "SAM ViT-H", "sbd", "NoC@90") == 7.62
     assert value(rep, "SEEM-T", "davis2016", "F-Mean") == pytest.approx(0.664)
     assert value(rep, "SegGPT-L", "davis2017", "J&F-Mean") == pytest.approx(0.756)
+    assert value(rep, "SAM 2.1 Hiera-L", "lvos", "J&F@1fr") == pytest.approx(0.806)
     assert not ((rep.model == "X-Decoder Focal-T") & (rep.dataset == "pascalvoc")).any()
     # Registry names link reported rows to the models seem-bench can run.
     ids = dict(zip(rep.model, rep.model_id, strict=True))
@@ -47,7 +48,8 @@ def test_reported_rows_match_spec_section_6():
 def test_every_reported_row_cites_a_source():
     rep = load_reported()
     sources = load_sources()
-    assert set(rep.reference) == {"seem-readme", "focsam-noc90", "dinov-table3", "sam3-readme"}
+    assert set(rep.reference) == {"seem-readme", "focsam-noc90", "dinov-table3", "sam3-readme", "sam2-readme",
+                                  "ritm-readme", "segnext-eval-sam"}
     assert set(rep.reference) <= set(sources)
     assert "github.com/UX-Decoder" in sources["seem-readme"]["url"]
 

@@ -11,7 +11,8 @@ from seem_bench.errors import DataError, UsageError
 from seem_bench.report.leaderboard import load_reported
 from seem_bench.suites.definition import SUITES, get_suite, parse_suite
 
-SHIPPED = {"seem-paper", "ritm-noc", "sam-point", "davis-interactive", "sam3-paper"}
+SHIPPED = {"seem-paper", "ritm-noc", "sam-point", "davis-interactive", "sam3-paper",
+           "sam2-video-interactive"}
 
 
 def test_suites_lists_the_four_suites_with_citations(capsys):
