@@ -11,6 +11,7 @@ name                   transformers class           tasks
 ``hf:clipseg``         ``CLIPSegForImage...``       referring (text)
 ``hf:seggpt``          ``SegGptForImage...``        ref-image (exemplar)
 ``hf:mask2former``     ``Mask2FormerForUniv...``    generic (panoptic, semantic, instances)
+``hf:eomt``            ``EomtForUniversal...``      generic (panoptic, semantic, instances)
 =====================  ===========================  ==============================================
 
 Weights: ``--checkpoint DIR`` (a local ``from_pretrained`` directory) or ``--checkpoint random``
@@ -33,4 +34,5 @@ HF_MODELS = {
     "hf:clipseg": "seem_bench.baselines.hf.clipseg:HfClipSeg",
     "hf:seggpt": "seem_bench.baselines.hf.seggpt:HfSegGpt",
     "hf:mask2former": "seem_bench.baselines.hf.generic:HfMask2Former",
+    "hf:eomt": "seem_bench.baselines.hf.generic:HfEomt",
 }

@@ -74,27 +74,101 @@ class HfMask2Former(HfAdapter):
 
     def decode(self, state: dict[str, Any], prompts: Prompts, memory: Any = None) -> Prediction:
         out, hw, cats = state["out"], state["hw"], self.categories
-        stuff = {k for k, c in enumerate(cats) if not int(c.get("isthing", 1))}
-        pan = self.processor.post_process_panoptic_segmentation(
-            out, threshold=0.8, mask_threshold=0.5, overlap_mask_area_threshold=0.8, label_ids_to_fuse=stuff,
-            target_sizes=[hw])[0]
-        ids = pan["segmentation"].cpu().numpy().astype(np.int64)
+        stuff = [k for k, c in enumerate(cats) if not int(c.get("isthing", 1))]
+        ids, infos = self.post_panoptic(out, hw, stuff)
         ids[ids < 0] = 0
         segments = []
-        for s in pan["segments_info"]:
+        for s in infos:
             if int(s["label_id"]) < len(cats):
                 segments.append({"id": int(s["id"]), "category_id": int(cats[int(s["label_id"])]["id"])})
             else:
                 ids[ids == int(s["id"])] = 0
-        semantic = self.processor.post_process_semantic_segmentation(out, target_sizes=[hw])[0].cpu().numpy()
+        semantic = self.post_semantic(out, hw)
         semantic = np.where(semantic < len(cats), semantic, 255).astype(np.int64)
+        instances = []
+        for mask, label, score in self.post_instances(out, hw):
+            if label < len(cats) and int(cats[label].get("isthing", 1)):
+                instances.append({"mask": mask, "category_id": int(cats[label]["id"]), "score": score})
+        return Prediction(extra={"panoptic": (ids, segments), "semantic": semantic, "instances": instances})
+
+    # The processor's own post-processing, at Mask2Former's panoptic-inference defaults.
+    def post_panoptic(self, out: Any, hw: tuple[int, int], stuff: list[int]) -> tuple[np.ndarray, list[dict]]:
+        pan = self.processor.post_process_panoptic_segmentation(
+            out, threshold=0.8, mask_threshold=0.5, overlap_mask_area_threshold=0.8, label_ids_to_fuse=set(stuff),
+            target_sizes=[hw])[0]
+        return pan["segmentation"].cpu().numpy().astype(np.int64), pan["segments_info"]
+
+    def post_semantic(self, out: Any, hw: tuple[int, int]) -> np.ndarray:
+        return self.processor.post_process_semantic_segmentation(out, target_sizes=[hw])[0].cpu().numpy()
+
+    def post_instances(self, out: Any, hw: tuple[int, int]) -> list[tuple[np.ndarray, int, float]]:
+        """(mask, model class index, score) of every instance the processor keeps."""
         inst = self.processor.post_process_instance_segmentation(out, threshold=0.5, target_sizes=[hw],
                                                                  return_binary_maps=True)[0]
-        instances = []
         masks = inst["segmentation"]
-        for k, s in enumerate(inst["segments_info"]):
-            label = int(s["label_id"])
-            if label < len(cats) and int(cats[label].get("isthing", 1)) and masks is not None:
-                instances.append({"mask": masks[k].bool().cpu().numpy(), "category_id": int(cats[label]["id"]),
-                                  "score": float(s["score"])})
-        return Prediction(extra={"panoptic": (ids, segments), "semantic": semantic, "instances": instances})
+        if masks is None:
+            return []
+        return [(masks[k].bool().cpu().numpy(), int(s["label_id"]), float(s["score"]))
+                for k, s in enumerate(inst["segments_info"])]
+
+
+def tiny_eomt_config(num_labels: int = 7) -> Any:
+    from transformers import EomtConfig
+
+    return EomtConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                      image_size=64, patch_size=16, num_queries=10, num_labels=num_labels, num_blocks=1)
+
+
+class HfEomt(HfMask2Former):
+    """``hf:eomt``: EoMT (Kerssies et al., CVPR 2025, "Your ViT is Secretly an Image Segmentation
+    Model"): a plain ViT whose last blocks process the queries, through transformers.
+
+    The image is resized to the model's square input and padded (``do_pad``, as the COCO panoptic
+    checkpoints' processors do); the processor's post-processing takes the padded ``size`` to
+    undo it. Its panoptic fusion names stuff classes (``stuff_classes``) where Mask2Former names
+    classes to fuse; its instance output is one id map, split here into one mask per segment.
+    """
+
+    name = "hf:eomt"
+    summary = "EoMT panoptic (transformers EomtForUniversalSegmentation; tue-mps/coco_panoptic_eomt_large_640)"
+    hub_id = "tue-mps/coco_panoptic_eomt_large_640"
+    model_class = "EomtForUniversalSegmentation"
+
+    def build_config(self, config: str) -> Any:
+        from transformers import EomtConfig
+
+        return EomtConfig(num_labels=133) if config == "default" else tiny_eomt_config()
+
+    def build_processor(self, checkpoint_dir: Path | None) -> tuple[Any, str]:
+        from transformers import EomtImageProcessor
+
+        if has_processor_files(checkpoint_dir):
+            return EomtImageProcessor.from_pretrained(str(checkpoint_dir), local_files_only=True), "checkpoint"
+        side = 64 if self.config_name == "tiny" else 640
+        return EomtImageProcessor(size={"shortest_edge": side, "longest_edge": side}, do_pad=True), "default"
+
+    def encode(self, image: np.ndarray) -> dict[str, Any]:
+        import torch
+
+        self.check_image(image)
+        inputs = self.processor(images=image, return_tensors="pt")
+        offsets = inputs.get("patch_offsets") or None
+        with torch.inference_mode():
+            out = self.model(pixel_values=inputs["pixel_values"].to(self.device), patch_offsets=offsets)
+        return {"out": out, "hw": tuple(image.shape[:2])}
+
+    def post_panoptic(self, out: Any, hw: tuple[int, int], stuff: list[int]) -> tuple[np.ndarray, list[dict]]:
+        pan = self.processor.post_process_panoptic_segmentation(
+            out, target_sizes=[hw], threshold=0.8, mask_threshold=0.5, overlap_mask_area_threshold=0.8,
+            stuff_classes=stuff, size=self.processor.size)[0]
+        return pan["segmentation"].cpu().numpy().astype(np.int64), pan["segments_info"]
+
+    def post_semantic(self, out: Any, hw: tuple[int, int]) -> np.ndarray:
+        return self.processor.post_process_semantic_segmentation(out, target_sizes=[hw],
+                                                                 size=self.processor.size)[0].cpu().numpy()
+
+    def post_instances(self, out: Any, hw: tuple[int, int]) -> list[tuple[np.ndarray, int, float]]:
+        inst = self.processor.post_process_instance_segmentation(out, target_sizes=[hw], threshold=0.5,
+                                                                 size=self.processor.size)[0]
+        ids = inst["segmentation"].cpu().numpy()
+        return [(ids == int(s["id"]), int(s["label_id"]), float(s["score"])) for s in inst["segments_info"]]

@@ -189,11 +189,12 @@ def test_multimask_rule_output_first_best_score_oracle():
     assert pick["oracle"][0].tolist() == gt.tolist() and pick["oracle"][1] == "m1"
 
 
-def test_mask2former_runs_the_generic_task(demo_root, tmp_path):
-    s = run(RunConfig(task=get_task("generic"), model="hf:mask2former", data_root=demo_root, out_dir=tmp_path,
+@pytest.mark.parametrize("name", ["hf:mask2former", "hf:eomt"])
+def test_universal_segmenters_run_the_generic_task(name, demo_root, tmp_path):
+    s = run(RunConfig(task=get_task("generic"), model=name, data_root=demo_root, out_dir=tmp_path,
                       limit=1, model_options={"checkpoint": "random", "config": "tiny"}, progress=False))
     assert s["counts"]["ok"] == 1
-    m = _tiny("hf:mask2former")
+    m = _tiny(name)
     cats = [{"id": 3, "name": "a", "isthing": 1}, {"id": 9, "name": "b", "isthing": 0}]  # 2 of the 7 classes
     m.set_categories(cats)
     p = m.decode(m.encode(IMG), Prompts())
