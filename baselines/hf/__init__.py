@@ -12,6 +12,7 @@ name                   transformers class           tasks
 ``hf:seggpt``          ``SegGptForImage...``        ref-image (exemplar)
 ``hf:mask2former``     ``Mask2FormerForUniv...``    generic (panoptic, semantic, instances)
 ``hf:eomt``            ``EomtForUniversal...``      generic (panoptic, semantic, instances)
+``hf:oneformer``       ``OneFormerForUniv...``      generic (one forward per task token)
 =====================  ===========================  ==============================================
 
 Weights: ``--checkpoint DIR`` (a local ``from_pretrained`` directory) or ``--checkpoint random``
@@ -35,4 +36,5 @@ HF_MODELS = {
     "hf:seggpt": "seem_bench.baselines.hf.seggpt:HfSegGpt",
     "hf:mask2former": "seem_bench.baselines.hf.generic:HfMask2Former",
     "hf:eomt": "seem_bench.baselines.hf.generic:HfEomt",
+    "hf:oneformer": "seem_bench.baselines.hf.generic:HfOneFormer",
 }

@@ -172,3 +172,72 @@ class HfEomt(HfMask2Former):
                                                                  size=self.processor.size)[0]
         ids = inst["segmentation"].cpu().numpy()
         return [(ids == int(s["id"]), int(s["label_id"]), float(s["score"])) for s in inst["segments_info"]]
+
+
+def tiny_oneformer_config(num_labels: int = 7) -> Any:
+    from transformers import OneFormerConfig, SwinConfig
+
+    swin = SwinConfig(embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2], window_size=4,
+                      out_features=["stage1", "stage2", "stage3", "stage4"])
+    return OneFormerConfig(backbone_config=swin, num_queries=10, conv_dim=32, mask_dim=32, hidden_dim=32,
+                           encoder_feedforward_dim=64, encoder_layers=1, decoder_layers=2, num_attention_heads=2,
+                           dim_feedforward=64, text_encoder_width=32, text_encoder_num_layers=1,
+                           text_encoder_n_ctx=4, num_labels=num_labels)
+
+
+class HfOneFormer(HfMask2Former):
+    """``hf:oneformer``: OneFormer (Jain et al., CVPR 2023), one model conditioned on a task token.
+
+    OneFormer is evaluated per task with that task's token ("the task is panoptic" / semantic /
+    instance), so ``encode`` runs the model once per task on the same image and keeps the three
+    outputs; each output goes through the processor's post-processing of its own task. The task
+    token is tokenized with CLIP's BPE (derived offline, `seem_bench.baselines.hf.tokenizer`) unless
+    the checkpoint directory carries its own tokenizer files.
+    """
+
+    name = "hf:oneformer"
+    summary = "OneFormer panoptic / semantic / instance (transformers OneFormerForUniversalSegmentation; shi-labs/oneformer_coco_swin_large)"
+    hub_id = "shi-labs/oneformer_coco_swin_large"
+    model_class = "OneFormerForUniversalSegmentation"
+    TASKS = ("panoptic", "semantic", "instance")
+
+    def build_config(self, config: str) -> Any:
+        from transformers import OneFormerConfig
+
+        return OneFormerConfig(num_labels=133) if config == "default" else tiny_oneformer_config()
+
+    def build_processor(self, checkpoint_dir: Path | None) -> tuple[Any, str]:
+        from seem_bench.baselines.hf.tokenizer import clip_tokenizer
+        from transformers import OneFormerImageProcessor, OneFormerProcessor
+
+        if has_processor_files(checkpoint_dir):
+            return OneFormerProcessor.from_pretrained(str(checkpoint_dir), local_files_only=True), "checkpoint"
+        cfg = self.model.config
+        size = {"shortest_edge": 128, "longest_edge": 256} if self.config_name == "tiny" else None
+        kwargs = {"num_text": cfg.num_queries - cfg.text_encoder_n_ctx, **({"size": size} if size else {})}
+        return OneFormerProcessor(image_processor=OneFormerImageProcessor(**kwargs),
+                                  tokenizer=clip_tokenizer(), task_seq_length=cfg.task_seq_len), "default"
+
+    def encode(self, image: np.ndarray) -> dict[str, Any]:
+        import torch
+
+        self.check_image(image)
+        outs = {}
+        for task in self.TASKS:
+            inputs = self.processor(images=image, task_inputs=[task], return_tensors="pt")
+            with torch.inference_mode():
+                outs[task] = self.model(pixel_values=inputs["pixel_values"].to(self.device),
+                                        pixel_mask=inputs["pixel_mask"].to(self.device),
+                                        task_inputs=inputs["task_inputs"].to(self.device))
+        return {"out": outs, "hw": tuple(image.shape[:2])}
+
+    def post_panoptic(self, out: Any, hw: tuple[int, int], stuff: list[int]) -> tuple[np.ndarray, list[dict]]:
+        return super().post_panoptic(out["panoptic"], hw, stuff)
+
+    def post_semantic(self, out: Any, hw: tuple[int, int]) -> np.ndarray:
+        return super().post_semantic(out["semantic"], hw)
+
+    def post_instances(self, out: Any, hw: tuple[int, int]) -> list[tuple[np.ndarray, int, float]]:
+        inst = self.processor.post_process_instance_segmentation(out["instance"], threshold=0.5, target_sizes=[hw])[0]
+        ids = inst["segmentation"].cpu().numpy()
+        return [(ids == int(s["id"]), int(s["label_id"]), float(s["score"])) for s in inst["segments_info"]]

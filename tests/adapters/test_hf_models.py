@@ -189,7 +189,7 @@ def test_multimask_rule_output_first_best_score_oracle():
     assert pick["oracle"][0].tolist() == gt.tolist() and pick["oracle"][1] == "m1"
 
 
-@pytest.mark.parametrize("name", ["hf:mask2former", "hf:eomt"])
+@pytest.mark.parametrize("name", ["hf:mask2former", "hf:eomt", "hf:oneformer"])
 def test_universal_segmenters_run_the_generic_task(name, demo_root, tmp_path):
     s = run(RunConfig(task=get_task("generic"), model=name, data_root=demo_root, out_dir=tmp_path,
                       limit=1, model_options={"checkpoint": "random", "config": "tiny"}, progress=False))
