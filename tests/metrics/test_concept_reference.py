@@ -177,7 +177,8 @@ def test_concept_metrics_equal_sam3_cgf1_eval(tmp_path, i):
 def test_concept_loader_refuses_a_malformed_file(tmp_path):
     from seem_bench.errors import DataError
 
-    (tmp_path / "gold_x_merged_a_test.json").write_text(json.dumps({"images": [{"id": 1}], "annotations": []}))
+    pair = {"id": 1, "file_name": "a.jpg", "height": 4, "width": 4}  # no text_input: no phrase
+    (tmp_path / "gold_x_merged_a_test.json").write_text(json.dumps({"images": [pair], "annotations": []}))
     with pytest.raises(DataError, match="gold_x_merged_a_test.json.*text_input"):
         load_saco_gold(tmp_path, "x")
     with pytest.raises(DataError, match="no SA-Co gold annotations for subset 'y'"):
