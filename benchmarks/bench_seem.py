@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _reexec_in_env() -> int | None:
-    """Re-run this script with the SEEM environment's python unless SEEM imports here."""
+def _reexec_in_env(script: str = __file__, name: str = "bench_seem") -> int | None:
+    """Re-run ``script`` with the SEEM environment's python unless SEEM imports here."""
     if os.environ.get("SB_BENCH_IN_ENV") == "1":
         return None
     sys.path.insert(0, str(ROOT))
@@ -41,11 +41,11 @@ def _reexec_in_env() -> int | None:
 
     prefix = seem_env.find_prefix()
     if prefix is None:
-        print(f"bench_seem: {seem_env.missing_reason()}", file=sys.stderr)
+        print(f"{name}: {seem_env.missing_reason()}", file=sys.stderr)
         return 2
     env = {**worker_env(prefix), "SB_BENCH_IN_ENV": "1", "SB_PACKAGES": json.dumps(package_dirs()),
            "SB_LAUNCHER": str(Path(seem_env.__file__).with_name("bridge_launch.py"))}
-    return subprocess.call([str(seem_env.python(prefix)), __file__, *sys.argv[1:]], env=env)
+    return subprocess.call([str(seem_env.python(prefix)), script, *sys.argv[1:]], env=env)
 
 
 def _load_packages() -> None:

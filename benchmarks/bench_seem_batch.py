@@ -20,32 +20,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench_seem import ROOT, _load_packages
-
-
-def _reexec_in_env() -> int | None:
-    """Re-run this script with the SEEM environment's python (as `bench_seem._reexec_in_env`)."""
-    if os.environ.get("SB_BENCH_IN_ENV") == "1":
-        return None
-    sys.path.insert(0, str(ROOT))
-    from seem_bench.adapters import seem_env
-    from seem_bench.adapters.seem_bridge import package_dirs, worker_env
-
-    prefix = seem_env.find_prefix()
-    if prefix is None:
-        print(f"bench_seem_batch: {seem_env.missing_reason()}", file=sys.stderr)
-        return 2
-    env = {**worker_env(prefix), "SB_BENCH_IN_ENV": "1", "SB_PACKAGES": json.dumps(package_dirs()),
-           "SB_LAUNCHER": str(Path(seem_env.__file__).with_name("bridge_launch.py"))}
-    return subprocess.call([str(seem_env.python(prefix)), __file__, *sys.argv[1:]], env=env)
+from bench_seem import _load_packages, _reexec_in_env
 
 
 def main() -> int:
@@ -56,7 +36,7 @@ def main() -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     args = ap.parse_args()
-    rc = _reexec_in_env()
+    rc = _reexec_in_env(__file__, "bench_seem_batch")
     if rc is not None:
         return rc
     _load_packages()
