@@ -3,8 +3,6 @@ video table's DAVIS16-Interactive cell prompts the first frame with scribbles on
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -15,16 +13,7 @@ from seem_bench.report.runs import load_records, load_summary
 from seem_bench.suites.definition import get_suite
 from seem_bench.suites.run import run_suite
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _demo_cache_env(demo_cache):
-    old = os.environ.get("SEEM_BENCH_CACHE")
-    os.environ["SEEM_BENCH_CACHE"] = str(demo_cache)
-    yield
-    if old is None:
-        os.environ.pop("SEEM_BENCH_CACHE")
-    else:
-        os.environ["SEEM_BENCH_CACHE"] = old
+pytestmark = pytest.mark.usefixtures("demo_cache_env")  # tests/suites/conftest.py
 
 
 @pytest.mark.parametrize("name", ["ritm-noc", "sam-point", "davis-interactive"])

@@ -26,16 +26,7 @@ HERE = Path(__file__).parent
 RUN_ID = re.compile(r"run [0-9a-f]{12}$", re.M)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _demo_cache_env(demo_cache):
-    """In-process suite runs find the session's demo data (the CLI runs get it through env)."""
-    old = os.environ.get("SEEM_BENCH_CACHE")
-    os.environ["SEEM_BENCH_CACHE"] = str(demo_cache)
-    yield
-    if old is None:
-        os.environ.pop("SEEM_BENCH_CACHE")
-    else:
-        os.environ["SEEM_BENCH_CACHE"] = old
+pytestmark = pytest.mark.usefixtures("demo_cache_env")  # tests/suites/conftest.py
 
 
 def test_demo_mode_prints_the_pinned_seem_table(cli, demo_cache, tmp_path):
