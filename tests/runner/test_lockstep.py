@@ -230,9 +230,20 @@ def test_records_are_the_same_for_any_harness_workers_and_batch_size(model, over
 
     threads: set[str] = set()
     accept = SampleRun.accept
+    # A harness-thread call waits until a second harness thread has called: a pool map holds >= 2
+    # items, so another thread must take the next one. Parallelism is then shown without
+    # depending on how the OS schedules a busy machine.
+    seen: set[str] = set()
+    cond = threading.Condition()
 
     def logged(self, *args, **kwargs):
-        threads.add(threading.current_thread().name)
+        name = threading.current_thread().name
+        threads.add(name)
+        if name.startswith("seem-bench-harness"):
+            with cond:
+                seen.add(name)
+                cond.notify_all()
+                cond.wait_for(lambda: len(seen) >= 2, timeout=60)
         return accept(self, *args, **kwargs)
 
     monkeypatch.setattr(SampleRun, "accept", logged)
@@ -242,6 +253,7 @@ def test_records_are_the_same_for_any_harness_workers_and_batch_size(model, over
     assert threads == {threading.current_thread().name}
     for workers, batch, overlap in ((4, 1, False), (3, 3, True), (2, 8, False)):
         threads.clear()
+        seen.clear()
         _run(*args, tmp_path / f"w{workers}b{batch}", batch_size=batch, overlap=overlap, harness_workers=workers)
         assert _records(tmp_path / f"w{workers}b{batch}") == want, (workers, batch, overlap)
         assert len({t for t in threads if t.startswith("seem-bench-harness")}) >= 2  # really in parallel
