@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +22,8 @@ def tree_hashes(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_generation_is_deterministic_and_fast(demo_root, tmp_path):
-    t0 = time.perf_counter()
+def test_generation_is_deterministic(demo_root, tmp_path):
     again = demo.generate_demo(tmp_path / "again")
-    assert time.perf_counter() - t0 < 30
     a, b = tree_hashes(demo_root), tree_hashes(again)
     assert a == b and len(a) > 90
 
