@@ -40,7 +40,7 @@ PREFIX=$(cd "$PREFIX" && pwd)
 PY="$PREFIX/venv/bin/python"
 
 # Bump when the steps below change, so an old READY does not hide a needed rebuild.
-STAMP="seem-env v1 seem=$SEEM_COMMIT detectron2=$D2_COMMIT"
+STAMP="seem-env v2 seem=$SEEM_COMMIT detectron2=$D2_COMMIT"
 if [ -f "$PREFIX/READY" ] && [ "$(cat "$PREFIX/READY")" = "$STAMP" ] && [ -x "$PY" ]; then
   echo "SEEM environment already complete at $PREFIX"
   echo "$PY"
@@ -92,6 +92,9 @@ $PIP install -q "transformers==4.34.0" "timm==0.4.12" "kornia==0.7.0" "einops==0
 $PIP install -q scipy pandas tabulate tqdm pyyaml hotcoco matplotlib jinja2 networkx scikit-learn "pillow>=10"
 # open_clip only for its BPE file (its dependencies would replace timm 0.4.12).
 $PIP install -q --no-deps open_clip_torch
+# SEEM's COCO panoptic evaluator imports panopticapi (datasets/evaluation/panoptic_evaluation.py);
+# panopticapi-lite is the cocodataset/panopticapi module packaged for the index.
+$PIP install -q --no-deps "panopticapi-lite==0.2.0"
 
 echo "[seem_env] detectron2 (C++ extension; ~8 min on 2 cores)"
 if ! $PY -c "import detectron2._C" 2>/dev/null; then
@@ -138,6 +141,7 @@ echo "[seem_env] check"
 HF_HOME="$HF" HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $PY - <<'EOF'
 import detectron2, detectron2._C  # noqa: F401
 from detectron2.data import transforms  # noqa: F401  (Pillow>=10 fix applied)
+from panopticapi.evaluation import pq_compute  # noqa: F401
 from transformers import CLIPTokenizer
 ids = CLIPTokenizer.from_pretrained("openai/clip-vit-base-patch32")("a photo of a cat")["input_ids"]
 assert ids == [49406, 320, 1125, 539, 320, 2368, 49407], ids
