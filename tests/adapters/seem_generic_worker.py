@@ -119,6 +119,9 @@ def predict_and_write_gt(args: argparse.Namespace, log: dict):
         objects_from_prediction,
         write_ground_truth,
     )
+    from utils.constants import (
+        COCO_PANOPTIC_CLASSES,  # SEEM: what its evaluator embeds (get_class_names)
+    )
 
     from seem_bench.adapters.registry import build_model
     from seem_bench.data.io import read_rgb
@@ -129,6 +132,7 @@ def predict_and_write_gt(args: argparse.Namespace, log: dict):
     adapter.model.object_mask_threshold = args.mask_threshold  # SEEM: the same config overrides
     adapter.model.overlap_threshold = args.overlap_threshold
     cats = categories()
+    log["class_names_equal"] = [c["name"] for c in cats] == list(COCO_PANOPTIC_CLASSES)
     adapter.set_categories(cats)
     images = json.loads(Path(args.images).read_text())
     id_maps, segments, objects, decode_equal = {}, {}, {}, {}

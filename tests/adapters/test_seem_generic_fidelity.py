@@ -8,7 +8,7 @@ ground truth derived by the worker from the model's own predictions so that PQ a
 0), with the same random Focal-T weights. Compared: every image's panoptic PNG and segments,
 semantic argmax and instances; PQ/SQ/RQ (All, Things, Stuff), mask AP, fwIoU, pACC and the
 semantic confusion matrix; mIoU through the one rule that differs (docs/metrics.md). One
-worker process, ~80 s (load average ~2; writing the 629 MiB checkpoint is ~15 s of it).
+worker process: 95-140 s measured (load average 4-6; writing the 629 MiB checkpoint ~15 s).
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ def _worker(tmp: Path) -> dict:
 
 def _check_model_input_and_settings(fid: dict) -> None:
     assert fid["seem_bench_rc"] == 0 and fid["run_options_equal"]
+    assert fid["class_names_equal"]  # the panoptic JSON's names (seem-bench) = COCO_PANOPTIC_CLASSES (SEEM)
     assert all(fid["decode_equal_pil"].values())  # detectron2 reads with PIL, seem-bench with OpenCV
     assert fid["official_thresholds"] == [MASK_THRESHOLD, OVERLAP_THRESHOLD]
     assert len(fid["zeroed"]) == 27  # 9 decoder layers x (self-attn, cross-attn, FFN) outputs
