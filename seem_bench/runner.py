@@ -39,7 +39,7 @@ from seem_bench.metrics.iou import EMPTY_UNION_IOU
 from seem_bench.params import validate_task
 from seem_bench.prefetch import prefetch
 from seem_bench.prompts.protocols import PROTOCOLS
-from seem_bench.prompts.sampled import sampling_from
+from seem_bench.prompts.sampling import sampling_from
 from seem_bench.records import (  # noqa: F401 - TIMING_FIELDS, strip_timings re-exported
     TIMING_FIELDS,
     finished_keys,
