@@ -354,7 +354,7 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
                      encoder.seconds - before)]
 
     try:
-        with JsonlWriter(out / f"records-rank{cfg.worker.rank}.jsonl") as writer:
+        with JsonlWriter(out / f"records-rank{cfg.worker.rank}.jsonl", background=True) as writer:
             for group in _groups(prefetch(todo, depth, masks=kind.prefetch_masks), batch):
                 new = [rec for sample, (records, encode_total) in zip(group, results(group), strict=True)
                        for rec in _new_records(sample, records, encode_total, done, header, task.name)]
