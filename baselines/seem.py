@@ -349,29 +349,19 @@ def postprocess_logits(logits: Any, pad_hw: tuple[int, int], net_hw: tuple[int, 
                        orig_hw: tuple[int, int]) -> np.ndarray:
     """Low-resolution mask logits -> float32 logits (H, W) at the original image size.
 
-    As ``evaluate_interactive`` / ``sem_seg_postprocess``: bilinear (``align_corners=False``) to
-    the padded input size, crop the top-left ``net_hw``, bilinear to ``orig_hw``. ``logits``: a
-    torch tensor or array whose last two dims are the mask; the mask is ``logits > 0``.
-    """
-    return postprocess_stack(logits, pad_hw, net_hw, orig_hw)[0]
-
-
-def postprocess_stack(logits: Any, pad_hw: tuple[int, int], net_hw: tuple[int, int],
-                      orig_hw: tuple[int, int]) -> np.ndarray:
-    """`postprocess_logits` of n masks in one call: (n, h, w) -> float32 (n, H, W).
-
-    ``evaluate_grounding`` up-samples the masks of all sentences of an image as the channels of
-    one (1, n, h, w) tensor (``seem_model_v1.py:762-780``); so does this.
+    As ``evaluate_interactive`` (``seem_model_v1.py:492-497``): bilinear (``align_corners=False``)
+    to the padded input size, crop the top-left ``net_hw``, bilinear to ``orig_hw``. ``logits``: a
+    torch tensor or array whose last two dims are the mask; the mask is ``logits > 0``. (Text-only
+    decodes use SEEM's own ``sem_seg_postprocess`` instead: `SeemAdapter._decode_grounding`.)
     """
     import torch
     import torch.nn.functional as F
 
-    t = torch.as_tensor(logits).float()
-    t = t.reshape(1, -1, *tuple(t.shape[-2:]))
+    t = torch.as_tensor(logits).float().reshape(1, 1, *tuple(logits.shape[-2:]))
     t = F.interpolate(t, size=tuple(pad_hw), mode="bilinear", align_corners=False)
     t = t[:, :, :net_hw[0], :net_hw[1]]
     t = F.interpolate(t, size=tuple(orig_hw), mode="bilinear", align_corners=False)
-    return t[0].cpu().numpy()
+    return t[0, 0].cpu().numpy()
 
 
 def input_sizes(opt: dict[str, Any], section: str) -> tuple[int, int]:
@@ -501,7 +491,7 @@ class SeemAdapter(Adapter):
                  device: str | None = None, input: str | None = None, min_size: int | str | None = None,
                  max_size: int | str | None = None, fp16: bool | str = True, seed: int | str = 0,
                  class_embeddings: str = "templated", preprocess: str = "interactive",
-                 spatial_batch: int | str = 1, grounding_batch: int | str = 1, **options: Any) -> None:
+                 spatial_batch: int | str = 1, grounding_batch: int | str = "1", **options: Any) -> None:
         if preprocess not in PREPROCESS_MODES:
             raise UsageError(f"model {self.name!r}: preprocess must be one of {', '.join(PREPROCESS_MODES)}, "
                              f"got {preprocess!r}")
@@ -542,6 +532,7 @@ class SeemAdapter(Adapter):
         self.spatial_batch = int(spatial_batch)  # objects of one image per spatial decode (decode_batch)
         if self.spatial_batch < 1:
             raise UsageError(f"model {self.name!r}: spatial_batch must be >= 1, got {spatial_batch!r}")
+        # a string default: the option also takes "image" (the CLI checks int defaults as ints)
         self.grounding_batch = grounding_batch_size(grounding_batch, self.name)
         opt = load_opt_from_config_files([str(self.seem_root / "configs" / "seem" / self.config_name)])
         opt["device"] = self.device  # BaseModel.from_pretrained reads it (map_location)
@@ -561,10 +552,7 @@ class SeemAdapter(Adapter):
             self.min_size, self.max_size = input_sizes(opt, self.input)
         self.preprocess = preprocess
         extra = {} if preprocess == "interactive" else {"preprocess": preprocess}
-        if self.spatial_batch != 1:  # recorded only when on: default runs keep their identity
-            extra["spatial_batch"] = self.spatial_batch
-        if self.grounding_batch != 1:
-            extra["grounding_batch"] = "image" if self.grounding_batch == 0 else self.grounding_batch
+        extra.update(self._batching())  # recorded only when on: default runs keep their identity
         super().__init__(input=self.input, min_size=self.min_size, max_size=self.max_size,
                          fp16=self.fp16, seed=self.seed, **extra)
         self.opt = opt
@@ -643,7 +631,17 @@ class SeemAdapter(Adapter):
                 "input": self.input, "min_size": self.min_size, "max_size": self.max_size,
                 "fp16": self.fp16, "seed": self.seed, **source_id(self.seem_root),
                 **({} if self.preprocess == "interactive" else {"preprocess": self.preprocess}),
-                "torch": _version("torch")}
+                **self._batching(), "torch": _version("torch")}
+
+    def _batching(self) -> dict[str, Any]:
+        """The batching options that change the numbers (SEEM's batches couple their members),
+        only when on: default runs keep their identity."""
+        out: dict[str, Any] = {}
+        if self.spatial_batch != 1:
+            out["spatial_batch"] = self.spatial_batch
+        if self.grounding_batch != 1:
+            out["grounding_batch"] = "image" if self.grounding_batch == 0 else self.grounding_batch
+        return out
 
     def _autocast(self) -> Any:
         import torch
@@ -790,11 +788,17 @@ class SeemAdapter(Adapter):
         The sentences are embedded in one ``get_text_token_embeddings`` call; the valid tokens of
         all of them, concatenated, are the grounding tokens of one decoder pass (none masked);
         each sentence takes the query whose ``pred_gtexts`` embedding best matches its own
-        ``class_emb`` (`select_grounding`); the chosen masks are up-sampled together
-        (`postprocess_stack`) and thresholded ``sigmoid > 0.5``, as ``GroundingEvaluator.process``
-        (``grounding_evaluation.py:53``). One sentence: the per-sentence decode of `decode`.
+        ``class_emb`` (`select_grounding`); the chosen masks are up-sampled together as the
+        official code does: bilinear to the padded size, then SEEM's own ``sem_seg_postprocess``
+        (``modeling/modules/postprocessing.py:118-121``: crop, then *bicubic with antialias* to
+        the original size; detectron2's function of that name is bilinear), and thresholded
+        ``sigmoid > 0.5`` as ``GroundingEvaluator.process`` (``grounding_evaluation.py:53``).
+        One sentence: the per-sentence decode of `decode`.
         """
         import torch
+        import torch.nn.functional as F
+        from detectron2.utils.memory import retry_if_cuda_oom
+        from modeling.modules import sem_seg_postprocess  # SEEM
 
         orig_hw, net_hw, pad_hw = state["orig_hw"], state["net_hw"], state["pad_hw"]
         torch.manual_seed(self.seed)
@@ -808,8 +812,10 @@ class SeemAdapter(Adapter):
             out = self.model.sem_seg_head.predictor(state["multi_scale_features"], state["mask_features"],
                                                     target_queries=None, extra=extra, task="grounding_eval")
             chosen = select_grounding(out["pred_gtexts"][0], gtext["class_emb"], self.lang.logit_scale)
-            logits = postprocess_stack(out["pred_gmasks"][0][chosen], pad_hw, net_hw, orig_hw)
-        masks = torch.from_numpy(logits).sigmoid() > 0.5
+            logits = F.interpolate(out["pred_gmasks"][0][chosen][None], size=tuple(pad_hw), mode="bilinear",
+                                   align_corners=False)[0]
+            logits = retry_if_cuda_oom(sem_seg_postprocess)(logits, tuple(net_hw), *orig_hw)
+            masks = (logits.sigmoid() > 0.5).cpu()
         return [Prediction(mask=m.numpy()) for m in masks]
 
     def _decode_spatial_batch(self, state: dict[str, Any], prompts: list[Prompts], memories: list[Any]
