@@ -45,7 +45,11 @@ How the adapter maps onto the official code (v1 = ``seem_model_v1.py`` + ``inter
 - decode, text only (referring): ``grounding_tokens`` / ``grounding_nonzero_mask`` from
   ``lang_encoder.get_text_token_embeddings`` and ``task='grounding_eval'``, then the query whose
   ``pred_gtexts`` embedding has the highest cosine similarity with the sentence's ``class_emb``
-  (``evaluate_grounding``); same up-sampling, ``logits > 0``.
+  (``evaluate_grounding``); bilinear to the padded size, SEEM's own bicubic
+  ``sem_seg_postprocess`` to the original size, ``sigmoid > 0.5``. One sentence per decode, or
+  with ``grounding_batch`` all sentences of an image in one pass as ``evaluate_grounding``
+  (`SeemAdapter._decode_grounding`; tests/adapters/test_seem_grounding_fidelity.py shows the
+  records equal SEEM's grounding evaluator).
 - text + visual (composition): the tokens of both, with the attention hook the evaluator applies
   for ``STROKE_SAMPLER.EVAL.GROUNDING`` (``pipeline/utils/misc.py`` ``hook_opt``: spatial queries
   also attend to ``tokens_grounding``), as ``evaluate_interactive_grounding``.
@@ -792,7 +796,7 @@ class SeemAdapter(Adapter):
         official code does: bilinear to the padded size, then SEEM's own ``sem_seg_postprocess``
         (``modeling/modules/postprocessing.py:118-121``: crop, then *bicubic with antialias* to
         the original size; detectron2's function of that name is bilinear), and thresholded
-        ``sigmoid > 0.5`` as ``GroundingEvaluator.process`` (``grounding_evaluation.py:53``).
+        ``sigmoid > 0.5`` as ``GroundingEvaluator.process`` (``grounding_evaluation.py:54``).
         One sentence: the per-sentence decode of `decode`.
         """
         import torch

@@ -71,7 +71,7 @@ class SeemBridge(RemoteAdapter):
                 raise UsageError(f"--model-opt {key}={options[key]}: model {name!r} batches its decodes only "
                                  "in-process, and here it runs through the remote bridge (which decodes one "
                                  "request at a time); run seem-bench with the SEEM environment's python "
-                                 "(docs/models.md \"Batched decodes\")")
+                                 "(docs/models.md \"Batched decode\")")
         super().__init__(command=worker_command(name, options, prefix), env=worker_env(prefix))
         self.name = str(self.served.get("name", name))  # type: ignore[misc]
         self.summary = f"{self.name} (SEEM environment {prefix}, remote bridge)"  # type: ignore[misc]

@@ -12,7 +12,7 @@ Steps, on the set the test wrote under ``--data`` (REFER files under ``refer/``,
 1. SEEM's converter ``datasets/utils/refcoco2json.py`` runs as released; its placeholder paths
    (``/pth/to/coco``, ``/pth/to/refcocoseg``, lines 5-6) are mapped onto ``--data`` by redirecting
    ``open`` for those prefixes. It writes ``annotations/refcocog_umd_train.json`` from the *val*
-   refs (line 18 vs 43, as released); the file is renamed to the ``refcocog_umd_val.json`` that
+   refs (line 17 vs 41, as released); the file is renamed to the ``refcocog_umd_val.json`` that
    ``register_refcoco_dataset.py:35-37`` reads.
 2. Random Focal-T weights written once (``--ckpt``, reused when present).
 3. ``entry.main(["evaluate", ...])`` on ``refcocog_val_umd``. Recorded per image: the sentences
@@ -133,6 +133,7 @@ def run_official(args: argparse.Namespace, cfg: Path, ckpt: Path, log: dict) -> 
 
 def run_seem_bench(args: argparse.Namespace, ckpt: Path, log: dict) -> None:
     from seem_bench.baselines import seem as seem_mod
+
     from seem_bench.cli import main as cli
     from seem_bench.data.refer import load_refcocog
     from seem_bench.io_utils import read_jsonl
