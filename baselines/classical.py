@@ -8,16 +8,24 @@ it has no state to carry). Both are deterministic: GrabCut's k-means RNG is re-s
 
 from __future__ import annotations
 
-from typing import Any
-
-import cv2
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from seem_bench.adapters.base import Adapter, Capabilities, Prediction
 from seem_bench.prompts.types import Prompts
+from seem_bench.registry import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use: `seem-bench models` imports this module for its classes only
+    np = LazyModule("numpy", __name__, "np")
+
+# OpenCV is imported inside the functions that use it: `seem-bench models` lists these classes
+# without loading it (CLI start-up).
 
 
 def _seed_disks(shape: tuple[int, int], prompts: Prompts, radius: int) -> tuple[np.ndarray, np.ndarray]:
+    import cv2
+
     fg = np.zeros(shape, np.uint8)
     bg = np.zeros(shape, np.uint8)
     for c in prompts.clicks:
@@ -50,6 +58,8 @@ class GrabCutModel(Adapter):
         return np.ascontiguousarray(image[:, :, ::-1])  # GrabCut's GMMs are colour-order agnostic; BGR as cv2 expects
 
     def decode(self, state: np.ndarray, prompts: Prompts, memory: Any = None) -> Prediction:
+        import cv2
+
         h, w = state.shape[:2]
         fg, bg = _seed_disks((h, w), prompts, _click_radius((h, w)))
         if not fg.any():
@@ -95,12 +105,15 @@ class RandomWalkerModel(Adapter):
         self.max_side = int(max_side)
 
     def encode(self, image: np.ndarray) -> dict[str, Any]:
+        import cv2
+
         h, w = image.shape[:2]
         s = min(1.0, self.max_side / max(h, w))
         small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
         return {"img": small.astype(np.float64) / 255.0, "scale": s, "hw": (h, w)}
 
     def decode(self, state: dict[str, Any], prompts: Prompts, memory: Any = None) -> Prediction:
+        import cv2
         from skimage.segmentation import random_walker
 
         h, w = state["hw"]

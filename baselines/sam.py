@@ -53,9 +53,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from seem_bench.adapters.base import Adapter, Capabilities, DecodeRequest, Prediction
 from seem_bench.adapters.weights import (
@@ -69,6 +67,12 @@ from seem_bench.adapters.weights import (
 from seem_bench.errors import UsageError
 from seem_bench.io_utils import sha256_file
 from seem_bench.prompts.types import Prompts
+from seem_bench.registry import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use: `seem-bench models` imports this module for its classes only
+    np = LazyModule("numpy", __name__, "np")
 
 MULTIMASK_OUTPUTS = ("single-point", "always", "never")
 

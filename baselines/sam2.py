@@ -30,9 +30,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
 from seem_bench.baselines.sam import (
     _check_image,
     batch_groups,
@@ -56,6 +55,12 @@ from seem_bench.adapters.weights import (
 from seem_bench.errors import UsageError
 from seem_bench.io_utils import sha256_file
 from seem_bench.prompts.types import Prompts
+from seem_bench.registry import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use: `seem-bench models` imports this module for its classes only
+    np = LazyModule("numpy", __name__, "np")
 
 #: (config, released checkpoint) per release, from ``sam2/build_sam.py``'s HF_MODEL_ID_TO_FILENAMES.
 VARIANTS: dict[str, dict[str, tuple[str, str]]] = {

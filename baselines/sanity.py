@@ -12,13 +12,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from seem_bench.adapters.base import Adapter, Capabilities, Prediction
 from seem_bench.adapters.video import FrameSource, VideoAdapter, VideoSession
 from seem_bench.prompts.types import Prompts
+from seem_bench.registry import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use: `seem-bench models` imports this module for its classes only
+    np = LazyModule("numpy", __name__, "np")
 
 
 class OracleModel(Adapter):

@@ -85,10 +85,7 @@ import types
 from collections.abc import Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar
-
-import cv2
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from seem_bench.adapters import seem_env
 from seem_bench.adapters.base import Adapter, Capabilities, DecodeRequest, Prediction
@@ -103,6 +100,12 @@ from seem_bench.adapters.weights import (
 from seem_bench.errors import UsageError
 from seem_bench.io_utils import sha256_file
 from seem_bench.prompts.types import Polygon, Prompts
+from seem_bench.registry import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use: `seem-bench models` imports this module for its classes only
+    np = LazyModule("numpy", __name__, "np")
 
 HOW = ("build SEEM's environment with `bash scripts/seem_env.sh` (seem-bench then runs SEEM there through "
        "the remote bridge), or install the official SEEM code's requirements here and pass --seem-root "
@@ -261,6 +264,8 @@ def rasterize_prompts(prompts: Prompts, orig_hw: tuple[int, int], net_hw: tuple[
                 raise ValueError(f"{type(shape).__name__} mask is {np.shape(shape.mask)}, the image {orig_hw}")
             target |= mask_to_grid(shape.mask, net_hw, pad_hw).astype(np.uint8)
             continue
+        import cv2  # only for drawn shapes: `seem-bench models` imports this module without OpenCV
+
         drawn = np.zeros((ph, pw), np.uint8)
         pts = _scaled_points(shape.points, orig_hw, net_hw).reshape(-1, 1, 2)
         if isinstance(shape, Polygon):

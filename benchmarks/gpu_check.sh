@@ -47,20 +47,7 @@ run_out() {  # run_out NAME CMD...: run, and keep the output under $OUT when set
 run_out overhead "$PY" benchmarks/bench_overhead.py --no-sam --images 20 --reps 5
 run_out pipeline_workers_default "$PY" benchmarks/bench_pipeline.py --images 64 --a-ms 5 20
 run_out pipeline_workers_1 "$PY" benchmarks/bench_pipeline.py --images 64 --a-ms 5 --harness-workers 1
-startup() {
-  for cmd in --help tasks models; do
-    "$PY" - "$cmd" <<'PYEOF'
-import statistics, subprocess, sys, time
-ts = []
-for _ in range(5):
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "seem_bench", sys.argv[1]], capture_output=True, check=True)
-    ts.append(time.perf_counter() - t0)
-print(f"seem-bench {sys.argv[1]}: median {statistics.median(ts):.3f} s, min {min(ts):.3f} s (goal <= 0.3 s)")
-PYEOF
-  done
-}
-run_out startup startup
+run_out startup "$PY" benchmarks/bench_cli_startup.py --reps 5
 # SEEM Focal-T (random weights) when the SEEM environment exists (bash scripts/seem_env.sh; on a
 # fresh GPU machine that is a ~10 min build, with CUDA kernels): encode-once and harness share.
 if "$PY" -c "import sys; from seem_bench.adapters import seem_env; sys.exit(seem_env.find_prefix() is None)"; then

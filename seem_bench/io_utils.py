@@ -69,13 +69,19 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
 
 
 class JsonlWriter:
-    """Append-only JSONL; each line is flushed and fsynced before `write` returns.
+    """Append-only JSONL; each batch of lines is written with one flush and one fsync.
 
     Opening an existing file first cuts a torn last line (a writer killed mid-line), so appended
     records never fuse with a fragment.
+
+    ``background=True`` (the runner's records): `write_many` serialises in the caller and hands
+    the write + fsync to one writer thread, so a slow disk never stalls the loop that feeds the
+    model. At most one batch is in flight: the next `write_many` (or `close`) waits for it and
+    raises its error, if any, as the same one-line `DataError`. A kill loses at most that batch,
+    which a resume recomputes (lines are whole or cut on reopen, never duplicated).
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, background: bool = False) -> None:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,17 +89,37 @@ class JsonlWriter:
             self._f = open(self.path, "a", encoding="utf-8")
         except OSError as e:
             raise _write_error(self.path, e) from None
+        self._pool = None
+        if background:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seem-bench-writer")
+        self._pending: Any = None  # the write in flight (a Future), if any
 
     def write(self, obj: Any) -> None:
         self.write_many([obj])
 
     def write_many(self, objs: list[Any]) -> None:
         """Append several lines with one flush and one fsync (a sample's records are computed
-        together, so they become durable together before the next sample starts)."""
+        together, so they become durable together)."""
         if not objs:
             return
+        text = "".join(json.dumps(o, separators=(",", ":")) + "\n" for o in objs)
+        if self._pool is None:
+            self._append(text)
+            return
+        self.wait()
+        self._pending = self._pool.submit(self._append, text)
+
+    def wait(self) -> None:
+        """Block until the write in flight is durable; raises its `DataError` if it failed."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def _append(self, text: str) -> None:
         try:
-            self._f.write("".join(json.dumps(o, separators=(",", ":")) + "\n" for o in objs))
+            self._f.write(text)
             self._f.flush()
             os.fsync(self._f.fileno())
         except OSError as e:
@@ -118,9 +144,14 @@ class JsonlWriter:
 
     def close(self) -> None:
         try:
-            self._f.close()
-        except OSError as e:
-            raise _write_error(self.path, e) from None
+            self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+            try:
+                self._f.close()
+            except OSError as e:
+                raise _write_error(self.path, e) from None
 
     def __enter__(self) -> JsonlWriter:
         return self

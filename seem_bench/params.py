@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from seem_bench.errors import UsageError
-from seem_bench.prompts.sampled import SAMPLING_PARAMS, sampling_from
+from seem_bench.prompts.sampling import SAMPLING_PARAMS, sampling_from
 from seem_bench.prompts.text import SENTENCE_RULES
 
 if TYPE_CHECKING:

@@ -30,6 +30,63 @@ def import_string(spec: str) -> Any:
     return obj
 
 
+class LazyFunction:
+    """A function named ``"module:attr"``, imported on its first call.
+
+    For registries of objects that hold functions (click protocols, first-prompt simulators):
+    listing them, or reading their declared parameters, must not import the array code.
+
+    >>> f = LazyFunction("math:hypot")
+    >>> f(3, 4)
+    5.0
+    """
+
+    __slots__ = ("spec", "_fn")
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+        self._fn: Any = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._fn is None:
+            self._fn = import_string(self.spec)
+        return self._fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"LazyFunction({self.spec!r})"
+
+
+class LazyModule:
+    """A stand-in for ``import <module> as <alias>`` that imports on first attribute access.
+
+    Used by the adapter modules that ``seem-bench models`` imports only to read class
+    attributes (CLI start-up, issue 23): ``np = LazyModule("numpy", __name__, "np")``. The
+    first access imports the module and rebinds ``<alias>`` in the owner's globals to it, so
+    later uses are plain module lookups, with no cost per call.
+
+    >>> m = LazyModule("math", __name__, "m")
+    >>> m.sqrt(16.0)
+    4.0
+    """
+
+    __slots__ = ("_name", "_owner", "_alias")
+
+    def __init__(self, name: str, owner: str, alias: str) -> None:
+        self._name, self._owner, self._alias = name, owner, alias
+
+    def __getattr__(self, attr: str) -> Any:
+        import sys
+
+        mod = importlib.import_module(self._name)
+        owner = sys.modules.get(self._owner)
+        if owner is not None and getattr(owner, self._alias, None) is self:
+            setattr(owner, self._alias, mod)
+        return getattr(mod, attr)
+
+    def __repr__(self) -> str:
+        return f"LazyModule({self._name!r})"
+
+
 def _describe(obj: Any) -> str:
     if isinstance(obj, str):
         return obj

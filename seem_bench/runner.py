@@ -39,7 +39,7 @@ from seem_bench.metrics.iou import EMPTY_UNION_IOU
 from seem_bench.params import validate_task
 from seem_bench.prefetch import prefetch
 from seem_bench.prompts.protocols import PROTOCOLS
-from seem_bench.prompts.sampled import sampling_from
+from seem_bench.prompts.sampling import sampling_from
 from seem_bench.records import (  # noqa: F401 - TIMING_FIELDS, strip_timings re-exported
     TIMING_FIELDS,
     finished_keys,
@@ -354,7 +354,7 @@ def _loop(cfg: RunConfig, adapter: Adapter, kind: TaskKind, samples: list[Sample
                      encoder.seconds - before)]
 
     try:
-        with JsonlWriter(out / f"records-rank{cfg.worker.rank}.jsonl") as writer:
+        with JsonlWriter(out / f"records-rank{cfg.worker.rank}.jsonl", background=True) as writer:
             for group in _groups(prefetch(todo, depth, masks=kind.prefetch_masks), batch):
                 new = [rec for sample, (records, encode_total) in zip(group, results(group), strict=True)
                        for rec in _new_records(sample, records, encode_total, done, header, task.name)]

@@ -1,5 +1,6 @@
 """CLI start-up (issue 23): building the parser (``--help``) and the listing verbs import none of
-the heavy libraries; their modules load them inside the verbs that need them."""
+the heavy libraries, not even numpy or OpenCV; their modules load them inside the verbs that need
+them (`seem_bench.registry.LazyModule`, `LazyFunction`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("pandas", "scipy", "torch", "matplotlib")
+HEAVY = ("pandas", "scipy", "torch", "matplotlib", "numpy", "cv2", "PIL", "transformers")
 
 
 def _loaded_after(code: str) -> list[str]:
@@ -24,3 +25,10 @@ def test_tasks_and_models_verbs_pull_in_no_heavy_library():
     code = ("import contextlib, io\nfrom seem_bench.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n    main(['tasks']); main(['models'])")
     assert _loaded_after(code) == []
+
+
+def test_lazy_numpy_is_the_real_module_once_used():
+    code = ("import sys\nimport seem_bench.adapters.base as b\nassert 'numpy' not in sys.modules\n"
+            "p = b.Prediction(mask=[[1, 0]])\nassert p.binary(0.5).tolist() == [[True, False]]\n"
+            "import numpy\nassert b.np is numpy and 'numpy' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -24,9 +24,7 @@ from __future__ import annotations
 import os
 from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from seem_bench.adapters.base import Adapter
 from seem_bench.adapters.weights import (
@@ -37,6 +35,12 @@ from seem_bench.adapters.weights import (
 )
 from seem_bench.errors import UsageError
 from seem_bench.io_utils import sha256_file
+from seem_bench.registry import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use: `seem-bench models` imports this module for its classes only
+    np = LazyModule("numpy", __name__, "np")
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no download attempt, ever
 CONFIGS = ("default", "tiny")

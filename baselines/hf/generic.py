@@ -15,13 +15,18 @@ the dataset's categories are dropped (a segment of one becomes VOID).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from seem_bench.baselines.hf.base import HfAdapter, has_processor_files
 
 from seem_bench.adapters.base import Capabilities, Prediction
 from seem_bench.prompts.types import Prompts
+from seem_bench.registry import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use: `seem-bench models` imports this module for its classes only
+    np = LazyModule("numpy", __name__, "np")
 
 
 def tiny_mask2former_config(num_labels: int = 7) -> Any:

@@ -27,9 +27,8 @@ transformers' SAM interface.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
 from seem_bench.baselines.hf.base import HfAdapter, has_processor_files
 from seem_bench.baselines.sam import (
     box_array,
@@ -41,6 +40,12 @@ from seem_bench.baselines.sam import (
 
 from seem_bench.adapters.base import Capabilities, Prediction
 from seem_bench.prompts.types import Prompts
+from seem_bench.registry import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use: `seem-bench models` imports this module for its classes only
+    np = LazyModule("numpy", __name__, "np")
 
 #: SAM 2.1 Hiera sizes (``sam2/configs/sam2.1/sam2.1_hiera_*.yaml``): embed dim, heads, blocks per
 #: stage, global-attention blocks, window sizes per stage, window positional background size.

@@ -41,12 +41,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from seem_bench.errors import UsageError
 from seem_bench.prompts.types import Prompts
+from seem_bench.registry import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use: `seem-bench models` imports this module for its classes only
+    np = LazyModule("numpy", __name__, "np")
 
 #: Prompt kinds an adapter may declare (`Prompts.kinds` produces the same names).
 PROMPT_KINDS = frozenset({"point", "box", "scribble", "polygon", "text", "ref_image", "none"})

@@ -28,14 +28,18 @@ import socket
 import subprocess
 import weakref
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from seem_bench.adapters import remote_worker as wire
 from seem_bench.adapters.base import Adapter, Capabilities, Prediction
 from seem_bench.errors import SeemBenchError, UsageError
 from seem_bench.prompts.types import Polygon, Prompts, Scribble
+from seem_bench.registry import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use: `seem-bench models` imports this module for its classes only
+    np = LazyModule("numpy", __name__, "np")
 
 HOW = ("start a worker with --model-opt command='PYTHON {worker} --adapter module:Class' "
        "(or --model NAME), or connect to a listening one with --model-opt address=tcp:HOST:PORT "

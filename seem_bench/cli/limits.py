@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from seem_bench.data.io import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
 from seem_bench.errors import UsageError
+from seem_bench.pixel_limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
 
 
 def add_max_pixels(p: argparse.ArgumentParser) -> None:

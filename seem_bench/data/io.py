@@ -20,12 +20,7 @@ from typing import Any
 import numpy as np
 
 from seem_bench.errors import DataError
-
-#: Default of `max_pixels`: larger images are refused from their header, before any decoding
-#: (a 20000x20000 mask would cost gigabytes and seconds before any size check could run).
-DEFAULT_MAX_PIXELS = 100_000_000
-#: Environment variable holding the limit (``--max-pixels`` sets it, so worker processes see it).
-MAX_PIXELS_ENV = "SEEM_BENCH_MAX_PIXELS"
+from seem_bench.pixel_limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, max_pixels  # noqa: F401 (re-exported)
 
 
 def os_problem(e: OSError, what: str = "file") -> str:
@@ -71,17 +66,6 @@ def read_bytes(path: str | Path, what: str = "file") -> bytes:
         raise DataError(p, os_problem(e, what)) from None
     except MemoryError:
         raise DataError(p, f"{what} too large to read into memory") from None
-
-
-def max_pixels() -> int:
-    """The pixel limit of one image or mask (``--max-pixels``; default `DEFAULT_MAX_PIXELS`)."""
-    raw = os.environ.get(MAX_PIXELS_ENV)
-    if not raw:
-        return DEFAULT_MAX_PIXELS
-    try:
-        return max(1, int(float(raw)))
-    except ValueError:
-        return DEFAULT_MAX_PIXELS
 
 
 def check_pixels(path: str | Path, width: int, height: int) -> None:

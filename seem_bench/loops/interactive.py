@@ -59,7 +59,7 @@ from seem_bench.params import InteractiveParams
 from seem_bench.prompts.distance import box_union, mask_box
 from seem_bench.prompts.first import FIRST_PROMPTS, default_first_prompt
 from seem_bench.prompts.protocols import ClickProtocol
-from seem_bench.prompts.sampled import Sampling, sampling_from
+from seem_bench.prompts.sampling import Sampling, sampling_from
 from seem_bench.prompts.seeding import prompt_rng
 from seem_bench.prompts.text import text_for
 from seem_bench.prompts.types import Click, Prompts

@@ -20,7 +20,7 @@ from seem_bench.loops.interactive import LoopConfig, SampleRun, run_sample
 from seem_bench.loops.lockstep import lockstep
 from seem_bench.prompts.first import FIRST_PROMPTS, FirstPromptSimulator, default_first_prompt
 from seem_bench.prompts.protocols import PROTOCOLS
-from seem_bench.prompts.sampled import Sampling, sampling_from
+from seem_bench.prompts.sampling import Sampling, sampling_from
 from seem_bench.tasks import TaskSpec
 
 

@@ -222,7 +222,7 @@ class RobustnessEvaluator(Evaluator):
     def __init__(self, header: Mapping[str, Any]) -> None:
         super().__init__(header)
         from seem_bench.prompts.protocols import PROTOCOLS
-        from seem_bench.prompts.sampled import sampling_from
+        from seem_bench.prompts.sampling import sampling_from
 
         p = self.params
         self.max_rounds = int(p.get("max_rounds", 20))

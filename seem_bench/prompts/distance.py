@@ -54,9 +54,11 @@ def farthest_pixel(mask: np.ndarray, exclude: tuple[np.ndarray, np.ndarray] | No
     (RITM's not-clicked map). ``d2`` is the exact squared distance, an integer; an empty (or
     fully excluded) region gives ``(0, 0, 0)``: the first pixel of an all-zero map.
 
-    The transform runs on the region's bounding box only: the ring of pixels just outside the
+    Everything runs on the region's bounding box only: the ring of pixels just outside the
     box is all non-region, and for any pixel farther out the perpendicular foot on that ring
-    is a closer non-region pixel, so distances inside are unchanged.
+    is a closer non-region pixel, so distances inside are unchanged. Regions whose largest
+    squared distance is at most `ERODE_MAX_D2` (thin error bands: most clicks after the first)
+    are settled by `_erosion_ladder` (exact, no transform); wider ones by OpenCV's transform.
 
     >>> m = np.zeros((5, 7), bool); m[1:4, 1:6] = True
     >>> farthest_pixel(m)
@@ -67,11 +69,26 @@ def farthest_pixel(mask: np.ndarray, exclude: tuple[np.ndarray, np.ndarray] | No
         return 0, 0, 0
     r0, r1, c0, c1 = box
     sub = mask[r0:r1, c0:c1]
-    d = padded_dt(sub)
+    local = None
     if exclude is not None:
         ys, xs = exclude[0] - r0, exclude[1] - c0
         inside = (ys >= 0) & (ys < sub.shape[0]) & (xs >= 0) & (xs < sub.shape[1])
-        d[ys[inside], xs[inside]] = 0
+        local = (ys[inside], xs[inside])
+    # A pixel at chessboard distance <= 3 from the outside is at squared distance <= 18: when
+    # a 7x7 square erosion (separable, cheap) leaves nothing, the ladder settles the maximum.
+    if cv2.countNonZero(cv2.erode(sub.view(np.uint8), _SQUARE7, borderType=cv2.BORDER_CONSTANT,
+                                  borderValue=0)) == 0:
+        x, y, d2 = _erosion_ladder(sub, local)
+        return (0, 0, 0) if d2 == 0 else (c0 + x, r0 + y, d2)
+    return _farthest_by_transform(sub, local, r0, c0)
+
+
+def _farthest_by_transform(sub: np.ndarray, local: tuple[np.ndarray, np.ndarray] | None, r0: int, c0: int
+                           ) -> tuple[int, int, int]:
+    """`farthest_pixel` on the box crop ``sub`` (origin ``(r0, c0)``) by a full distance transform."""
+    d = padded_dt(sub)
+    if local is not None:
+        d[local] = 0
     top = float(d.max())
     if top == 0.0:
         return 0, 0, 0
@@ -80,8 +97,8 @@ def farthest_pixel(mask: np.ndarray, exclude: tuple[np.ndarray, np.ndarray] | No
         from scipy.ndimage import distance_transform_edt
 
         exact = distance_transform_edt(np.pad(sub, 1))[1:-1, 1:-1]
-        if exclude is not None:
-            exact[ys[inside], xs[inside]] = 0
+        if local is not None:
+            exact[local] = 0
         sq = np.rint(exact.ravel() ** 2)
         flat = int(np.argmax(sq))
         return c0 + flat % w, r0 + flat // w, int(sq[flat])
@@ -126,6 +143,58 @@ def _disk(k: int) -> np.ndarray:
     r = math.isqrt(k)
     v = np.arange(-r, r + 1)
     return (v[:, None] ** 2 + v[None, :] ** 2 <= k).astype(np.uint8)
+
+
+#: Squared distances a pixel can have (sums of two squares) up to `ERODE_MAX_D2`, and for each
+#: the ring kernel of the offsets at exactly that squared length.
+_LADDER = [k for k in range(1, ERODE_MAX_D2 + 1)
+           if any(math.isqrt(k - a * a) ** 2 == k - a * a for a in range(math.isqrt(k) + 1))]
+
+
+def _ring(k: int) -> np.ndarray:
+    r = math.isqrt(k)
+    v = np.arange(-r, r + 1)
+    return (v[:, None] ** 2 + v[None, :] ** 2 == k).astype(np.uint8)
+
+
+_RINGS = {k: _ring(k) for k in _LADDER}
+_SQUARE7 = np.ones((7, 7), np.uint8)
+
+
+def _erosion_ladder(sub: np.ndarray, exclude: tuple[np.ndarray, np.ndarray] | None
+                    ) -> tuple[int, int, int]:
+    """``(x, y, d2)`` in ``sub``'s coordinates for a region whose largest squared padded
+    distance ``d2`` is at most `ERODE_MAX_D2` (``(0, 0, 0)``: nothing left after ``exclude``).
+
+    ``S(k)``, the (non-excluded) pixels with squared distance > ``k``, is ``S(k')`` for the
+    previous possible value ``k'`` minus the pixels that have a non-region pixel at squared
+    offset exactly ``k``: one erosion by that offset ring (4 to 8 taps, outside the array
+    counting as non-region), on ``S(k')``'s bounding box plus the ring's reach only. When
+    ``S(k)`` is empty the maximum is ``k`` and every pixel of ``S(k')`` has it: the first one in
+    row-major order is the click, the same pixel the transform's first maximum gives.
+    """
+    u = sub.view(np.uint8)
+    alive = u.copy()
+    if exclude is not None:
+        alive[exclude] = 0
+    box = mask_box(alive.view(np.bool_))
+    if box is None:
+        return 0, 0, 0
+    h, w = u.shape
+    r0, r1, c0, c1 = box
+    alive = alive[r0:r1, c0:c1]
+    for k in _LADDER:
+        rad = math.isqrt(k)
+        a0, a1, b0, b1 = max(r0 - rad, 0), min(r1 + rad, h), max(c0 - rad, 0), min(c1 + rad, w)
+        eroded = cv2.erode(u[a0:a1, b0:b1], _RINGS[k], borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        nxt = cv2.bitwise_and(eroded[r0 - a0:r1 - a0, c0 - b0:c1 - b0], alive)
+        nb = mask_box(nxt.view(np.bool_))
+        if nb is None:
+            flat = int(np.argmax(alive))
+            return c0 + flat % alive.shape[1], r0 + flat // alive.shape[1], k
+        alive = nxt[nb[0]:nb[1], nb[2]:nb[3]]
+        r0, r1, c0, c1 = r0 + nb[0], r0 + nb[1], c0 + nb[2], c0 + nb[3]
+    raise AssertionError("a region with squared distances above the ladder reached it")
 
 
 def exceeds(mask: np.ndarray, k: int, exclude: tuple[np.ndarray, np.ndarray] | None = None) -> bool:

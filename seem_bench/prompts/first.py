@@ -19,6 +19,7 @@ mask later clicks are computed against (``seem-box``), and what goes into the ro
 the object is empty): the loop then falls back to the click protocol's first click and records
 that it did.
 
+>>> import numpy as np
 >>> gt = np.zeros((8, 10), bool); gt[2:6, 3:8] = True
 >>> FIRST_PROMPTS.get("box")(gt, None, np.random.default_rng(0)).record
 {'box': [3.0, 2.0, 7.0, 5.0]}
@@ -28,16 +29,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from seem_bench.errors import UsageError
-from seem_bench.prompts.boxes import jitter_box, seem_box_region, tight_box
-from seem_bench.prompts.clicks import click_squares
-from seem_bench.prompts.distance import farthest_pixel
-from seem_bench.prompts.types import Box, Click, Polygon, Scribble
 from seem_bench.registry import Registry
+
+if TYPE_CHECKING:  # the simulators import numpy and OpenCV when they run, not with the registry
+    import numpy as np
+
+    from seem_bench.prompts.types import Box, Click, Polygon, Scribble
 
 FIRST_PROMPT_KINDS = ("point", "box", "scribble", "polygon")
 
@@ -55,7 +55,7 @@ class FirstPrompt:
     record: dict[str, Any] = field(default_factory=dict)
 
 
-SimFn = Callable[[np.ndarray, "np.ndarray | None", np.random.Generator, dict[str, Any]],
+SimFn = Callable[["np.ndarray", "np.ndarray | None", "np.random.Generator", dict[str, Any]],
                  "FirstPrompt | None"]
 
 
@@ -87,11 +87,15 @@ class FirstPromptSimulator:
 
 
 def _box(gt, ignore, rng, opts):
+    from seem_bench.prompts.boxes import tight_box
+
     box = tight_box(gt)
     return None if box is None else FirstPrompt(box=box, record={"box": box.to_json()})
 
 
 def _box_jitter(gt, ignore, rng, opts):
+    from seem_bench.prompts.boxes import jitter_box, tight_box
+
     box = tight_box(gt)
     if box is None:
         return None
@@ -100,6 +104,11 @@ def _box_jitter(gt, ignore, rng, opts):
 
 
 def _seem_box(gt, ignore, rng, opts):
+    from seem_bench.prompts.boxes import seem_box_region, tight_box
+    from seem_bench.prompts.clicks import click_squares
+    from seem_bench.prompts.distance import farthest_pixel
+    from seem_bench.prompts.types import Click
+
     region = seem_box_region(gt)
     if not region.any():
         return None
@@ -114,7 +123,10 @@ def _seem_box(gt, ignore, rng, opts):
 
 
 def _davis_robot(gt, ignore, rng, opts):
+    import numpy as np
+
     from seem_bench.prompts.davis_robot import rasterize, robot_scribbles
+    from seem_bench.prompts.types import Scribble
 
     labels = gt.astype(np.int64)
     if ignore is not None:

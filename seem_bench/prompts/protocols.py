@@ -19,25 +19,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from seem_bench.errors import UsageError
-from seem_bench.prompts.clicks import (
-    ClickChoice,
-    ritm_choice,
-    ritm_click,
-    sam_random_click,
-    seem_choice,
-    seem_click,
-)
-from seem_bench.prompts.sampled import SAMPLING_PARAMS, Sampling, sampled_click, sampling_from
-from seem_bench.prompts.types import Click
-from seem_bench.registry import Registry
+from seem_bench.prompts.sampling import SAMPLING_PARAMS, Sampling, sampling_from
+from seem_bench.registry import LazyFunction, Registry
+
+if TYPE_CHECKING:  # the rules import numpy and OpenCV on first use, not with the registry
+    import numpy as np
+
+    from seem_bench.prompts.clicks import ClickChoice
+    from seem_bench.prompts.types import Click
+
+ritm_click = LazyFunction("seem_bench.prompts.clicks:ritm_click")
+ritm_choice = LazyFunction("seem_bench.prompts.clicks:ritm_choice")
+seem_click = LazyFunction("seem_bench.prompts.clicks:seem_click")
+seem_choice = LazyFunction("seem_bench.prompts.clicks:seem_choice")
 
 ClickFn = Callable[..., "Click | None"]
-ChoiceFn = Callable[..., ClickChoice]
+ChoiceFn = Callable[..., "ClickChoice"]
 
 #: Loop switches the click function itself honours; they are task parameters (declared in
 #: `seem_bench.params.InteractiveParams`), not protocol options, but `next_click` accepts them,
@@ -107,6 +107,8 @@ class ClickProtocol:
             if rng is None:
                 raise UsageError(f"protocol {self.name!r} draws its first point at random: pass "
                                  "rng=prompt_rng(seed, sample_id, instance_id, 1)")
+            from seem_bench.prompts.clicks import sam_random_click
+
             return sam_random_click(gt, ignore, rng)
         kw = {"prompted": prompted, "dt": opts.get("dt", "exact"),
               "blob_radius": int(opts.get("blob_radius", 0)),
@@ -118,6 +120,8 @@ class ClickProtocol:
         if rng is None:
             raise UsageError(f"sampled clicks of protocol {self.name!r} need "
                              "rng=prompt_rng(seed, sample_id, instance_id, round, draw)")
+        from seem_bench.prompts.sampled import sampled_click
+
         choice = self.choice_fn(gt, pred, ignore, tuple(clicked), **kw)
         return sampled_click(choice, rng, gamma=sampling.gamma, sigma=sampling.sigma)
 
@@ -212,12 +216,15 @@ def next_click(gt: np.ndarray, pred: np.ndarray, *, protocol: str = "ritm",
         rule places none (``negatives=False`` with no false negative left). Per-object stop
         rules (SEEM's IoU >= 0.925) are the loop's business, not this function's.
 
+    >>> import numpy as np
     >>> gt = np.zeros((5, 5), bool); gt[1:4, 1:4] = True
     >>> next_click(gt, np.zeros_like(gt))
     Click(x=2, y=2, positive=True)
     >>> next_click(gt, gt | np.eye(5, dtype=bool), protocol="seem")
     Click(x=0, y=0, positive=False)
     """
+    import numpy as np
+
     proto = PROTOCOLS.get(protocol)
     unknown = set(options) - set(proto.params) - set(CLICK_SWITCHES)
     if unknown:

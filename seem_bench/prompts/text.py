@@ -23,10 +23,12 @@ followed by a full stop, ``"{name}."``, as SEEM's interactive-grounding mode bui
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seem_bench.data.types import Instance
 from seem_bench.errors import UsageError
+
+if TYPE_CHECKING:  # a type only: the task schema reads SENTENCE_RULES without numpy
+    from seem_bench.data.types import Instance
 
 SENTENCE_RULES = ("all-sentences", "first-sentence")
 TEXT_MODES = ("none", "class", "sentence")

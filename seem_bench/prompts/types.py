@@ -6,8 +6,15 @@ Coordinates are always ``(x, y)`` in original image pixels: ``x`` is the column,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
+from seem_bench.registry import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use: `seem-bench models` imports this module for its classes only
+    np = LazyModule("numpy", __name__, "np")
+
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,13 @@ def test_fingerprint_benchmark_rerun_hashes_nothing(bench_path):
 
     r = measure(3, 1)
     assert r["files"] == 6 and r["mb"] > 0 and r["first_s"] > 0 and r["rerun_s"] > 0
+
+
+def test_cli_startup_benchmark_times_every_verb_and_floor():
+    res = subprocess.run([sys.executable, str(BENCH / "bench_cli_startup.py"), "--reps", "1"],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    result = _result(res.stdout)
+    assert set(result["median_s"]) == {"seem-bench --help", "seem-bench tasks", "seem-bench models",
+                                       "python -c pass", "python -c 'import numpy'"}
+    assert all(v > 0 for v in result["median_s"].values())

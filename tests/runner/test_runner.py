@@ -171,6 +171,33 @@ def test_torn_tail_is_cut_before_appending(tmp_path):
     assert read_jsonl(p) == [{"a": 1}, {"c": 3}]
 
 
+@pytest.mark.parametrize("background", [False, True])
+def test_background_writer_writes_the_same_bytes_and_reports_a_failed_write(tmp_path, background):
+    import threading
+
+    from seem_bench.errors import DataError
+    from seem_bench.io_utils import JsonlWriter
+
+    batches = [[{"k": i, "v": [i] * i}] for i in range(5)] + [[{"k": "a"}, {"k": "b"}]]
+    with JsonlWriter(tmp_path / "fg.jsonl") as w:
+        for b in batches:
+            w.write_many(b)
+    written_by: set[str] = set()
+    with JsonlWriter(tmp_path / "bg.jsonl", background=background) as w:
+        append = w._append
+        w._append = lambda text: (written_by.add(threading.current_thread().name), append(text))[1]
+        for b in batches:
+            w.write_many(b)
+    assert (tmp_path / "bg.jsonl").read_bytes() == (tmp_path / "fg.jsonl").read_bytes()
+    assert all(n.startswith("seem-bench-writer") for n in written_by) == background
+    if not Path("/dev/full").exists():
+        return
+    w = JsonlWriter("/dev/full", background=background)
+    with pytest.raises(DataError, match="/dev/full: cannot write records"):
+        w.write_many([{"a": 1}])
+        w.close()  # the background write's error surfaces here at the latest
+
+
 def test_feature_cache_gives_identical_records_and_is_reused(demo_root, tmp_path):
     task = get_task("interactive").with_overrides(["max_rounds=3"])
     plain = run(RunConfig(task=task, model="oracle", data_root=demo_root, out_dir=tmp_path / "plain", progress=False))
