@@ -12,7 +12,9 @@ Compared per sentence: which sentence is evaluated (the first of each val ref, l
 predicted mask, I and U, the IoU (SEEM's ``I / (U + 1e-6)`` in float32 vs seem-bench's ``I / U``)
 and every prec@X hit; then cIoU, mIoU and prec@X of the whole set. The same adapter with the
 default ``grounding_batch=1`` shows SEEM's batching coupling the refs of an image (and changing
-nothing on an image with one ref). 3 val images, 6 val refs, input 64-96 px.
+nothing on an image with one ref). 3 val images, 6 val refs, input 64-96 px. One worker
+process for the module (its tests share one xdist group): 140 s wall measured on the shared
+2-core CPU at load average ~4-5, mostly two model builds and the 629 MiB checkpoint write.
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ def _val_refs() -> dict:
             for ref, split, sents, _ in rs if split == "val"}
 
 
-@pytest.mark.xdist_group("seem-fidelity")
+@pytest.mark.xdist_group("seem-grounding")
 def test_sentence_selection_is_seems(fid):
     """SEEM evaluates the val refs only, one sample per ref: its first sentence, lower-cased."""
     off = _official_by_unit(fid)
@@ -179,7 +181,7 @@ def test_sentence_selection_is_seems(fid):
     assert len(fid["seem_bench_decodes"]) == len(fid["official"]) == 3
 
 
-@pytest.mark.xdist_group("seem-fidelity")
+@pytest.mark.xdist_group("seem-grounding")
 def test_masks_intersections_unions_and_hits_equal_per_sentence(fid):
     off = _official_by_unit(fid)
     ours = _ours(fid["seem_bench_records"])
@@ -201,7 +203,7 @@ def test_masks_intersections_unions_and_hits_equal_per_sentence(fid):
     assert max(ious) - min(ious) > 0.2
 
 
-@pytest.mark.xdist_group("seem-fidelity")
+@pytest.mark.xdist_group("seem-grounding")
 def test_ciou_miou_and_precision_equal_seems_evaluator(fid):
     got = fid["seem_bench_summary"]["metrics"]
     want = fid["official_results"]
@@ -214,7 +216,7 @@ def test_ciou_miou_and_precision_equal_seems_evaluator(fid):
     print(f"\nseem-bench {got}\nSEEM {want}\nwall {fid['wall_s']:.0f} s, phases {fid['seconds']}")
 
 
-@pytest.mark.xdist_group("seem-fidelity")
+@pytest.mark.xdist_group("seem-grounding")
 def test_one_pass_per_image_couples_the_refs_of_an_image(fid):
     """Why ``grounding_batch=image`` exists: one sentence per decode gives other masks on images
     with several refs, and exactly the same record on the image with one ref."""
