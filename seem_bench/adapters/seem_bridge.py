@@ -16,10 +16,7 @@ from typing import Any
 
 from seem_bench.adapters import seem_env
 from seem_bench.adapters.remote import RemoteAdapter
-from seem_bench.errors import UsageError
 
-#: SEEM options that change what `decode_batch` does: the bridge carries single decodes only.
-IN_PROCESS_ONLY = ("spatial_batch", "grounding_batch")
 #: The seem-bench packages the worker imports from this harness's source (setup.py maps the
 #: last three from top-level folders of a checkout).
 PACKAGES = ("seem_bench", "seem_bench.baselines", "seem_bench.taskdefs", "seem_bench.leaderboards")
@@ -65,13 +62,8 @@ class SeemBridge(RemoteAdapter):
     def __init__(self, name: str, prefix: Path, **options: Any) -> None:
         from seem_bench.baselines.seem import grounding_batch_size
 
-        grounding_batch_size(options.get("grounding_batch", 1), name)  # a bad value says so first
-        for key in IN_PROCESS_ONLY:
-            if str(options.get(key, 1)).strip() not in ("1", "None"):
-                raise UsageError(f"--model-opt {key}={options[key]}: model {name!r} batches its decodes only "
-                                 "in-process, and here it runs through the remote bridge (which decodes one "
-                                 "request at a time); run seem-bench with the SEEM environment's python "
-                                 "(docs/models.md \"Batched decode\")")
+        # a bad value in one line here, not as a worker that failed to start
+        grounding_batch_size(options.get("grounding_batch", 1), name)
         super().__init__(command=worker_command(name, options, prefix), env=worker_env(prefix))
         self.name = str(self.served.get("name", name))  # type: ignore[misc]
         self.summary = f"{self.name} (SEEM environment {prefix}, remote bridge)"  # type: ignore[misc]

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,6 +34,8 @@ import pytest
 from seem_bench.adapters import seem_env
 from seem_bench.adapters.seem_bridge import package_dirs, worker_env
 from seem_bench.data.writers import write_jpeg, write_json, write_refer
+from seem_bench.io_utils import read_jsonl
+from seem_bench.records import strip_timings
 
 REPO = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("seem_grounding_worker.py")
@@ -134,12 +137,22 @@ def fid(tmp_path_factory) -> dict:
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1200)
+        if proc.returncode != 0:
+            (work / "worker-stderr.txt").write_text(proc.stderr)
+        assert proc.returncode == 0, f"see {work / 'worker-stderr.txt'}: {proc.stderr[-3000:]}"
+        log = json.loads(out.read_text())
+        # The user's command: seem-bench's own venv, SEEM served through the remote bridge.
+        argv = list(log["seem_bench_argv"])
+        argv[argv.index("--out") + 1] = str(work / "bridge_run")
+        bridge = subprocess.run([sys.executable, "-m", "seem_bench", *argv], capture_output=True, text=True,
+                                timeout=900, env={**os.environ, "OMP_NUM_THREADS": "2",
+                                                  "SEEM_BENCH_CACHE": str(work / "cache"),
+                                                  "SEEM_BENCH_SEEM_ENV": str(prefix)})
+        assert bridge.returncode == 0, bridge.stderr[-3000:]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    if proc.returncode != 0:
-        (work / "worker-stderr.txt").write_text(proc.stderr)
-    assert proc.returncode == 0, f"see {work / 'worker-stderr.txt'}: {proc.stderr[-3000:]}"
-    log = json.loads(out.read_text())
+    log["bridge_records"] = [r for p in sorted((work / "bridge_run").glob("records-*.jsonl")) for r in read_jsonl(p)]
+    log["bridge_header"] = json.loads((work / "bridge_run" / "header.json").read_text())
     log["wall_s"] = time.perf_counter() - t0
     return log
 
@@ -232,3 +245,15 @@ def test_one_pass_per_image_couples_the_refs_of_an_image(fid):
                for k in multi)
     # the option is part of the model's identity (another run, not a resume), shown in the header
     assert fid["header_model"]["fingerprint"]["grounding_batch"] == "image"
+
+
+@pytest.mark.xdist_group("seem-grounding")
+def test_the_bridged_run_from_seem_benchs_venv_gives_the_same_records(fid):
+    """``seem-bench run`` as a user types it (no SEEM in seem-bench's venv): the remote bridge
+    carries the image's batch in one ``decode_batch`` request, so the records are the same."""
+    def clean(recs):
+        return sorted(({k: v for k, v in strip_timings(r).items() if k not in ("run_id", "fingerprint")}
+                       for r in recs), key=lambda r: r["key"])
+
+    assert clean(fid["bridge_records"]) == clean(fid["seem_bench_records"])
+    assert fid["bridge_header"]["model"]["fingerprint"] == fid["header_model"]["fingerprint"]
