@@ -69,8 +69,10 @@ adapter seeds torch with option ``seed`` (default 0) before every decode. Protoc
 ``seem-official`` removes these differences through `SeemAdapter.decode_grid` (prompt masks
 on the grid, objects batched as SEEM does; `seem_bench.loops.seem_official`).
 
-Not implemented: promptless generic segmentation (panoptic/instance/semantic through
-``evaluate``), audio prompts, video.
+Generic segmentation (no prompt): SEEM's own ``evaluate`` on the cached encoding
+(`SeemAdapter.generic_outputs`); with ``preprocess=seem-official`` a generic run equals SEEM's COCO
+evaluation end to end (tests/adapters/test_seem_generic_fidelity.py). Not implemented: audio
+prompts, video.
 """
 
 from __future__ import annotations

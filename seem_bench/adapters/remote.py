@@ -35,7 +35,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seem_bench.adapters import remote_worker as wire
 from seem_bench.adapters.base import Adapter, Capabilities, DecodeRequest, Prediction
 from seem_bench.errors import SeemBenchError, UsageError
 from seem_bench.prompts.types import Polygon, Prompts, Scribble
@@ -45,6 +44,8 @@ if TYPE_CHECKING:
     import numpy as np
 else:  # loaded on first use: `seem-bench models` imports this module for its classes only
     np = LazyModule("numpy", __name__, "np")
+# The wire format module is the standalone worker script (imports numpy, never seem_bench).
+wire = LazyModule("seem_bench.adapters.remote_worker", __name__, "wire")
 
 HOW = ("start a worker with --model-opt command='PYTHON {worker} --adapter module:Class' "
        "(or --model NAME), or connect to a listening one with --model-opt address=tcp:HOST:PORT "
@@ -71,7 +72,7 @@ class RemoteWorkerError(SeemBenchError):
 
 def worker_path() -> Path:
     """Path of the single-file worker module to copy into the model's environment."""
-    return Path(wire.__file__).resolve()
+    return Path(__file__).resolve().with_name("remote_worker.py")  # the path without importing it
 
 
 def _shape_to_wire(s: Scribble | Polygon) -> dict[str, Any]:

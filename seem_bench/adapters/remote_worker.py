@@ -85,15 +85,8 @@ import socket
 import struct
 import sys
 import traceback
-from typing import TYPE_CHECKING
 
-from seem_bench.registry import LazyModule
-
-if TYPE_CHECKING:
-    import numpy as np
-else:  # loaded on first use: `seem-bench models` imports this module for its classes only
-    np = LazyModule("numpy", __name__, "np")
-
+import numpy as np
 
 PROTOCOL = "seem-bench-remote"
 VERSION = 1

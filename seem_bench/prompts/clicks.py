@@ -66,12 +66,10 @@ __all__ = ["ClickChoice", "click_squares", "error_masks", "padded_dt", "ritm_cho
 def error_masks(gt: np.ndarray, pred: np.ndarray, ignore: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """False-negative and false-positive masks, ignore pixels excluded. All ``bool`` (H, W)."""
-    fn = gt & ~pred
-    fp = pred & ~gt
-    if ignore is not None:
-        fn &= ~ignore
-        fp &= ~ignore
-    return fn, fp
+    # On bool arrays ``a > b`` is ``a & ~b``: one pass each instead of three.
+    if ignore is None:
+        return gt > pred, pred > gt
+    return gt > (pred | ignore), pred > (gt | ignore)
 
 
 def click_squares(shape: tuple[int, int], clicks: Sequence[Click], radius: int,

@@ -82,3 +82,51 @@ def test_exceeds_is_the_full_transforms_answer():
             assert exceeds(m, k, ex) == (d2 > k), (k, d2)
         ys, xs = np.nonzero(m)
         assert mask_box(m) == (None if ys.size == 0 else (ys.min(), ys.max() + 1, xs.min(), xs.max() + 1))
+
+
+def _exact_farthest(m, ex):
+    """(x, y, d2) from scipy's exact EDT: the independent reference for `farthest_pixel`."""
+    from scipy.ndimage import distance_transform_edt
+
+    d2 = np.rint(distance_transform_edt(np.pad(m, 1))[1:-1, 1:-1] ** 2).astype(np.int64)
+    if ex is not None:
+        ys, xs = ex
+        inside = (ys >= 0) & (ys < m.shape[0]) & (xs >= 0) & (xs < m.shape[1])
+        d2[ys[inside], xs[inside]] = 0
+    flat = int(np.argmax(d2))
+    return (0, 0, 0) if d2.flat[flat] == 0 else (flat % m.shape[1], flat // m.shape[1], int(d2.flat[flat]))
+
+
+def test_farthest_pixel_erosion_ladder_and_transform_equal_the_exact_edt():
+    """Thin bands (the erosion ladder), blobs (OpenCV's transform) and the ones between."""
+    rng = np.random.default_rng(11)
+    ladder = transform = 0
+    for t in range(1500):
+        h, w = (int(v) for v in rng.integers(1, 60, 2))
+        yy, xx = np.mgrid[:h, :w]
+        kind = t % 3
+        if kind == 0:  # a shifted-mask band, as a decode a few pixels off leaves
+            cy, cx, r, s = rng.integers(0, h), rng.integers(0, w), rng.integers(2, 30), rng.integers(1, 9)
+            disk = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+            m = disk & ~np.roll(disk, (int(s), int(rng.integers(0, s + 1))), (0, 1))
+        elif kind == 1:  # blobs of any radius
+            m = np.zeros((h, w), bool)
+            for _ in range(int(rng.integers(1, 4))):
+                cy, cx, r = rng.integers(0, h), rng.integers(0, w), rng.integers(1, 25)
+                m |= (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+        else:
+            m = rng.random((h, w)) < rng.uniform(0.2, 0.97)
+        if rng.random() < 0.3:  # a strided crop, as the loop passes
+            big = np.zeros((h + 2, w + 3), bool)
+            big[1:1 + h, 2:2 + w] = m
+            m = big[1:1 + h, 2:2 + w]
+        ex = None
+        if rng.random() < 0.5 and m.any():
+            ys, xs = np.nonzero(m)
+            pick = rng.choice(ys.size, int(rng.integers(1, min(ys.size, 8) + 1)), replace=False)
+            ex = (ys[pick], xs[pick])
+        want = _exact_farthest(m, ex)
+        assert farthest_pixel(m, ex) == want, (t, want)
+        ladder += 0 < want[2] <= 18
+        transform += want[2] > 18
+    assert ladder > 300 and transform > 200  # both paths were exercised
