@@ -15,6 +15,7 @@ returns the problem as text (``None`` = sound); the loaders add the entry's name
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -136,6 +137,71 @@ def rle_string_counts(s: str) -> list[int] | str:
             return f"compressed RLE count #{len(counts)} is negative ({x})"
         counts.append(x)
     return counts
+
+
+def rle_strings_problem(strings: Sequence[str], areas: Sequence[int]) -> tuple[int, str] | None:
+    """``(i, problem)`` for the first of many compressed RLE strings that is malformed or whose
+    counts do not sum to ``areas[i]`` (its image's h*w); ``None`` when all are valid.
+
+    The same rules as `rle_string_counts`, decoded for all strings in a few numpy passes over
+    their concatenation (a results file holds hundreds of thousands; a Python loop per character
+    would cost more than the evaluation).
+    """
+    if not strings:
+        return None
+    n = len(strings)
+    lengths = np.fromiter((len(st) for st in strings), np.int64, n)
+    bounds = np.concatenate(([0], np.cumsum(lengths)))
+    try:
+        c = np.frombuffer("".join(strings).encode("ascii"), np.uint8) - np.uint8(48)
+    except UnicodeEncodeError:
+        c = None
+    # Every character in '0'..'o', and every string ends on a number's last group ('0'..'O').
+    last = None if c is None else c < 32
+    if c is None or (c > 63).any() or (~last[bounds[1:][lengths > 0] - 1]).any():
+        for i, st in enumerate(strings):
+            parsed = rle_string_counts(st)
+            if isinstance(parsed, str):
+                return i, parsed
+        return 0, "malformed compressed RLE counts"  # not reached: the rules are the same
+    pos = np.arange(c.size, dtype=np.int64)
+    opens = np.ones(c.size, bool)
+    opens[1:] = last[:-1]
+    k = pos - np.maximum.accumulate(np.where(opens, pos, 0))  # group index within its number
+    if k.max(initial=0) > 11:  # more than 60 bits
+        return int(np.searchsorted(np.cumsum(lengths), int(np.argmax(k > 11)), side="right")), \
+            "compressed RLE count too large"
+    ends = np.flatnonzero(last)  # every string ends on a last group (the grammar)
+    x = np.add.reduceat((c & 0x1F).astype(np.int64) << (5 * k), np.flatnonzero(opens))
+    negative = (c[ends] & 0x10) != 0
+    x[negative] -= np.left_shift(np.int64(1), 5 * (k[ends][negative] + 1))
+    # Numbers per string, and each number's index m within its string.
+    closed = np.concatenate(([0], np.cumsum(last, dtype=np.int64)))
+    per_string = closed[bounds[1:]] - closed[bounds[:-1]]
+    owner = np.repeat(np.arange(n), per_string)
+    first = np.concatenate(([0], np.cumsum(per_string)[:-1]))
+    m = np.arange(x.size) - first[owner]
+    # count[m] = x[m] + count[m - 2] for m >= 3: running sums along m = 1, 3, 5, ... and along
+    # m = 2, 4, 6, ... of each string (count[0] stands alone), as global cumulative sums minus
+    # each string's total before it.
+    counts = x.copy()
+    for parity in (0, 1):
+        on = (m % 2 == parity) & (m >= 1)
+        run = np.cumsum(np.where(on, x, 0))
+        before = np.concatenate(([0], run))[first]  # the running sum where each string starts
+        counts[on] = (run - before[owner])[on]
+    bad = np.flatnonzero(counts < 0)
+    sums = np.zeros(len(strings), np.int64)
+    nonempty = per_string > 0
+    sums[nonempty] = np.add.reduceat(counts, first[nonempty])
+    wrong = np.flatnonzero(sums != np.asarray(areas, np.int64))
+    if bad.size and (not wrong.size or owner[bad[0]] <= wrong[0]):
+        i = int(owner[bad[0]])
+        return i, f"compressed RLE count #{int(m[bad[0]])} is negative ({int(counts[bad[0]])})"
+    if wrong.size:
+        i = int(wrong[0])
+        return i, f"RLE counts sum to {int(sums[i])}, not h*w = {int(areas[i])}"
+    return None
 
 
 def segmentation_problem(seg: Any, h: int, w: int) -> str | None:

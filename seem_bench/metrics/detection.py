@@ -380,9 +380,15 @@ def _image_sizes(coco_gt: Any) -> dict[int, tuple[int, int]]:
 
 def _check_rle_sizes(dt: Any, sizes: Mapping[int, tuple[int, int]], where: str | Path) -> None:
     """Refuse a segm result whose RLE ``size`` is not its GT image's (h, w), as `eval pq` refuses
-    a PNG of the wrong size."""
+    a PNG of the wrong size, or whose ``counts`` are malformed, negative or do not cover h*w
+    (hotcoco would decode them into a wrong mask and report a wrong AP, silently)."""
+    from seem_bench.data.fields import rle_strings_problem, segmentation_problem
+
     if not isinstance(dt, list):
         return
+    strings: list[str] = []
+    areas: list[int] = []
+    index: list[int] = []
     for i, d in enumerate(dt):
         seg = d.get("segmentation") if isinstance(d, Mapping) else None
         if not isinstance(seg, Mapping) or d.get("image_id") not in sizes:
@@ -395,6 +401,25 @@ def _check_rle_sizes(dt: Any, sizes: Mapping[int, tuple[int, int]], where: str |
         if tuple(size) != want:
             raise DataError(where, f"result #{i}: RLE size {size[0]}x{size[1]} (h x w) differs from GT image "
                                    f"{d['image_id']}'s {want[0]}x{want[1]}")
+        counts = seg.get("counts")
+        if isinstance(counts, str):  # checked together below: one numpy pass for all
+            strings.append(counts)
+            areas.append(want[0] * want[1])
+            index.append(i)
+        elif isinstance(counts, bytes):
+            try:
+                strings.append(counts.decode("ascii"))
+            except UnicodeDecodeError:
+                raise DataError(where, f"result #{i}: compressed RLE counts are not ASCII") from None
+            areas.append(want[0] * want[1])
+            index.append(i)
+        else:
+            why = segmentation_problem(dict(seg), *want)
+            if why:
+                raise DataError(where, f"result #{i}: {why}")
+    bad = rle_strings_problem(strings, areas)
+    if bad is not None:
+        raise DataError(where, f"result #{index[bad[0]]}: {bad[1]}")
 
 
 def _first_line(e: BaseException) -> str:

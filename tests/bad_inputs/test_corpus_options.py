@@ -85,6 +85,48 @@ def test_eval_ap_refuses_a_segm_rle_of_another_size(tmp_path, capfd):
                             f"{h}x{w}")
 
 
+@pytest.mark.parametrize("counts,words", [
+    ("zz~~", "outside the alphabet"),
+    ("P", "end in the middle of a number"),
+    ("2", "sum to 2"),
+    ("0000000000", "sum to 0"),
+    ("1@", "is negative"),
+    ([5, -1], "integers >= 0"),
+])
+def test_eval_ap_refuses_segm_rle_counts_that_decode_to_a_wrong_mask(tmp_path, capfd, counts, words):
+    """hotcoco decodes such counts into some mask without a word and reports a wrong AP."""
+    gt, dt = _ap_files(tmp_path)
+    dt[1]["segmentation"] = {"size": dt[1]["segmentation"]["size"], "counts": counts}
+    (tmp_path / "dt.json").write_text(json.dumps(dt))
+    proc = seem_bench_here(["eval", "ap", "--gt", gt, "--dt", tmp_path / "dt.json", "--iou-type", "segm"], capfd)
+    assert_one_line_failure(proc, 1, str(tmp_path / "dt.json"), "result #1", words)
+
+
+def test_rle_strings_check_agrees_with_the_one_string_decoder():
+    from seem_bench.data.fields import rle_string_counts, rle_strings_problem
+    from seem_bench.data.writers import rle_string
+
+    rng = np.random.default_rng(4)
+    verdicts = set()
+    for t in range(1500):
+        counts = [int(v) for v in rng.integers(0, 5000, int(rng.integers(0, 14)))]
+        st = rle_string(counts)
+        if t % 3 == 1 and st:  # one character changed, anything from '(' to 'w'
+            j = int(rng.integers(len(st)))
+            st = st[:j] + chr(int(rng.integers(40, 120))) + st[j + 1:]
+        elif t % 3 == 2 and st:
+            st = st[:int(rng.integers(len(st)))]
+        area = sum(counts) + (t % 4 == 0)
+        one = rle_string_counts(st)
+        want = one if isinstance(one, str) else (None if sum(one) == area and min(one, default=0) >= 0 else "bad")
+        got = rle_strings_problem([rle_string([3, 4]), st, rle_string([7])], [7, area, 7])
+        verdicts.add(want is None)
+        assert (got is None) == (want is None), (t, st, got, want)
+        if got is not None:
+            assert got[0] == 1 and (want == "bad" or got[1] == want), (got, want)
+    assert verdicts == {True, False}
+
+
 def test_eval_ap_hotcoco_warnings_never_reach_stderr(tmp_path):
     """hotcoco prints ``load_res() warning`` lines on file descriptor 2: beside seem-bench's one
     line for an image id not in the GT, and alone for an unknown category (a valid file)."""
