@@ -13,8 +13,9 @@ predicted mask, I and U, the IoU (SEEM's ``I / (U + 1e-6)`` in float32 vs seem-b
 and every prec@X hit; then cIoU, mIoU and prec@X of the whole set. The same adapter with the
 default ``grounding_batch=1`` shows SEEM's batching coupling the refs of an image (and changing
 nothing on an image with one ref). 3 val images, 6 val refs, input 64-96 px. One worker
-process for the module (its tests share one xdist group): 140 s wall measured on the shared
-2-core CPU at load average ~4-5, mostly two model builds and the 629 MiB checkpoint write.
+process for the module (its tests share one xdist group), plus the same CLI run from
+seem-bench's own venv (SEEM behind the remote bridge), which must write identical records:
+75-150 s wall measured on the shared 2-core CPU (load average 1.5-4.4), ~90 s CPU.
 """
 
 from __future__ import annotations
