@@ -45,7 +45,11 @@ How the adapter maps onto the official code (v1 = ``seem_model_v1.py`` + ``inter
 - decode, text only (referring): ``grounding_tokens`` / ``grounding_nonzero_mask`` from
   ``lang_encoder.get_text_token_embeddings`` and ``task='grounding_eval'``, then the query whose
   ``pred_gtexts`` embedding has the highest cosine similarity with the sentence's ``class_emb``
-  (``evaluate_grounding``); same up-sampling, ``logits > 0``.
+  (``evaluate_grounding``); bilinear to the padded size, SEEM's own bicubic
+  ``sem_seg_postprocess`` to the original size, ``sigmoid > 0.5``. One sentence per decode, or
+  with ``grounding_batch`` all sentences of an image in one pass as ``evaluate_grounding``
+  (`SeemAdapter._decode_grounding`; tests/adapters/test_seem_grounding_fidelity.py shows the
+  records equal SEEM's grounding evaluator).
 - text + visual (composition): the tokens of both, with the attention hook the evaluator applies
   for ``STROKE_SAMPLER.EVAL.GROUNDING`` (``pipeline/utils/misc.py`` ``hook_opt``: spatial queries
   also attend to ``tokens_grounding``), as ``evaluate_interactive_grounding``.
@@ -296,30 +300,70 @@ def spatial_extra(prompts: Prompts, orig_hw: tuple[int, int], net_hw: tuple[int,
     return {"spatial_query_pos_mask": [pos[None]], "spatial_query_neg_mask": [neg[None]]}
 
 
-def select_grounding(v_emb: np.ndarray, t_emb: np.ndarray) -> int:
-    """Index of the query answering a sentence (``evaluate_grounding``): max cosine similarity.
+def select_grounding(v_emb: Any, t_emb: Any, logit_scale: Any = None) -> list[int]:
+    """Per sentence, the query answering it (``evaluate_grounding``, ``seem_model_v1.py:749-759``).
 
-    ``v_emb``: (Q, C) query embeddings (``pred_gtexts``); ``t_emb``: (1, C) sentence embedding
-    (``class_emb``). Both are L2-normalised with +1e-7 as the official code does; the temperature
-    it multiplies by is positive and does not change the argmax. Ties go to the lowest index.
+    ``v_emb``: (Q, C) query embeddings (``pred_gtexts``); ``t_emb``: (N, C) sentence embeddings
+    (``class_emb``), one row per sentence decoded in the pass. As the official code, in torch and
+    the inputs' dtype: both L2-normalised with +1e-7, similarity ``exp(logit_scale).clamp(max=100)
+    * v @ t.T`` (``language/loss.py`` ``vl_similarity``; the positive scale can only make ties),
+    then ``max(0)``, whose ties go to the lowest index (torch's documented rule).
 
-    >>> select_grounding(np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]]), np.array([[0.0, 2.0]]))
-    2
+    >>> select_grounding(np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]]), np.array([[0.0, 2.0], [3.0, 0.1]]))
+    [2, 0]
     """
-    v = np.asarray(v_emb, np.float64)
-    t = np.asarray(t_emb, np.float64)
-    v = v / (np.linalg.norm(v, axis=-1, keepdims=True) + 1e-7)
-    t = t / (np.linalg.norm(t, axis=-1, keepdims=True) + 1e-7)
-    return int(np.argmax((v @ t.T)[:, 0]))
+    import torch
+
+    v = torch.as_tensor(v_emb)
+    t = torch.as_tensor(t_emb).to(v.dtype)
+    v = v / (v.norm(dim=-1, keepdim=True) + 1e-7)
+    t = t / (t.norm(dim=-1, keepdim=True) + 1e-7)
+    sim = v @ t.t()
+    if logit_scale is not None:
+        sim = torch.as_tensor(logit_scale).to(sim).exp().clamp(max=100) * sim
+    return [int(i) for i in sim.max(0)[1].tolist()]
+
+
+def grounding_batch_size(value: int | str, model: str = "seem") -> int:
+    """``--model-opt grounding_batch``: sentences of one image per grounding decode; 0 = ``image`` (all).
+
+    >>> grounding_batch_size("image"), grounding_batch_size("3")
+    (0, 3)
+    """
+    if str(value).strip().lower() == "image":
+        return 0
+    try:
+        k = int(value)
+    except (TypeError, ValueError):
+        k = -1
+    if k < 1:
+        raise UsageError(f"model {model!r}: grounding_batch must be 'image' or an integer >= 1, got {value!r}")
+    return k
+
+
+def batch_key(req: DecodeRequest, spatial_batch: int, grounding_batch: int) -> tuple[Any, int]:
+    """``(key, cap)`` of a request for `SeemAdapter.decode_batch`: consecutive requests with one
+    key share a decode of at most ``cap`` requests (0 = no cap); key ``None``: decoded alone.
+
+    Spatial: visual prompts only (no text, no referenced image), one image, all with or all
+    without memory. Grounding: text only, one image (memory is never read by a text decode).
+    """
+    kinds = req.prompts.kinds()
+    if kinds == {"text"} and grounding_batch != 1:
+        return ("grounding", id(req.state)), grounding_batch
+    if kinds and not kinds & {"text", "ref_image"} and spatial_batch != 1:
+        return ("spatial", id(req.state), req.memory is None), spatial_batch
+    return None, 1
 
 
 def postprocess_logits(logits: Any, pad_hw: tuple[int, int], net_hw: tuple[int, int],
                        orig_hw: tuple[int, int]) -> np.ndarray:
     """Low-resolution mask logits -> float32 logits (H, W) at the original image size.
 
-    As ``evaluate_interactive`` / ``sem_seg_postprocess``: bilinear (``align_corners=False``) to
-    the padded input size, crop the top-left ``net_hw``, bilinear to ``orig_hw``. ``logits``: a
-    torch tensor or array whose last two dims are the mask; the mask is ``logits > 0``.
+    As ``evaluate_interactive`` (``seem_model_v1.py:492-497``): bilinear (``align_corners=False``)
+    to the padded input size, crop the top-left ``net_hw``, bilinear to ``orig_hw``. ``logits``: a
+    torch tensor or array whose last two dims are the mask; the mask is ``logits > 0``. (Text-only
+    decodes use SEEM's own ``sem_seg_postprocess`` instead: `SeemAdapter._decode_grounding`.)
     """
     import torch
     import torch.nn.functional as F
@@ -458,7 +502,7 @@ class SeemAdapter(Adapter):
                  device: str | None = None, input: str | None = None, min_size: int | str | None = None,
                  max_size: int | str | None = None, fp16: bool | str = True, seed: int | str = 0,
                  class_embeddings: str = "templated", preprocess: str = "interactive",
-                 spatial_batch: int | str = 1, **options: Any) -> None:
+                 spatial_batch: int | str = 1, grounding_batch: int | str = "1", **options: Any) -> None:
         if preprocess not in PREPROCESS_MODES:
             raise UsageError(f"model {self.name!r}: preprocess must be one of {', '.join(PREPROCESS_MODES)}, "
                              f"got {preprocess!r}")
@@ -499,6 +543,8 @@ class SeemAdapter(Adapter):
         self.spatial_batch = int(spatial_batch)  # objects of one image per spatial decode (decode_batch)
         if self.spatial_batch < 1:
             raise UsageError(f"model {self.name!r}: spatial_batch must be >= 1, got {spatial_batch!r}")
+        # a string default: the option also takes "image" (the CLI checks int defaults as ints)
+        self.grounding_batch = grounding_batch_size(grounding_batch, self.name)
         opt = load_opt_from_config_files([str(self.seem_root / "configs" / "seem" / self.config_name)])
         opt["device"] = self.device  # BaseModel.from_pretrained reads it (map_location)
         # configs/seem/samvit*_v1.yaml point BACKBONE.PRETRAINED at a file on the authors' cluster
@@ -517,8 +563,7 @@ class SeemAdapter(Adapter):
             self.min_size, self.max_size = input_sizes(opt, self.input)
         self.preprocess = preprocess
         extra = {} if preprocess == "interactive" else {"preprocess": preprocess}
-        if self.spatial_batch != 1:  # recorded only when on: default runs keep their identity
-            extra["spatial_batch"] = self.spatial_batch
+        extra.update(self._batching())  # recorded only when on: default runs keep their identity
         super().__init__(input=self.input, min_size=self.min_size, max_size=self.max_size,
                          fp16=self.fp16, seed=self.seed, **extra)
         self.opt = opt
@@ -597,7 +642,17 @@ class SeemAdapter(Adapter):
                 "input": self.input, "min_size": self.min_size, "max_size": self.max_size,
                 "fp16": self.fp16, "seed": self.seed, **source_id(self.seem_root),
                 **({} if self.preprocess == "interactive" else {"preprocess": self.preprocess}),
-                "torch": _version("torch")}
+                **self._batching(), "torch": _version("torch")}
+
+    def _batching(self) -> dict[str, Any]:
+        """The batching options that change the numbers (SEEM's batches couple their members),
+        only when on: default runs keep their identity."""
+        out: dict[str, Any] = {}
+        if self.spatial_batch != 1:
+            out["spatial_batch"] = self.spatial_batch
+        if self.grounding_batch != 1:
+            out["grounding_batch"] = "image" if self.grounding_batch == 0 else self.grounding_batch
+        return out
 
     def _autocast(self) -> Any:
         import torch
@@ -632,25 +687,20 @@ class SeemAdapter(Adapter):
                 "orig_hw": (h, w), "net_hw": tuple(net_hw), "pad_hw": tuple(images.tensor.shape[-2:])}
 
     # -- decode
-    def _grounding(self, text: str, composed: bool) -> tuple[dict[str, Any], Any]:
-        import torch
+    def _grounding(self, text: str) -> dict[str, Any]:
+        """Grounding tokens of a sentence composed with visual prompts (``evaluate_interactive_grounding``)."""
         from torch import nn
 
         with cuda_calls_on(self.device):  # vlpencoder.py:137 moves the tokens with .cuda()
             gtext = self.lang.get_text_token_embeddings([text], name="grounding", token=False, norm=False)
         token_emb, tokens = gtext["token_emb"], gtext["tokens"]
-        if composed:
-            # evaluate_interactive_grounding: padded with -1 and masked where the embedding sums
-            # to < 0 (which, as in the official code, also masks real tokens with a negative sum).
-            query_emb = nn.utils.rnn.pad_sequence(
-                [token_emb[i][tokens["attention_mask"][i].bool()] for i in range(len(token_emb))],
-                padding_value=-1)
-            nonzero = query_emb.sum(dim=-1) < 0
-            return {"grounding_tokens": query_emb, "grounding_nonzero_mask": nonzero.t()}, gtext
-        # evaluate_grounding: all valid tokens of the one sentence, none masked.
-        query_emb = token_emb[tokens["attention_mask"].bool()]
-        nonzero = torch.zeros(query_emb[:, None].shape[:-1], dtype=torch.bool, device=query_emb.device)
-        return {"grounding_tokens": query_emb[:, None], "grounding_nonzero_mask": nonzero.t()}, gtext
+        # padded with -1 and masked where the embedding sums to < 0 (which, as in the official
+        # code, also masks real tokens with a negative sum).
+        query_emb = nn.utils.rnn.pad_sequence(
+            [token_emb[i][tokens["attention_mask"][i].bool()] for i in range(len(token_emb))],
+            padding_value=-1)
+        nonzero = query_emb.sum(dim=-1) < 0
+        return {"grounding_tokens": query_emb, "grounding_nonzero_mask": nonzero.t()}
 
     @contextlib.contextmanager
     def _composed_attention(self) -> Any:
@@ -677,14 +727,8 @@ class SeemAdapter(Adapter):
         with torch.no_grad(), self._autocast():
             if "ref_image" in kinds:
                 return self._decode_ref_image(state, prompts, memory)
-            if not visual:  # referring: text only (evaluate_grounding)
-                extra, gtext = self._grounding(prompts.text or "", composed=False)
-                out = pred(state["multi_scale_features"], state["mask_features"], target_queries=None,
-                           extra=extra, task="grounding_eval")
-                k = select_grounding(out["pred_gtexts"][0].float().cpu().numpy(),
-                                     gtext["class_emb"].float().cpu().numpy())
-                logits = postprocess_logits(out["pred_gmasks"][0][k], pad_hw, net_hw, orig_hw)
-                return Prediction(mask=logits > 0)
+            if not visual:  # referring: text only (evaluate_grounding), one sentence per pass
+                return self._decode_grounding(state, [prompts.text or ""])[0]
             extra: dict[str, Any] = {
                 k: [torch.from_numpy(a).to(self.device) for a in v]
                 for k, v in spatial_extra(prompts, orig_hw, net_hw, pad_hw).items()}
@@ -692,8 +736,7 @@ class SeemAdapter(Adapter):
                 extra["prev_mask"] = memory
             ctx: Any = contextlib.nullcontext()
             if prompts.text is not None:  # composition (evaluate_interactive_grounding)
-                g, _ = self._grounding(prompts.text, composed=True)
-                extra.update(g)
+                extra.update(self._grounding(prompts.text))
                 ctx = self._composed_attention()
             with ctx:
                 out = pred(state["multi_scale_features"], state["mask_features"], target_queries=None,
@@ -716,16 +759,22 @@ class SeemAdapter(Adapter):
         consecutive requests on the same encoded image with visual prompts only (clicks, box,
         scribble, polygon; no text, no referenced image, not promptless) that all have, or all
         lack, memory; everything else is decoded alone.
+
+        ``--model-opt grounding_batch=image`` (or ``=K``) does the same for referring: consecutive
+        text-only requests on one encoded image go into one grounding decode (at most K), as
+        SEEM's ``evaluate_grounding`` decodes every ref of an image in one pass with the tokens
+        of all their sentences (`_decode_grounding`). That couples the sentences (they attend to
+        each other's tokens in the decoder): a mask depends on the image's other sentences, and
+        on their order (the referring loop gives them in ref order). Default 1: one sentence per
+        decode; a group of one is exactly that decode.
         """
-        if self.spatial_batch == 1:
+        if self.spatial_batch == 1 and self.grounding_batch == 1:
             return super().decode_batch(requests)
         out: list[Prediction | None] = [None] * len(requests)
         groups: list[tuple[Any, list[int]]] = []  # (key, or None = alone; request indices)
         for i, req in enumerate(requests):
-            kinds = req.prompts.kinds()
-            together = bool(kinds) and not kinds & {"text", "ref_image"}
-            key = (id(req.state), req.memory is None) if together else None
-            if key is not None and groups and groups[-1][0] == key and len(groups[-1][1]) < self.spatial_batch:
+            key, cap = batch_key(req, self.spatial_batch, self.grounding_batch)
+            if key is not None and groups and groups[-1][0] == key and (cap == 0 or len(groups[-1][1]) < cap):
                 groups[-1][1].append(i)
             else:
                 groups.append((key, [i]))
@@ -734,11 +783,51 @@ class SeemAdapter(Adapter):
                 for i in idx:
                     out[i] = self.decode(requests[i].state, requests[i].prompts, requests[i].memory)
                 continue
-            preds = self._decode_spatial_batch(requests[idx[0]].state, [requests[i].prompts for i in idx],
-                                               [requests[i].memory for i in idx])
+            if key[0] == "grounding":
+                preds = self._decode_grounding(requests[idx[0]].state, [requests[i].prompts.text or "" for i in idx])
+            else:
+                preds = self._decode_spatial_batch(requests[idx[0]].state, [requests[i].prompts for i in idx],
+                                                   [requests[i].memory for i in idx])
             for i, p in zip(idx, preds, strict=True):
                 out[i] = p
         return [p for p in out if p is not None]
+
+    def _decode_grounding(self, state: dict[str, Any], texts: list[str]) -> list[Prediction]:
+        """One ``grounding_eval`` decode of several sentences of one image, as ``evaluate_grounding``
+        (``seem_model_v1.py:732-780``) decodes all refs of an image.
+
+        The sentences are embedded in one ``get_text_token_embeddings`` call; the valid tokens of
+        all of them, concatenated, are the grounding tokens of one decoder pass (none masked);
+        each sentence takes the query whose ``pred_gtexts`` embedding best matches its own
+        ``class_emb`` (`select_grounding`); the chosen masks are up-sampled together as the
+        official code does: bilinear to the padded size, then SEEM's own ``sem_seg_postprocess``
+        (``modeling/modules/postprocessing.py:118-121``: crop, then *bicubic with antialias* to
+        the original size; detectron2's function of that name is bilinear), and thresholded
+        ``sigmoid > 0.5`` as ``GroundingEvaluator.process`` (``grounding_evaluation.py:54``).
+        One sentence: the per-sentence decode of `decode`.
+        """
+        import torch
+        import torch.nn.functional as F
+        from detectron2.utils.memory import retry_if_cuda_oom
+        from modeling.modules import sem_seg_postprocess  # SEEM
+
+        orig_hw, net_hw, pad_hw = state["orig_hw"], state["net_hw"], state["pad_hw"]
+        torch.manual_seed(self.seed)
+        with torch.no_grad(), self._autocast():
+            with cuda_calls_on(self.device):  # vlpencoder.py:137 moves the tokens with .cuda()
+                gtext = self.lang.get_text_token_embeddings(list(texts), name="grounding", token=False,
+                                                            norm=False)
+            query_emb = gtext["token_emb"][gtext["tokens"]["attention_mask"].bool()]
+            nonzero = torch.zeros(query_emb[:, None].shape[:-1], dtype=torch.bool, device=query_emb.device)
+            extra = {"grounding_tokens": query_emb[:, None], "grounding_nonzero_mask": nonzero.t()}
+            out = self.model.sem_seg_head.predictor(state["multi_scale_features"], state["mask_features"],
+                                                    target_queries=None, extra=extra, task="grounding_eval")
+            chosen = select_grounding(out["pred_gtexts"][0], gtext["class_emb"], self.lang.logit_scale)
+            logits = F.interpolate(out["pred_gmasks"][0][chosen][None], size=tuple(pad_hw), mode="bilinear",
+                                   align_corners=False)[0]
+            logits = retry_if_cuda_oom(sem_seg_postprocess)(logits, tuple(net_hw), *orig_hw)
+            masks = (logits.sigmoid() > 0.5).cpu()
+        return [Prediction(mask=m.numpy()) for m in masks]
 
     def _decode_spatial_batch(self, state: dict[str, Any], prompts: list[Prompts], memories: list[Any]
                               ) -> list[Prediction]:

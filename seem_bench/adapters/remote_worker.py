@@ -47,6 +47,10 @@ Requests (harness -> worker) and replies (``{"ok": true, ...}`` or ``{"ok": fals
   ``{"ok": true, "prediction": {"mask", "prob", "score", "memory": id | null, "extra"}}``; in
   ``extra``, ``candidate_memory`` (the memories of ``candidates``, which the harness's
   ``output=oracle`` feeds back) is a list of handles too.
+- ``{"op": "decode_batch", "requests": [{"state": id, "prompts": {...}, "memory": id | null}, ...],
+  "free": [ids]}`` -> ``{"ok": true, "predictions": [prediction, ...]}`` (one per request, as
+  ``decode`` gives them): the model's own batched decode (`Adapter.decode_batch`), offered only when
+  hello's ``model`` says ``"decode_batch": true``; harnesses send single decodes otherwise.
 - ``{"op": "set_target", "gt": bool (H, W)}`` -> ``{"ok": true}``
 - ``{"op": "set_categories", "categories": [{"id", "name", "isthing"}, ...]}`` -> ``{"ok": true}``:
   the class vocabulary of a generic task, sent before its decodes (``set_categories(list)`` of
@@ -193,9 +197,14 @@ class _SeemBenchModel:
         return self.adapter.encode(image)
 
     def decode(self, state, prompts, memory):
-        out = self.adapter.decode(state, wire_to_prompts(prompts), memory)
-        return {"mask": out.mask, "prob": out.prob, "score": out.score, "memory": out.memory,
-                "extra": out.extra}
+        return _plain_prediction(self.adapter.decode(state, wire_to_prompts(prompts), memory))
+
+    def decode_batch(self, items):
+        """``[(state, wire prompts, memory), ...]`` -> one `decode`-style dict each."""
+        from seem_bench.adapters.base import DecodeRequest
+
+        reqs = [DecodeRequest(st, wire_to_prompts(p), mem) for st, p, mem in items]
+        return [_plain_prediction(out) for out in self.adapter.decode_batch(reqs)]
 
     def set_target(self, gt):
         self.adapter.set_target(gt)
@@ -205,6 +214,10 @@ class _SeemBenchModel:
 
     def close(self):
         self.adapter.close()
+
+
+def _plain_prediction(out):
+    return {"mask": out.mask, "prob": out.prob, "score": out.score, "memory": out.memory, "extra": out.extra}
 
 
 def wire_to_prompts(d):
@@ -284,7 +297,21 @@ class Session:
         fp = m.fingerprint() if hasattr(m, "fingerprint") else {"name": getattr(m, "name", type(m).__name__)}
         return {"name": getattr(m, "name", type(m).__name__), "capabilities": caps,
                 "uses_ground_truth": bool(getattr(m, "uses_ground_truth", False)),
-                "fingerprint": fp}
+                "fingerprint": fp, "decode_batch": callable(getattr(m, "decode_batch", None))}
+
+    def _prediction(self, out):
+        """A model's ``decode`` dict as a reply's prediction (memories kept here as handles)."""
+        if not isinstance(out, dict) or (out.get("mask") is None and out.get("prob") is None
+                                         and not out.get("extra")):
+            raise _ModelError("TypeError: decode must return a dict with 'mask', 'prob' or 'extra'")
+        extra = dict(out.get("extra") or {})
+        if extra.get("candidate_memory") is not None:  # memories stay here, as "memory"
+            extra["candidate_memory"] = [self._keep(m) for m in extra["candidate_memory"]]
+        return {"mask": None if out.get("mask") is None else np.asarray(out["mask"], bool),
+                "prob": None if out.get("prob") is None else np.asarray(out["prob"], np.float32),
+                "score": None if out.get("score") is None else float(out["score"]),
+                "memory": self._keep(out.get("memory")),
+                "extra": extra}
 
     def handle(self, req):
         """The reply to one request (never raises for model errors: they are replies too)."""
@@ -305,18 +332,18 @@ class Session:
                 state = self._get(req["state"], "state")
                 memory = None if req.get("memory") is None else self._get(req["memory"], "memory")
                 out = _model_call(self.model.decode, state, req.get("prompts") or {}, memory)
-                if not isinstance(out, dict) or (out.get("mask") is None and out.get("prob") is None
-                                                 and not out.get("extra")):
-                    raise _ModelError("TypeError: decode must return a dict with 'mask', 'prob' or 'extra'")
-                extra = dict(out.get("extra") or {})
-                if extra.get("candidate_memory") is not None:  # memories stay here, as "memory"
-                    extra["candidate_memory"] = [self._keep(m) for m in extra["candidate_memory"]]
-                return {"ok": True, "prediction": {
-                    "mask": None if out.get("mask") is None else np.asarray(out["mask"], bool),
-                    "prob": None if out.get("prob") is None else np.asarray(out["prob"], np.float32),
-                    "score": None if out.get("score") is None else float(out["score"]),
-                    "memory": self._keep(out.get("memory")),
-                    "extra": extra}}
+                return {"ok": True, "prediction": self._prediction(out)}
+            if op == "decode_batch":
+                if not callable(getattr(self.model, "decode_batch", None)):
+                    raise ProtocolError("this model has no decode_batch (hello says so); send decode")
+                items = []
+                for r in req.get("requests") or []:
+                    mem = None if r.get("memory") is None else self._get(r["memory"], "memory")
+                    items.append((self._get(r["state"], "state"), r.get("prompts") or {}, mem))
+                outs = _model_call(self.model.decode_batch, items)
+                if not isinstance(outs, list) or len(outs) != len(items):
+                    raise _ModelError(f"TypeError: decode_batch must return a list of {len(items)} predictions")
+                return {"ok": True, "predictions": [self._prediction(o) for o in outs]}
             if op == "set_target":
                 if not hasattr(self.model, "set_target"):
                     raise _ModelError("TypeError: this model takes no ground truth")

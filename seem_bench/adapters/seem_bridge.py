@@ -60,6 +60,10 @@ class SeemBridge(RemoteAdapter):
     """A SEEM adapter served from the SEEM environment; identical to the in-process adapter for the runner."""
 
     def __init__(self, name: str, prefix: Path, **options: Any) -> None:
+        from seem_bench.baselines.seem import grounding_batch_size
+
+        # a bad value in one line here, not as a worker that failed to start
+        grounding_batch_size(options.get("grounding_batch", 1), name)
         super().__init__(command=worker_command(name, options, prefix), env=worker_env(prefix))
         self.name = str(self.served.get("name", name))  # type: ignore[misc]
         self.summary = f"{self.name} (SEEM environment {prefix}, remote bridge)"  # type: ignore[misc]

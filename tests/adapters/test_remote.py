@@ -208,6 +208,57 @@ def test_session_handles_and_errors_in_process():
     assert not gone["ok"] and "unknown state handle" in gone["error"]
 
 
+class _ToyBatch(_Toy):
+    def decode_batch(self, items):
+        if any(p["clicks"][-1][0] < 0 for _, p, _ in items):
+            return []  # a wrong answer: one prediction short
+        return [dict(self.decode(st, p, m), score=float(i)) for i, (st, p, m) in enumerate(items)]
+
+
+def test_session_decode_batch_is_offered_only_by_batching_models():
+    plain = wire.Session(_Toy())
+    assert plain.handle({"op": "hello", "protocol": wire.PROTOCOL, "version": wire.VERSION})["model"][
+        "decode_batch"] is False
+    st = plain.handle({"op": "encode", "image": random_image(3, 4)})["state"]
+    no = plain.handle({"op": "decode_batch", "requests": [{"state": st, "prompts": {"clicks": [[1, 1, 1]]}}]})
+    assert not no["ok"] and no["where"] == "protocol" and "no decode_batch" in no["error"]
+    s = wire.Session(_ToyBatch())
+    assert s.handle({"op": "hello", "protocol": wire.PROTOCOL, "version": wire.VERSION})["model"]["decode_batch"]
+    st = s.handle({"op": "encode", "image": random_image(3, 4)})["state"]
+    reqs = [{"state": st, "prompts": {"clicks": [[1, 1, 1]] * (k + 1)}, "memory": None} for k in range(3)]
+    r = s.handle({"op": "decode_batch", "requests": reqs})
+    assert r["ok"] and [p["score"] for p in r["predictions"]] == [0.0, 1.0, 2.0]
+    mems = [p["memory"] for p in r["predictions"]]
+    assert len(set(mems)) == 3 and [s.objects[m] for m in mems] == [("m", 1), ("m", 2), ("m", 3)]
+    again = s.handle({"op": "decode_batch", "requests": [{"state": st, "prompts": {"clicks": [[1, 1, 1]]},
+                                                          "memory": mems[0]}]})
+    assert again["ok"] and len(again["predictions"]) == 1
+    short = s.handle({"op": "decode_batch", "requests": [{"state": st, "prompts": {"clicks": [[-1, 1, 1]]}}]})
+    assert not short["ok"] and short["where"] == "model" and "list of 1 predictions" in short["error"]
+
+
+def test_remote_decode_batch_is_one_request_with_the_in_process_answers():
+    """A served seem-bench model offers decode_batch: one request per call, same masks."""
+    from seem_bench.adapters.base import DecodeRequest
+
+    local = build_model("disks")
+    remote = build_model("remote", command=f"{sys.executable} {WORKER} --model disks")
+    try:
+        assert remote.batched and remote.capabilities.max_batch == 64
+        ops = []
+        send = remote._request
+        remote._request = lambda body: (ops.append(body["op"]), send(body))[1]
+        img = random_image(40, 50)
+        st_r, st_l = remote.encode(img), local.encode(img)
+        prompts = [Prompts(clicks=[Click(5 + 7 * k, 9, True), Click(30, 20 + k, k % 2 == 0)]) for k in range(4)]
+        got = remote.decode_batch([DecodeRequest(st_r, p) for p in prompts])
+        want = local.decode_batch([DecodeRequest(st_l, p) for p in prompts])
+        assert ops == ["encode", "decode_batch"]
+        assert all(np.array_equal(g.mask, w.mask) for g, w in zip(got, want, strict=True))
+    finally:
+        remote.close()
+
+
 def _interactive(rounds: int):
     return get_task("interactive").with_overrides([f"max_rounds={rounds}"])
 

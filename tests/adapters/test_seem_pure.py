@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 from seem_bench.baselines.seem import (
+    batch_key,
+    grounding_batch_size,
     input_sizes,
     mask_to_grid,
     padded_hw,
@@ -26,6 +28,7 @@ from seem_bench.baselines.seem import (
 from torchvision import transforms
 from torchvision.transforms import InterpolationMode
 
+from seem_bench.adapters.base import DecodeRequest
 from seem_bench.adapters.registry import model_class
 from seem_bench.errors import UsageError
 from seem_bench.prompts.types import Box, Click, Polygon, Prompts, Scribble
@@ -140,10 +143,31 @@ def test_spatial_extra_has_the_evaluators_layout():
 
 
 def test_grounding_selection_is_cosine_argmax():
-    v = np.array([[10.0, 0.0], [1.0, 1.0], [0.0, 0.1]])
-    assert select_grounding(v, np.array([[0.0, 3.0]])) == 2  # scale does not matter, direction does
-    assert select_grounding(v, np.array([[1.0, 0.9]])) == 1
-    assert select_grounding(np.ones((3, 2)), np.array([[1.0, 1.0]])) == 0  # ties: first
+    v = np.array([[10.0, 0.0], [1.0, 1.0], [0.0, 0.1]], np.float32)
+    assert select_grounding(v, np.array([[0.0, 3.0]])) == [2]  # scale does not matter, direction does
+    assert select_grounding(v, np.array([[1.0, 0.9]])) == [1]
+    assert select_grounding(np.ones((3, 2)), np.array([[1.0, 1.0]])) == [0]  # ties: first
+    # several sentences of one pass: one query each, independently (a query may answer two)
+    assert select_grounding(v, np.array([[0.0, 3.0], [1.0, 0.9], [5.0, 0.0], [0.0, 1.0]]), 2.0) == [2, 1, 0, 2]
+    # the positive scale exp(logit_scale), clamped at 100, never changes the choice
+    assert select_grounding(v, np.array([[1.0, 0.9]]), 50.0) == [1]
+
+
+def test_grounding_batch_option_and_request_grouping():
+    assert grounding_batch_size("image") == 0 and grounding_batch_size(1) == 1 and grounding_batch_size("4") == 4
+    for bad in ("0", "-2", "all", None):
+        with pytest.raises(UsageError, match="grounding_batch"):
+            grounding_batch_size(bad)
+    a, b = object(), object()
+    text = DecodeRequest(a, Prompts(text="the dog"))
+    click = DecodeRequest(a, Prompts(clicks=[Click(1, 1, True)]))
+    composed = DecodeRequest(a, Prompts(clicks=[Click(1, 1, True)], text="dog."))
+    assert batch_key(text, 1, 1) == (None, 1)  # defaults: everything alone
+    assert batch_key(text, 5, 0) == (("grounding", id(a)), 0)
+    assert batch_key(DecodeRequest(b, Prompts(text="x")), 5, 3) == (("grounding", id(b)), 3)
+    assert batch_key(click, 5, 0) == (("spatial", id(a), True), 5)
+    assert batch_key(click, 1, 0) == (None, 1)
+    assert batch_key(composed, 5, 0) == (None, 1)  # text + visual: never batched
 
 
 def test_output_upsampling_matches_bilinear_reference():
@@ -185,3 +209,10 @@ def test_seem_availability_says_why_not(tmp_path, monkeypatch):
         assert not ok and "no SEEM environment" in reason and "scripts/seem_env.sh" in reason
     assert "ref_image" in model_class("seem_t_v0").capabilities.prompts
     assert "ref_image" not in model_class("seem_t").capabilities.prompts  # released v1 code cannot
+
+
+def test_a_bad_grounding_batch_is_one_line_before_the_bridge_starts(tmp_path):
+    from seem_bench.adapters.seem_bridge import SeemBridge
+
+    with pytest.raises(UsageError, match="grounding_batch must be 'image' or an integer"):
+        SeemBridge("seem_t", tmp_path / "no-env", grounding_batch="all")
