@@ -642,7 +642,10 @@ class SeemAdapter(Adapter):
                 "input": self.input, "min_size": self.min_size, "max_size": self.max_size,
                 "fp16": self.fp16, "seed": self.seed, **source_id(self.seem_root),
                 **({} if self.preprocess == "interactive" else {"preprocess": self.preprocess}),
-                **self._batching(), "torch": _version("torch")}
+                **self._batching(), "torch": _version("torch"),
+                # Grounding masks are resized back as SEEM does (bicubic, antialiased) since this
+                # key was added; runs recorded with the earlier bilinear resize cannot resume here.
+                "grounding_resize": "sem_seg_postprocess"}
 
     def _batching(self) -> dict[str, Any]:
         """The batching options that change the numbers (SEEM's batches couple their members),
