@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,31 @@ def demo_root(demo_cache) -> Path:
     from seem_bench.data import demo
 
     return demo_cache / f"demo-v{demo.DEMO_VERSION}"
+
+
+@pytest.fixture(scope="session")
+def once_per_session(request, tmp_path_factory) -> Callable[[str, Callable[[Path], dict]], dict]:
+    """``once_per_session(name, compute)``: ``compute(work_dir)``'s JSON-able result, computed by
+    one process of the session even under pytest-xdist (which may split an ``xdist_group``
+    across workers): the workers share the parent of their base temp folder, the first to take
+    the lock computes, the others wait and read the same result."""
+    distributed = hasattr(request.config, "workerinput")
+    shared = tmp_path_factory.getbasetemp().parent if distributed else tmp_path_factory.getbasetemp()
+
+    def get(name: str, compute: Callable[[Path], dict]) -> dict:
+        work = shared / name
+        work.mkdir(exist_ok=True)
+        out = work / "result.json"
+        with open(work / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not out.is_file():
+                result = compute(work)
+                tmp = out.with_suffix(".tmp")
+                tmp.write_text(json.dumps(result))
+                tmp.replace(out)
+        return json.loads(out.read_text())
+
+    return get
 
 
 def run_cli(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None,

@@ -118,12 +118,16 @@ def _scratch() -> Path:
     return Path(tempfile.mkdtemp(prefix="seem-grounding-", dir=base))
 
 
-@pytest.fixture(scope="module")
-def fid(tmp_path_factory) -> dict:
+@pytest.fixture(scope="session")
+def fid(once_per_session) -> dict:
     prefix = seem_env.find_prefix()
     if prefix is None:
         pytest.skip(seem_env.missing_reason())
-    work = tmp_path_factory.mktemp("seem-grounding")
+    return once_per_session("seem-grounding", lambda work: _run_both(prefix, work))
+
+
+def _run_both(prefix: Path, work: Path) -> dict:
+    """SEEM's evaluator and seem-bench in the worker, then seem-bench through the bridge."""
     _refcocog_set(work / "data")
     scratch = _scratch()
     env = {**worker_env(prefix), "OMP_NUM_THREADS": "2", "SEEM_BENCH_CACHE": str(work / "cache")}

@@ -54,9 +54,12 @@ def _cases(data: Path) -> list[dict]:
     ]
 
 
-@pytest.fixture(scope="module")
-def side_by_side(interactive_data, isegm_pythonpath, tmp_path_factory) -> dict:
-    work = tmp_path_factory.mktemp("ritm-eq")
+@pytest.fixture(scope="session")
+def side_by_side(interactive_data, isegm_pythonpath, once_per_session) -> dict:
+    return once_per_session("ritm-eq", lambda work: _side_by_side(interactive_data, isegm_pythonpath, work))
+
+
+def _side_by_side(interactive_data: Path, isegm_pythonpath: str, work: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": isegm_pythonpath, "TQDM_DISABLE": "1",
            "SEEM_BENCH_CACHE": str(work / "cache")}
     out = work / "out.json"
