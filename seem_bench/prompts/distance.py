@@ -74,10 +74,7 @@ def farthest_pixel(mask: np.ndarray, exclude: tuple[np.ndarray, np.ndarray] | No
         ys, xs = exclude[0] - r0, exclude[1] - c0
         inside = (ys >= 0) & (ys < sub.shape[0]) & (xs >= 0) & (xs < sub.shape[1])
         local = (ys[inside], xs[inside])
-    # A pixel at chessboard distance <= 3 from the outside is at squared distance <= 18: when
-    # a 7x7 square erosion (separable, cheap) leaves nothing, the ladder settles the maximum.
-    if cv2.countNonZero(cv2.erode(sub.view(np.uint8), _SQUARE7, borderType=cv2.BORDER_CONSTANT,
-                                  borderValue=0)) == 0:
+    if _thin(sub):
         x, y, d2 = _erosion_ladder(sub, local)
         return (0, 0, 0) if d2 == 0 else (c0 + x, r0 + y, d2)
     return _farthest_by_transform(sub, local, r0, c0)
@@ -161,6 +158,19 @@ _RINGS = {k: _ring(k) for k in _LADDER}
 _SQUARE7 = np.ones((7, 7), np.uint8)
 
 
+def _thin(mask: np.ndarray) -> bool:
+    """Whether every pixel of ``mask`` (``bool`` (H, W)) has squared padded distance <= 18.
+
+    A pixel at chessboard distance <= 3 from the outside is at squared distance <= 2 * 3**2 =
+    18 (`ERODE_MAX_D2`): true when a 7x7 square erosion (separable, cheap) leaves nothing. False
+    can still mean a maximum of 16 to 18; callers then take the exact transform either way.
+    """
+    if mask.size == 0:
+        return True
+    return cv2.countNonZero(cv2.erode(mask.view(np.uint8), _SQUARE7, borderType=cv2.BORDER_CONSTANT,
+                                      borderValue=0)) == 0
+
+
 def _erosion_ladder(sub: np.ndarray, exclude: tuple[np.ndarray, np.ndarray] | None
                     ) -> tuple[int, int, int]:
     """``(x, y, d2)`` in ``sub``'s coordinates for a region whose largest squared padded
@@ -204,9 +214,13 @@ def exceeds(mask: np.ndarray, k: int, exclude: tuple[np.ndarray, np.ndarray] | N
     (<= `ERODE_MAX_D2`) by one erosion: a pixel survives the erosion by the disk
     ``{v : |v|^2 <= k}`` (outside the array counting as non-region, the padding) iff no
     non-region pixel lies within squared distance ``k``, i.e. iff its squared distance is > k.
-    The click rules use it to settle ``max fn > max fp`` without the loser's transform.
+    The click rules use it to settle ``max fn > max fp`` without the loser's transform. For
+    larger ``k`` a thin region (`_thin`: every squared distance <= `ERODE_MAX_D2`) answers no
+    at once; only a wide one needs its transform.
     """
     if k > ERODE_MAX_D2 or k < 0:
+        if k >= ERODE_MAX_D2 and _thin(mask):
+            return False
         return farthest_pixel(mask, exclude)[2] > k
     box = mask_box(mask)
     if box is None:
